@@ -1,0 +1,60 @@
+# onewindow: the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHECKED := src tests benchmarks
+
+.PHONY: run test test-postgres lint typecheck pytest browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# A random secret key, made once per checkout and kept out of git.
+var/onewindow.env:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print('ONEWINDOW_SECRET_KEY=' + secrets.token_urlsafe(48))" > $@
+
+## make run: install, create or upgrade the database, load reference and demo data, serve.
+run: $(VENV)/.installed var/onewindow.env
+	$(BIN)/onewindow init --demo
+	$(BIN)/onewindow serve --host $(HOST) --port $(PORT)
+
+## make test: lint, type-check and run every test (browser tests in Debian's Chromium).
+test: $(VENV)/.installed-test browser-deps lint typecheck pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/ruff format --check $(CHECKED)
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+## make test-postgres: the same tests on PostgreSQL (ONEWINDOW_TEST_DATABASE_URL must name it).
+test-postgres: $(VENV)/.installed-test browser-deps
+	@test -n "$$ONEWINDOW_TEST_DATABASE_URL" || \
+	  (echo "set ONEWINDOW_TEST_DATABASE_URL=postgresql+psycopg://user@host:port/db" && exit 2)
+	$(BIN)/python -m pytest
+
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,289 @@
+"""The web application: API, portal, health, metrics, and one error shape everywhere."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from onewindow import __version__, events, logs, migrations
+from onewindow.config import Settings, get_settings
+from onewindow.db import engine_for, session_scope
+from onewindow.errors import DomainError, FieldError
+from onewindow.parties.api import router as parties_router
+from onewindow.portal.pages import router as portal_router
+from onewindow.reference.api import router as reference_router
+from onewindow.security import CsrfGuard
+
+log = logging.getLogger("onewindow.http")
+
+ROUTERS = [reference_router, parties_router, portal_router]
+"""Every domain's routes, registered in this one place."""
+
+REQUESTS = Counter("onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "onewindow_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5),
+)
+PROBLEM_JSON = "application/problem+json"
+_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def problem(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = [
+            {"pointer": e.pointer, "detail": e.detail, "code": e.code} for e in errors
+        ]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in location]
+    return "/" + "/".join(parts)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        kind = str(err.get("type", "invalid"))
+        if kind == "json_invalid":
+            errors.append(FieldError("/body", "is not valid JSON: " + str(err.get("msg")), kind))
+            continue
+        message = str(err.get("msg", "is invalid"))
+        if kind == "missing":
+            message = "is required"
+        elif kind == "extra_forbidden":
+            message = "is not a known field"
+        errors.append(FieldError(_pointer(loc), message, kind))
+    return errors
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(request, exc.status_code, exc.title, exc.detail, exc.type_slug, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        fields = ", ".join(e.pointer for e in errors[:5])
+        return problem(
+            request, 422, "Invalid input", f"Check these fields: {fields}.", "invalid-input", errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            from onewindow.portal.pages import not_found_page
+
+            return not_found_page(request)
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+        return problem(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            str(exc.detail),
+            titles.get(exc.status_code, "error").lower().replace(" ", "-"),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return problem(
+            request, 409, "Conflict", "The change conflicts with data already recorded.", "conflict"
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(
+            request,
+            500,
+            "Internal error",
+            f"Something went wrong on our side; quote request id {logs.request_id.get()}.",
+            "internal-error",
+        )
+
+
+def _install_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            REQUESTS.labels(request.method, template, str(status)).inc()
+            LATENCY.labels(request.method, template).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+            logs.request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/docs"):
+            response.headers["Content-Security-Policy"] = (
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                "frame-ancestors 'none'; form-action 'self'"
+            )
+        return response
+
+
+def _install_operations(app: FastAPI, settings: Settings) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], response_model=None)
+    def readyz(request: Request) -> Response | dict[str, str]:
+        """Readiness: the database answers and its schema is at the code's migration."""
+        try:
+            engine = engine_for(settings.database_url)
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current, head = migrations.revisions(engine)
+        except OperationalError as exc:
+            log.warning("not ready: %s", exc)
+            return problem(request, 503, "Not ready", "The database does not answer.", "not-ready")
+        if current != head:
+            return problem(
+                request,
+                503,
+                "Not ready",
+                f"The database is at migration {current}, the code needs {head}: "
+                "run onewindow init.",
+                "not-ready",
+            )
+        return {"status": "ready", "migration": head or ""}
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class OutboxWorker:
+    """Delivers outbox events in a background thread of the server process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with session_scope(self.settings.database_url) as session:
+                    delivered = events.deliver_pending(session)
+            except Exception:  # keep delivering after a database hiccup
+                log.exception("outbox delivery failed")
+                delivered = 0
+            if not delivered:
+                self._stop.wait(self.settings.worker_interval_seconds)
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    """The single window's web application."""
+    settings = settings or get_settings()
+    secret = settings.require_secret()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = OutboxWorker(settings) if run_worker else None
+        if worker:
+            worker.start()
+        yield
+        if worker:
+            worker.stop()
+
+    app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
+        title="onewindow",
+        version=__version__,
+        description="An open national single window for trade: one submission, full service.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.csrf = CsrfGuard(secret)
+    _install_error_handlers(app)
+    _install_middleware(app)
+    _install_operations(app, settings)
+    for router in ROUTERS:
+        app.include_router(router)
+    static = Path(__file__).parent / "portal" / "static"
+    app.mount("/static/docs", StaticFiles(directory=_DOCS_ASSETS), name="docs-assets")
+    app.mount("/static", StaticFiles(directory=static), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """The OpenAPI explorer, its assets served by the app (no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="onewindow API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+
+    return app

@@ -1,0 +1,157 @@
+"""The ``onewindow`` command: one command group per domain, registered here."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from onewindow import audit, migrations
+from onewindow.config import ConfigError, get_settings
+from onewindow.parties.cli import app as parties_app
+from onewindow.reference.cli import LOADERS, run_loaders
+from onewindow.reference.cli import app as load_app
+
+app = typer.Typer(
+    help="onewindow: the national single window for trade.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(load_app, name="load")
+app.add_typer(parties_app, name="parties")
+audit_app = typer.Typer(help="The hash-chained audit log.")
+app.add_typer(audit_app, name="audit")
+
+console = Console(stderr=True)
+
+
+@app.command()
+def migrate() -> None:
+    """Create the database or bring it to the newest schema."""
+    migrations.upgrade(get_settings().database_url)
+    console.print(f"database at migration {migrations.head()}")
+
+
+@app.command()
+def init(
+    demo: Annotated[
+        bool, typer.Option(help="also create the demo organisations and users")
+    ] = False,
+    skip_locations: Annotated[
+        bool, typer.Option(help="skip UN/LOCODE (110,000 rows), e.g. for a quick test database")
+    ] = False,
+) -> None:
+    """Migrate the database and load the reference data (idempotent: safe to run again)."""
+    settings = get_settings()
+    started = time.perf_counter()
+    migrations.upgrade(settings.database_url)
+    names = [n for n in LOADERS if not (skip_locations and n == "locations")]
+    run_loaders(names, settings.data_dir)
+    if demo:
+        from onewindow.db import session_scope
+        from onewindow.demo import load_demo
+
+        with session_scope() as session:
+            load_demo(session)
+        console.print("demo organisations and users are in place")
+    console.print(f"ready in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+) -> None:
+    """Run the web server (portal, API and the event worker)."""
+    import uvicorn
+
+    from onewindow import logs
+
+    settings = get_settings()
+    settings.require_secret()
+    host = host or settings.host
+    port = port or settings.port
+    _banner(host, port)
+    logs.configure(settings.log_level)
+    uvicorn.run(
+        "onewindow.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+def _banner(host: str, port: int) -> None:
+    """Say where to open the portal and, when the demo is loaded, how to log in."""
+    from onewindow.db import session_scope
+    from onewindow.demo import DEMO_PARTIES, DEMO_PASSWORD
+    from onewindow.parties import service as parties
+
+    shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
+    lines = [
+        f"onewindow is starting: open http://{shown}:{port}/  (API: http://{shown}:{port}/docs)"
+    ]
+    with session_scope() as session:
+        demo = [p for p in DEMO_PARTIES if parties.find_user(session, p.email) is not None]
+    if demo:
+        lines.append(f"demo logins (password {DEMO_PASSWORD}):")
+        lines += [f"  {p.email:<28} {p.name} ({p.roles[0]})" for p in demo]
+    print("\n".join(lines), flush=True)
+
+
+@app.command()
+def worker() -> None:
+    """Deliver outbox events until stopped (when the servers run with no worker of their own)."""
+    from onewindow import events, logs
+    from onewindow.db import session_scope
+
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    while True:
+        with session_scope() as session:
+            delivered = events.deliver_pending(session)
+        if not delivered:
+            time.sleep(settings.worker_interval_seconds)
+
+
+@app.command()
+def demo() -> None:
+    """Create the demo organisations and users and print the logins."""
+    from onewindow.db import session_scope
+    from onewindow.demo import DEMO_PASSWORD, load_demo
+
+    with session_scope() as session:
+        parties = load_demo(session)
+    for party in parties:
+        print(f"{party.email:<28} {party.roles[0]:<18} {party.name}")
+    print(f"password for all: {DEMO_PASSWORD}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; name the first entry altered or removed (exit 1 if any)."""
+    from onewindow.db import session_scope
+
+    with session_scope() as session:
+        result = audit.verify(session)
+    if result.ok:
+        print(f"audit log intact: {result.checked} entries verified")
+        return
+    print(f"audit log broken at entry {result.first_bad_seq}: {result.problem}")
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: a configuration problem is one sentence, never a traceback."""
+    try:
+        app()
+    except ConfigError as exc:
+        print(f"onewindow: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,117 @@
+"""Settings, read from environment variables (prefix ``ONEWINDOW_``) or a settings file.
+
+A missing or bad setting stops start-up with one clear sentence (:class:`ConfigError`), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout this package runs from (used for defaults only)."""
+
+
+def _default_data_dir() -> Path:
+    return (REPO_ROOT.parent / "shared" / "data").resolve()
+
+
+def _settings_file() -> str | None:
+    path = os.environ.get("ONEWINDOW_SETTINGS_FILE")
+    if path:
+        return path
+    default = REPO_ROOT / "var" / "onewindow.env"
+    return str(default) if default.exists() else None
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one sentence for the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything the single window needs to start."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEWINDOW_", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{REPO_ROOT / 'var' / 'onewindow.db'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    secret_key: str = Field(default="", description="At least 32 characters, kept secret")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    session_hours: int = Field(default=8, ge=1, le=24 * 7)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    cookie_secure: bool | None = Field(
+        default=None, description="Force Secure cookies; by default only over HTTPS"
+    )
+    worker_interval_seconds: float = Field(default=1.0, gt=0)
+    log_level: str = "INFO"
+    time_zone: str = "UTC"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must start with sqlite: or postgresql")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("is not a known IANA time zone such as Asia/Taipei") from exc
+        return value
+
+    def require_secret(self) -> str:
+        """The secret key, or a :class:`ConfigError` saying how to set one."""
+        if not self.secret_key:
+            raise ConfigError(
+                "ONEWINDOW_SECRET_KEY is not set: give it a random value of at least 32 "
+                "characters (make run writes one to var/onewindow.env)."
+            )
+        return self.secret_key
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; raise :class:`ConfigError` with one sentence when one is wrong."""
+    try:
+        return Settings(_env_file=_settings_file(), **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ONEWINDOW_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name} {message}.") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Organisations, their roles and identifiers, users, portal sessions and API tokens."""

@@ -1,0 +1,101 @@
+"""Shapes of the parties API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OrganisationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    identifier_scheme: str = Field(description="EORI, LEI or TIN", examples=["EORI"])
+    identifier: str = Field(min_length=3, max_length=40, examples=["TW12345678"])
+    country: str = Field(min_length=2, max_length=2, examples=["TW"])
+    roles: list[str] = Field(min_length=1, examples=[["trader"]])
+
+
+class OrganisationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    identifier_scheme: str
+    identifier: str
+    country: str
+    roles: list[str] = Field(validation_alias="role_names")
+    active: bool
+    created_at: datetime
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(max_length=254)
+    full_name: str = Field(min_length=1, max_length=200)
+    role: str = Field(description="admin, staff or viewer")
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organisation_id: int
+    email: str
+    full_name: str
+    role: str
+    active: bool
+    last_login_at: datetime | None
+    created_at: datetime
+
+
+class Me(BaseModel):
+    organisation_id: int
+    organisation_name: str
+    organisation_roles: list[str]
+    user_id: int | None
+    user_name: str
+    user_role: str
+    scopes: list[str]
+    via: str
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1)
+    expires_in_days: int | None = Field(default=365, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class IssuedToken(TokenOut):
+    token: str = Field(description="The secret: shown this once only")
+
+
+class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    recorded_at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    reason: str
+    data: dict[str, object]

@@ -1,0 +1,169 @@
+"""Portal pages: home per role, login, the public HS nomenclature browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
+from onewindow.errors import NotFound
+from onewindow.parties import service as parties
+from onewindow.portal.roles import capabilities_for
+from onewindow.reference import service as reference
+from onewindow.security import ORGANISATION_ROLES, CsrfGuard, Principal
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _secure(request: Request) -> bool:
+    forced = request.app.state.settings.cookie_secure
+    if forced is not None:
+        return bool(forced)
+    return request.url.scheme == "https"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    principal: Principal | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page with the principal and a CSRF token for its forms (setting the cookie if new)."""
+    guard: CsrfGuard = request.app.state.csrf
+    cookie = request.cookies.get(CsrfGuard.COOKIE)
+    form_value = guard.form_value(cookie)
+    new_cookie = None
+    if form_value is None:
+        new_cookie, form_value = guard.issue()
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "principal": principal,
+            "csrf_token": form_value,
+            "role_labels": ORGANISATION_ROLES,
+            **context,
+        },
+        status_code=status_code,
+    )
+    if new_cookie:
+        response.set_cookie(
+            CsrfGuard.COOKIE, new_cookie, httponly=True, samesite="strict", secure=_secure(request)
+        )
+    return response
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    return render(request, "not_found.html", {}, status_code=404)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, principal: OptionalPrincipalDep) -> HTMLResponse:
+    """The public landing page, or the home page of the user's roles."""
+    capabilities = capabilities_for(principal.organisation_roles) if principal else []
+    return render(request, "home.html", {"capabilities": capabilities}, principal)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, principal: OptionalPrincipalDep) -> Response:
+    if principal is not None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "login.html", {"email": "", "error": ""})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check the password; on success set the session cookie and go home."""
+    guard: CsrfGuard = request.app.state.csrf
+    if not guard.check(request.cookies.get(CsrfGuard.COOKIE), csrf_token):
+        return render(
+            request,
+            "login.html",
+            {"email": email, "error": "The form expired. Please try again."},
+            status_code=403,
+        )
+    settings = request.app.state.settings
+    outcome = parties.log_in(
+        session,
+        email,
+        password,
+        session_hours=settings.session_hours,
+        max_failures=settings.login_max_failures,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
+    if outcome.token is None:
+        if outcome.refusal == "locked" and outcome.locked_until:
+            message = (
+                "Too many failed attempts: this account is locked until "
+                f"{outcome.locked_until:%H:%M} UTC."
+            )
+            status = 429
+        else:
+            message = "The e-mail or the password is wrong."
+            status = 401
+        return render(request, "login.html", {"email": email, "error": message}, status_code=status)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    guard: CsrfGuard = request.app.state.csrf
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and guard.check(request.cookies.get(CsrfGuard.COOKIE), csrf_token):
+        parties.log_out(session, cookie)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/hs", response_class=HTMLResponse)
+def hs_browser(
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep, q: str = ""
+) -> HTMLResponse:
+    """Search the HS nomenclature, or browse it by section and chapter."""
+    q = q.strip()[:100]
+    results = reference.search_hs(session, q, limit=100) if q else []
+    sections = [] if q else reference.hs_sections(session)
+    chapters = [] if q else reference.hs_chapters(session)
+    return render(
+        request,
+        "hs.html",
+        {"q": q, "results": results, "sections": sections, "chapters": chapters},
+        principal,
+    )
+
+
+@router.get("/hs/{code}", response_class=HTMLResponse)
+def hs_code(
+    request: Request, code: str, session: SessionDep, principal: OptionalPrincipalDep
+) -> HTMLResponse:
+    try:
+        entry = reference.hs_entry(session, code[:10])
+    except NotFound:
+        return not_found_page(request)
+    return render(request, "hs_code.html", {"entry": entry}, principal)

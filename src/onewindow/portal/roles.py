@@ -1,0 +1,69 @@
+"""What each role can do in the single window, as the home page tells it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Capability:
+    title: str
+    description: str
+    href: str | None = None
+
+
+COMMON = [
+    Capability("Look up the HS nomenclature", "Find a commodity code by words or digits.", "/hs"),
+    Capability(
+        "Use the API", "Every portal action has a documented API for your systems.", "/docs"
+    ),
+]
+
+CAPABILITIES: dict[str, list[Capability]] = {
+    "trader": [
+        Capability("Lodge goods declarations", "Import, export and transit, typed once."),
+        Capability("Apply for permits", "The permits your goods need travel with the declaration."),
+        Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
+        Capability("Track your consignments", "Every decision and its reason, as it happens."),
+    ],
+    "customs-broker": [
+        Capability("Lodge declarations for your clients", "As their representative."),
+        Capability("Follow your clients' consignments", "Holds, assessments and releases."),
+    ],
+    "carrier": [
+        Capability("Lodge manifests", "Advance cargo information before loading or arrival."),
+        Capability("Report vessel and flight calls", "Arrival and departure notices."),
+    ],
+    "terminal-operator": [
+        Capability("Report discharge and gate movements", "Discharge, gate-in, gate-out."),
+        Capability("See which cargo may leave", "Only released cargo passes the gate."),
+    ],
+    "port-authority": [
+        Capability("Clear vessel calls", "Arrival and departure clearances."),
+    ],
+    "customs-office": [
+        Capability("Work the declaration queue", "Document checks, inspections, release."),
+        Capability("Manage risk profiles", "Selectivity rules and the learned model."),
+        Capability("Keep the tariff", "National tariff lines and measures, as data."),
+    ],
+    "permit-agency": [
+        Capability("Review permit applications", "Approve, refuse or ask for more."),
+        Capability("Set regulatory requirements", "Which goods need your permit."),
+        Capability("Join inspections", "With customs, on the same consignment."),
+    ],
+    "administrator": [
+        Capability("Register organisations", "Traders, carriers, agencies and offices."),
+        Capability("Load reference data", "HS, UN/LOCODE, code lists, tariffs."),
+        Capability("Verify the audit log", "Its hash chain shows any tampering."),
+    ],
+}
+
+
+def capabilities_for(roles: frozenset[str]) -> list[Capability]:
+    """The capabilities of all the roles an organisation plays, then the common ones."""
+    seen: list[Capability] = []
+    for role in sorted(roles):
+        for capability in CAPABILITIES.get(role, []):
+            if capability not in seen:
+                seen.append(capability)
+    return seen + COMMON

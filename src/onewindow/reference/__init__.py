@@ -1,0 +1,1 @@
+"""Reference data: HS nomenclature, countries, currencies, UN/LOCODE and code lists."""

@@ -1,0 +1,78 @@
+"""Shapes of the reference look-ups."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class HsNode(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    level: int
+    description: str
+
+
+class HsEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    level: int
+    description: str
+    section: str
+    section_title: str
+    path: list[HsNode]
+    children: list[HsNode]
+
+
+class CountryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    alpha2: str
+    alpha3: str
+    numeric: str
+    name: str
+
+
+class CurrencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    numeric: str
+    name: str
+    minor_unit: int | None
+
+
+class LocationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locode: str
+    country: str
+    name: str
+    name_ascii: str
+    subdivision: str
+    function: str
+    is_port: bool
+    is_rail: bool
+    is_road: bool
+    is_airport: bool
+    is_postal: bool
+    is_multimodal: bool
+    is_fixed: bool
+    is_border_crossing: bool
+    status: str
+    iata: str
+    latitude: float | None
+    longitude: float | None
+
+
+class CodeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    label: str
+
+
+class CodeListOut(BaseModel):
+    name: str
+    codes: list[CodeOut]

@@ -1,0 +1,71 @@
+"""Portal pages over HTTP: login with CSRF protection, role homes, the HS browser."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import PASSWORD, Party, make_party
+
+
+def _csrf(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def test_login_takes_the_user_to_their_role_home(client: TestClient) -> None:
+    agency = make_party(("permit-agency",))
+    token = _csrf(client)
+    response = client.post(
+        "/login",
+        data={"email": agency.email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "ow_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    home = client.get("/")
+    assert "Review permit applications" in home.text
+    assert "Lodge manifests" not in home.text
+
+
+def test_login_without_the_csrf_token_is_refused(client: TestClient, party: Party) -> None:
+    client.get("/login")
+    response = client.post("/login", data={"email": party.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "ow_session" not in response.headers.get("set-cookie", "")
+
+
+def test_a_wrong_password_shows_an_error_next_to_the_form(
+    client: TestClient, party: Party
+) -> None:
+    token = _csrf(client)
+    response = client.post(
+        "/login", data={"email": party.email, "password": "nope", "csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert 'role="alert"' in response.text
+    assert "The e-mail or the password is wrong." in response.text
+
+
+def test_a_portal_session_must_echo_csrf_to_change_things_in_the_api(
+    client: TestClient, party: Party
+) -> None:
+    token = _csrf(client)
+    client.post("/login", data={"email": party.email, "password": PASSWORD, "csrf_token": token})
+    body = {"name": "from the browser", "scopes": ["organisation:read"]}
+    assert client.post("/api/v1/tokens", json=body).status_code == 403
+    ok = client.post("/api/v1/tokens", json=body, headers={"X-CSRF-Token": token})
+    assert ok.status_code == 201
+
+
+def test_hs_browser_lists_sections_and_finds_by_words(client: TestClient) -> None:
+    index = client.get("/hs")
+    assert "Section XXI" in index.text
+    found = client.get("/hs", params={"q": "roasted coffee"})
+    assert "090121" in found.text
+    detail = client.get("/hs/0901")
+    assert "Coffee" in detail.text and "090111" in detail.text

@@ -1,0 +1,91 @@
+"""Operations endpoints and the one error shape of the API."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.conftest import Party
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+def test_metrics_count_requests_by_route(client: TestClient) -> None:
+    client.get("/api/v1/reference/countries/TW")
+    body = client.get("/metrics").text
+    assert 'onewindow_http_requests_total{method="GET",route="/api/v1/reference/countries/{code}"' in body
+    assert "onewindow_http_request_seconds_bucket" in body
+
+
+def test_api_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    assert "/static/docs/swagger-ui-bundle.js" in page.text
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/reference/hs" in spec["paths"]
+
+
+def test_validation_errors_name_every_field_with_a_pointer(client: TestClient, party: Party) -> None:
+    response = client.post(
+        "/api/v1/tokens", json={"name": "", "scopes": "all", "extra": 1}, headers=party.auth
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 422 and problem["title"] == "Invalid input"
+    pointers = {e["pointer"]: e["detail"] for e in problem["errors"]}
+    assert set(pointers) == {"/body/name", "/body/scopes", "/body/extra"}
+    assert pointers["/body/extra"] == "is not a known field"
+
+
+def test_malformed_json_is_a_problem_not_a_crash(client: TestClient, party: Party) -> None:
+    response = client.post(
+        "/api/v1/tokens",
+        content=b"{not json",
+        headers={**party.auth, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/body"
+
+
+def test_unknown_api_path_is_a_problem(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["type"] == "/problems/not-found"
+
+
+def test_unknown_portal_page_is_a_page(client: TestClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+BAD_BODIES: list[object] = [{}, [], "text", 12, None, {"name": None, "scopes": [1, {"a": 2}]}]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_input_anywhere_gets_a_4xx_problem(
+    client: TestClient, administrator: Party, body: object
+) -> None:
+    """Every route with a body or a path parameter answers nonsense with a 4xx problem."""
+    app = client.app
+    for route in app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+            continue
+        path = route.path
+        for param in route.dependant.path_params:
+            path = path.replace("{" + param.name + "}", "%00'; DROP TABLE x;--")
+        if route.body_field is None and path == route.path:
+            continue  # nothing for the caller to get wrong
+        for method in route.methods:
+            response = client.request(method, path, json=body, headers=administrator.auth)
+            assert 400 <= response.status_code < 500, (method, path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
