@@ -125,3 +125,27 @@ def other_party() -> Party:
 @pytest.fixture()
 def administrator() -> Party:
     return make_party(("administrator",))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation as the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    has_body: bool
+    path_params: tuple[str, ...]
+
+
+def api_operations(app) -> list[Operation]:  # type: ignore[no-untyped-def]
+    """Every operation under /api/, read from the app's OpenAPI document."""
+    found = []
+    for path, item in app.openapi()["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            params = tuple(
+                p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"
+            )
+            found.append(Operation(method.upper(), path, "requestBody" in operation, params))
+    return found

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from tests.conftest import Party, make_party
+from tests.conftest import Party, api_operations, make_party
 
 
 @dataclass(frozen=True)
@@ -73,11 +72,7 @@ MATRIX: dict[tuple[str, str], Access] = {
 
 
 def _api_routes(client: TestClient) -> set[tuple[str, str]]:
-    found = set()
-    for route in client.app.routes:  # type: ignore[attr-defined]
-        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
-            found |= {(method, route.path) for method in route.methods}
-    return found
+    return {(op.method, op.path) for op in api_operations(client.app)}
 
 
 def test_every_route_is_in_the_matrix(client: TestClient) -> None:

@@ -15,7 +15,11 @@ from onewindow.config import ConfigError, load_settings
     ("name", "value", "expected"),
     [
         ("port", 70000, "ONEWINDOW_PORT"),
-        ("database_url", "mysql://x", "ONEWINDOW_DATABASE_URL must start with sqlite: or postgresql"),
+        (
+            "database_url",
+            "mysql://x",
+            "ONEWINDOW_DATABASE_URL must start with sqlite: or postgresql",
+        ),
         ("secret_key", "short", "ONEWINDOW_SECRET_KEY must be at least 32 characters long"),
         ("time_zone", "Mars/Olympus", "ONEWINDOW_TIME_ZONE"),
     ],

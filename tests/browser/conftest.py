@@ -59,7 +59,9 @@ def base_url(database: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
     if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: make test installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is not installed: make test installs it (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

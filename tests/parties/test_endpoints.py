@@ -78,7 +78,8 @@ class TestAudit:
         self, client: TestClient, party: Party
     ) -> None:
         client.post(
-            "/api/v1/tokens", json={"name": "audited", "scopes": ["organisation:read"]},
+            "/api/v1/tokens",
+            json={"name": "audited", "scopes": ["organisation:read"]},
             headers=party.auth,
         )
         actions = [e["action"] for e in client.get("/api/v1/audit", headers=party.auth).json()]

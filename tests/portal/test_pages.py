@@ -39,9 +39,7 @@ def test_login_without_the_csrf_token_is_refused(client: TestClient, party: Part
     assert "ow_session" not in response.headers.get("set-cookie", "")
 
 
-def test_a_wrong_password_shows_an_error_next_to_the_form(
-    client: TestClient, party: Party
-) -> None:
+def test_a_wrong_password_shows_an_error_next_to_the_form(client: TestClient, party: Party) -> None:
     token = _csrf(client)
     response = client.post(
         "/login", data={"email": party.email, "password": "nope", "csrf_token": token}

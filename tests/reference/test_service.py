@@ -32,7 +32,7 @@ def test_the_nomenclature_is_complete() -> None:
         assert len(service.hs_chapters(session)) == 97
         assert len(service.hs_sections(session)) == 21
         with pytest.raises(NotFound):
-            service.hs_entry(session, "9999")
+            service.hs_entry(session, "9801")
 
 
 def test_currencies_know_their_minor_units() -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy.orm import Session
 
 from onewindow.config import get_settings
@@ -42,7 +49,7 @@ def run_loaders(names: list[str], data_dir: Path, database_url: str | None = Non
         for name in names:
             task = progress.add_task(name, total=None, note="")
 
-            def update(done: int, total: int, task: int = task) -> None:
+            def update(done: int, total: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=total)
 
             with session_scope(database_url) as session:

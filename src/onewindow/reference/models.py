@@ -86,7 +86,7 @@ class CodeListEntry(Base):
     __tablename__ = "code_list_entry"
 
     list_name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
     label: Mapped[str] = mapped_column(Text)
 
 

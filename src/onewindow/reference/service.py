@@ -17,7 +17,7 @@ from typing import Any
 
 import iso4217
 import pycountry
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.db import Base, utcnow
@@ -180,7 +180,7 @@ def search_hs(session: Session, query: str, limit: int = 50) -> list[HsEntry]:
     if not query:
         raise InvalidInput("Say what to look for.", [])
     digits = re.sub(r"[\s.]", "", query)
-    statement: Select[tuple[HsCode]] = select(HsCode)
+    statement = select(HsCode)
     if digits.isdigit():
         statement = statement.where(HsCode.code.startswith(digits))
     else:

@@ -54,7 +54,7 @@ def upgrade() -> None:
     op.create_table(
         "code_list_entry",
         sa.Column("list_name", sa.String(length=50), nullable=False),
-        sa.Column("code", sa.String(length=10), nullable=False),
+        sa.Column("code", sa.String(length=30), nullable=False),
         sa.Column("label", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("list_name", "code", name=op.f("pk_code_list_entry")),
     )
