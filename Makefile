@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-CHECKED := src tests benchmarks
+CHECKED := $(wildcard src tests benchmarks)
 
 .PHONY: run test test-postgres lint typecheck pytest browser-deps clean
 
