@@ -46,6 +46,11 @@ def database() -> Iterator[str]:
     """A migrated database with the reference data loaded (UN/LOCODE for a few countries)."""
     _reset(DATABASE_URL)
     migrations.upgrade(DATABASE_URL)
+    if os.environ.get("ONEWINDOW_TEST_CREATE_ALL"):
+        # Work in progress only: tables whose migration is not written yet.
+        from onewindow.models import metadata
+
+        metadata.create_all(engine_for(DATABASE_URL))
     data_dir = get_settings().data_dir
     with session_scope() as session:
         reference.load_hs(session, data_dir)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     )
     worker_interval_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
+    country: str = Field(default="GB", pattern=r"^[A-Z]{2}$", description="the national country")
+    currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$", description="national currency")
     time_zone: str = "UTC"
 
     @field_validator("database_url")
