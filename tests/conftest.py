@@ -26,6 +26,7 @@ from onewindow import migrations  # noqa: E402
 from onewindow.app import create_app  # noqa: E402
 from onewindow.config import get_settings  # noqa: E402
 from onewindow.db import engine_for, session_scope  # noqa: E402
+from onewindow.demo import load_demo_tariff  # noqa: E402
 from onewindow.parties import service as parties  # noqa: E402
 from onewindow.reference import service as reference  # noqa: E402
 
@@ -58,6 +59,8 @@ def database() -> Iterator[str]:
         reference.load_currencies(session)
         reference.load_code_lists(session)
         reference.load_locations(session, data_dir, countries=TEST_COUNTRIES)
+    with session_scope() as session:
+        load_demo_tariff(session, data_dir)
     yield DATABASE_URL
     engine_for(DATABASE_URL).dispose()
 
@@ -125,6 +128,11 @@ def party() -> Party:
 @pytest.fixture()
 def other_party() -> Party:
     return make_party()
+
+
+@pytest.fixture()
+def customs() -> Party:
+    return make_party(("customs-office",), user_role="staff")
 
 
 @pytest.fixture()

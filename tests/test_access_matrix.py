@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from onewindow import clearance
+from onewindow.db import session_scope
+from onewindow.parties import service as parties
 from tests.conftest import Party, api_operations, make_party
+from tests.declarations import amendment_for, lodged_by
+from tests.declarations.factory import declaration
+from tests.notifications import UNREACHABLE, notification_of, webhook_of
+from tests.payments import open_request_for, payment_state_of, receipt_for, unsigned_claim_for
 
 
 @dataclass(frozen=True)
@@ -36,9 +43,53 @@ class ById:
 
     path: Callable[[Party], str]
     ok_status: int = 200
+    body: Callable[[Party], object] | None = None
 
 
-Access = Public | Own | ById
+@dataclass(frozen=True)
+class Signed:
+    """Authenticated by a signature over the body, not by a principal (a bank's callback).
+
+    An unsigned call gets 403 and leaves B's ``state`` as it was.
+    """
+
+    path: str
+    body: Callable[[Party], bytes]
+    state: Callable[[Party], object]
+
+
+@dataclass(frozen=True)
+class CustomsOnly:
+    """A customs decision: anonymous 401, a trader 403 even on its own declaration, customs ok."""
+
+    path: Callable[[Party], str]
+    body: Callable[[Party], object]
+    ok_status: int = 200
+
+
+Access = Public | Own | ById | Signed | CustomsOnly
+
+
+def _declaration(b: Party, suffix: str = "") -> str:
+    return f"/api/v1/declarations/{lodged_by(b.email)[0]}{suffix}"
+
+
+def _hold(b: Party) -> str:
+    declaration_id = lodged_by(b.email)[0]
+    customs = make_party(("customs-office",), user_role="staff")
+    with session_scope() as session:
+        user = parties.find_user(session, customs.email)
+        assert user is not None
+        declaration = clearance.place_hold(
+            session,
+            parties.principal_for_user(user, "test"),
+            declaration_id,
+            kind="documentary-check",
+            reason="matrix",
+        )
+        hold_id = declaration.holds[-1].id
+    return f"/api/v1/declarations/{declaration_id}/holds/{hold_id}/lift"
+
 
 MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/reference/hs"): Public("/api/v1/reference/hs?q=0901"),
@@ -68,6 +119,87 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("DELETE", "/api/v1/tokens/{token_id}"): ById(lambda b: f"/api/v1/tokens/{b.token_id}"),
     ("GET", "/api/v1/audit"): Own("/api/v1/audit"),
+    ("GET", "/api/v1/payment-requests"): Own("/api/v1/payment-requests"),
+    ("GET", "/api/v1/payment-requests/{payment_request_id}"): ById(
+        lambda b: f"/api/v1/payment-requests/{open_request_for(b.org_id)}"
+    ),
+    ("POST", "/api/v1/payment-requests/{payment_request_id}/pay"): ById(
+        lambda b: f"/api/v1/payment-requests/{open_request_for(b.org_id)}/pay",
+        ok_status=202,
+        body=lambda b: {"method": "bank"},
+    ),
+    ("GET", "/api/v1/receipts/{number}"): ById(
+        lambda b: f"/api/v1/receipts/{receipt_for(b.org_id)}"
+    ),
+    ("GET", "/api/v1/deferred-accounts"): Own("/api/v1/deferred-accounts"),
+    ("POST", "/api/v1/deferred-accounts"): Own(
+        "/api/v1/deferred-accounts",
+        lambda a: {
+            "organisation_id": a.org_id,
+            "number": f"DAN-MATRIX-{a.org_id}",
+            "currency": "GBP",
+            "guarantee_amount": "1000",
+            "guarantee_reference": "GUA-MATRIX",
+            "valid_until": "2099-12-31",
+        },
+    ),
+    ("POST", "/api/v1/payments/bank-callback"): Signed(
+        "/api/v1/payments/bank-callback",
+        lambda b: unsigned_claim_for(b.org_id),
+        lambda b: payment_state_of(b.org_id),
+    ),
+    ("GET", "/api/v1/ledger/balances"): Own("/api/v1/ledger/balances"),
+    ("GET", "/api/v1/tariff/measures/{code}"): Public("/api/v1/tariff/measures/4202210000"),
+    ("GET", "/api/v1/declarations"): Own("/api/v1/declarations"),
+    ("POST", "/api/v1/declarations"): Own("/api/v1/declarations", lambda a: declaration()),
+    ("GET", "/api/v1/declarations/{declaration_id}"): ById(_declaration),
+    ("GET", "/api/v1/declarations/{declaration_id}/assessment"): ById(
+        lambda b: _declaration(b, "/assessment")
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/timeline"): ById(
+        lambda b: _declaration(b, "/timeline")
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/versions"): ById(
+        lambda b: _declaration(b, "/versions")
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/versions/{version}/changes"): ById(
+        lambda b: _declaration(b, "/versions/1/changes"), ok_status=404
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/amendments"): ById(
+        lambda b: _declaration(b, "/amendments"), body=lambda b: amendment_for(b.email)
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/cancel"): ById(
+        lambda b: _declaration(b, "/cancel"), body=lambda b: {"reason": "matrix"}
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/holds"): CustomsOnly(
+        lambda b: _declaration(b, "/holds"),
+        lambda b: {"kind": "documentary-check", "reason": "matrix"},
+        ok_status=201,
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/holds/{hold_id}/lift"): CustomsOnly(
+        _hold, lambda b: {"reason": "matrix"}
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/invalidate"): CustomsOnly(
+        lambda b: _declaration(b, "/invalidate"), lambda b: {"reason": "matrix"}
+    ),
+    ("POST", "/api/v1/declarations/{declaration_id}/release"): CustomsOnly(
+        lambda b: _declaration(b, "/release"), lambda b: {"reason": "matrix"}, ok_status=409
+    ),
+    ("GET", "/api/v1/notifications"): Own("/api/v1/notifications"),
+    ("POST", "/api/v1/notifications/read-all"): Own("/api/v1/notifications/read-all"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): ById(
+        lambda b: f"/api/v1/notifications/{notification_of(b)}/read"
+    ),
+    ("GET", "/api/v1/webhooks"): Own("/api/v1/webhooks"),
+    ("POST", "/api/v1/webhooks"): Own(
+        "/api/v1/webhooks", lambda a: {"url": UNREACHABLE, "topics": ["declaration."]}
+    ),
+    ("DELETE", "/api/v1/webhooks/{subscription_id}"): ById(
+        lambda b: f"/api/v1/webhooks/{webhook_of(b)}", ok_status=204
+    ),
+    ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): ById(
+        lambda b: f"/api/v1/webhooks/{webhook_of(b)}/deliveries"
+    ),
 }
 
 
@@ -93,14 +225,34 @@ def test_scoping(client: TestClient, method: str, route: str) -> None:
     if isinstance(access, Public):
         assert client.request(method, access.path).status_code == 200
         return
+    if isinstance(access, Signed):
+        content = access.body(b)
+        before = access.state(b)
+        unsigned = client.request(
+            method, access.path, content=content, headers={"Content-Type": "application/json"}
+        )
+        assert unsigned.status_code == 403, unsigned.text
+        assert access.state(b) == before
+        return
+    if isinstance(access, CustomsOnly):
+        path, payload = access.path(b), access.body(b)
+        assert client.request(method, path, json=payload).status_code == 401
+        refused = client.request(method, path, headers=b.auth, json=payload)
+        assert refused.status_code == 403, refused.text
+        customs = make_party(("customs-office",), user_role="staff")
+        done = client.request(method, path, headers=customs.auth, json=payload)
+        assert done.status_code == access.ok_status, done.text
+        return
     path = access.path(b) if isinstance(access, ById) else access.path
     anonymous = client.request(method, path)
     assert anonymous.status_code == 401, anonymous.text
     if isinstance(access, ById):
-        as_a = client.request(method, path, headers=a.auth)
+        payload = access.body(b) if access.body else None
+        as_a = client.request(method, path, headers=a.auth, json=payload)
         assert as_a.status_code == 404, as_a.text
         assert all(m not in as_a.text for m in _markers(b))
-        assert client.request(method, path, headers=b.auth).status_code == access.ok_status
+        as_b = client.request(method, path, headers=b.auth, json=payload)
+        assert as_b.status_code == access.ok_status, as_b.text
         return
     body = access.body(a) if access.body else None
     as_a = client.request(method, path, headers=a.auth, json=body)

@@ -22,18 +22,34 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onewindow import __version__, events, logs, migrations
+from onewindow import __version__, logs, migrations, workers
 from onewindow.config import Settings, get_settings
-from onewindow.db import engine_for, session_scope
+from onewindow.db import engine_for
+from onewindow.declarations.api import router as declarations_router
+from onewindow.declarations.pages import router as declarations_pages
 from onewindow.errors import DomainError, FieldError
+from onewindow.notifications import api as notifications_api
+from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
+from onewindow.payments.api import router as payments_router
 from onewindow.portal.pages import router as portal_router
 from onewindow.reference.api import router as reference_router
 from onewindow.security import CsrfGuard
+from onewindow.tariff.api import router as tariff_router
 
 log = logging.getLogger("onewindow.http")
 
-ROUTERS = [reference_router, parties_router, portal_router]
+ROUTERS = [
+    reference_router,
+    parties_router,
+    tariff_router,
+    declarations_router,
+    declarations_pages,
+    payments_router,
+    portal_router,
+    notifications_api.router,
+    notifications_pages.router,
+]
 """Every domain's routes, registered in this one place."""
 
 REQUESTS = Counter("onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -233,8 +249,7 @@ class OutboxWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with session_scope(self.settings.database_url) as session:
-                    delivered = events.deliver_pending(session)
+                delivered = workers.run_once(self.settings.database_url)
             except Exception:  # keep delivering after a database hiccup
                 log.exception("outbox delivery failed")
                 delivered = 0
@@ -246,6 +261,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     """The single window's web application."""
     settings = settings or get_settings()
     secret = settings.require_secret()
+    workers.register_consumers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,9 +11,11 @@ from rich.console import Console
 
 from onewindow import audit, migrations
 from onewindow.config import ConfigError, get_settings
+from onewindow.declarations.cli import app as declarations_app
 from onewindow.parties.cli import app as parties_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app
+from onewindow.tariff.cli import app as tariff_app
 
 app = typer.Typer(
     help="onewindow: the national single window for trade.",
@@ -22,6 +24,8 @@ app = typer.Typer(
 )
 app.add_typer(load_app, name="load")
 app.add_typer(parties_app, name="parties")
+app.add_typer(tariff_app, name="tariff")
+app.add_typer(declarations_app, name="declarations")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
@@ -52,8 +56,10 @@ def init(
     run_loaders(names, settings.data_dir)
     if demo:
         from onewindow.db import session_scope
-        from onewindow.demo import load_demo
+        from onewindow.demo import load_demo, load_demo_tariff
 
+        with console.status("loading the demo's national tariff"), session_scope() as session:
+            load_demo_tariff(session, settings.data_dir)
         with session_scope() as session:
             load_demo(session)
         console.print("demo organisations and users are in place")
@@ -109,15 +115,13 @@ def _banner(host: str, port: int) -> None:
 @app.command()
 def worker() -> None:
     """Deliver outbox events until stopped (when the servers run with no worker of their own)."""
-    from onewindow import events, logs
-    from onewindow.db import session_scope
+    from onewindow import logs, workers
 
     settings = get_settings()
     logs.configure(settings.log_level)
+    workers.register_consumers()
     while True:
-        with session_scope() as session:
-            delivered = events.deliver_pending(session)
-        if not delivered:
+        if not workers.run_once():
             time.sleep(settings.worker_interval_seconds)
 
 

@@ -6,10 +6,16 @@ Idempotent: running it again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from onewindow.parties import service as parties
+from onewindow.reference import service as reference
+from onewindow.tariff import service as tariff
+from onewindow.tariff.engine import MeasureType, Money
 
 DEMO_PASSWORD = "onewindow-demo-2026"
 
@@ -93,6 +99,40 @@ DEMO_PARTIES = (
         "staff",
     ),
 )
+
+
+DEMO_EXCHANGE_RATES = {"USD": "0.7900", "EUR": "0.8500", "CNY": "0.1090", "JPY": "0.0052"}
+"""Illustrative customs exchange rates (GBP per unit) for the demo, not official figures."""
+
+
+def load_demo_tariff(session: Session, data_dir: Path) -> None:
+    """The demo's national tariff: the UK Global Tariff, VAT at 20% on all goods, the GBP 135
+    low-value relief from customs duty, and demo exchange rates from the start of this year."""
+    tariff.load_tariff(session, "uk", data_dir / "tariffs" / "uk" / "uk-global-tariff-2020.csv")
+    if not any(m.measure_type == MeasureType.VAT for m in tariff.measures_for(session, "")):
+        tariff.add_measure(
+            session,
+            commodity_code="",
+            measure_type=MeasureType.VAT.value,
+            rate="20%",
+            valid_from=date(2021, 1, 1),
+            label="VAT, standard rate",
+            legal_reference="Value Added Tax Act 1994, s. 2",
+            source="national:demo",
+        )
+    tariff.set_de_minimis(
+        session,
+        threshold=Money(Decimal(135), "GBP"),
+        relieves=[MeasureType.CUSTOMS_DUTY],
+        valid_from=date(2021, 1, 1),
+        label="Low-value consignment relief",
+        legal_reference="Taxation (Cross-border Trade) Act 2018",
+    )
+    start = date(date.today().year, 1, 1)
+    for currency, rate in DEMO_EXCHANGE_RATES.items():
+        reference.set_exchange_rate(
+            session, currency=currency, rate=Decimal(rate), valid_from=start, source="demo"
+        )
 
 
 def load_demo(session: Session) -> list[DemoParty]:

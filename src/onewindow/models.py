@@ -2,9 +2,23 @@
 
 from onewindow import audit, events
 from onewindow.db import Base
+from onewindow.declarations import models as declarations_models
+from onewindow.notifications import models as notifications_models
 from onewindow.parties import models as parties_models
+from onewindow.payments import models as payments_models
 from onewindow.reference import models as reference_models
+from onewindow.tariff import models as tariff_models
 
 metadata = Base.metadata
 
-__all__ = ["audit", "events", "metadata", "parties_models", "reference_models"]
+__all__ = [
+    "audit",
+    "declarations_models",
+    "events",
+    "metadata",
+    "notifications_models",
+    "parties_models",
+    "payments_models",
+    "reference_models",
+    "tariff_models",
+]

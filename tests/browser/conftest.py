@@ -31,8 +31,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def base_url(database: str) -> Iterator[str]:
+    """A server of the module's own: its background worker stops with the module, so it never
+    races the other tests' deliveries."""
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "onewindow", "serve", "--port", str(port)],

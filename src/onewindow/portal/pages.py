@@ -59,6 +59,12 @@ def render(
     return response
 
 
+def csrf_ok(request: Request, submitted: str) -> bool:
+    """Whether a portal form echoed the CSRF token of its cookie."""
+    guard: CsrfGuard = request.app.state.csrf
+    return guard.check(request.cookies.get(CsrfGuard.COOKIE), submitted)
+
+
 def not_found_page(request: Request) -> HTMLResponse:
     return render(request, "not_found.html", {}, status_code=404)
 

@@ -21,13 +21,17 @@ COMMON = [
 
 CAPABILITIES: dict[str, list[Capability]] = {
     "trader": [
-        Capability("Lodge goods declarations", "Import, export and transit, typed once."),
+        Capability(
+            "Lodge goods declarations", "Import, export and transit, typed once.", "/declarations"
+        ),
         Capability("Apply for permits", "The permits your goods need travel with the declaration."),
         Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
         Capability("Track your consignments", "Every decision and its reason, as it happens."),
     ],
     "customs-broker": [
-        Capability("Lodge declarations for your clients", "As their representative."),
+        Capability(
+            "Lodge declarations for your clients", "As their representative.", "/declarations"
+        ),
         Capability("Follow your clients' consignments", "Holds, assessments and releases."),
     ],
     "carrier": [
@@ -42,7 +46,9 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability("Clear vessel calls", "Arrival and departure clearances."),
     ],
     "customs-office": [
-        Capability("Work the declaration queue", "Document checks, inspections, release."),
+        Capability(
+            "Work the declaration queue", "Document checks, inspections, release.", "/declarations"
+        ),
         Capability("Manage risk profiles", "Selectivity rules and the learned model."),
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
     ],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, Float, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onewindow.db import Base, UTCDateTime
@@ -100,3 +101,18 @@ class ReferenceDataset(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer)
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeRate(Base):
+    """Units of national currency for one unit of ``currency``, valid for a period (customs
+    rates are fixed for a week or a month, not taken from the market minute by minute)."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (UniqueConstraint("currency", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), index=True)
+    rate: Mapped[Decimal] = mapped_column(Numeric(18, 8))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(100))

@@ -12,6 +12,8 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from onewindow.reference.models import (
     CodeListEntry,
     Country,
     Currency,
+    ExchangeRate,
     HsCode,
     HsSection,
     Location,
@@ -446,3 +449,84 @@ def is_code(session: Session, list_name: str, code: str) -> bool:
 def datasets(session: Session) -> Sequence[ReferenceDataset]:
     """What reference data is loaded, from where, when."""
     return session.scalars(select(ReferenceDataset).order_by(ReferenceDataset.name)).all()
+
+
+# Look-ups for validation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """An in-memory snapshot of the reference data that validation checks every declaration
+    against; rebuilt only when a data set is reloaded."""
+
+    countries: frozenset[str]
+    currencies: dict[str, int | None]
+    hs_subheadings: frozenset[str]
+    locodes: frozenset[str]
+
+    def is_subheading(self, code: str) -> bool:
+        return code[:6] in self.hs_subheadings
+
+
+_lookups: tuple[tuple[tuple[str, str], ...], Lookups] | None = None
+
+
+def lookups(session: Session) -> Lookups:
+    """The reference snapshot, cached per process until a data set's checksum changes."""
+    global _lookups
+    key = tuple(
+        session.execute(
+            select(ReferenceDataset.name, ReferenceDataset.checksum).order_by(ReferenceDataset.name)
+        ).all()
+    )
+    if _lookups is not None and _lookups[0] == key:
+        return _lookups[1]
+    snapshot = Lookups(
+        countries=frozenset(session.scalars(select(Country.alpha2))),
+        currencies={c.code: c.minor_unit for c in session.scalars(select(Currency))},
+        hs_subheadings=frozenset(session.scalars(select(HsCode.code).where(HsCode.level == 6))),
+        locodes=frozenset(session.scalars(select(Location.locode))),
+    )
+    _lookups = (key, snapshot)
+    return snapshot
+
+
+# Exchange rates --------------------------------------------------------------------------------
+
+
+def set_exchange_rate(
+    session: Session,
+    *,
+    currency: str,
+    rate: Decimal,
+    valid_from: date,
+    valid_to: date | None = None,
+    source: str = "customs",
+) -> ExchangeRate:
+    """Record the customs exchange rate of ``currency`` for a period (replacing the same start)."""
+    if rate <= 0:
+        raise InvalidInput("The rate cannot be used.", [FieldError("/rate", "must be positive")])
+    get_currency(session, currency)
+    row = session.scalar(
+        select(ExchangeRate).where(
+            ExchangeRate.currency == currency.upper(), ExchangeRate.valid_from == valid_from
+        )
+    )
+    if row is None:
+        row = ExchangeRate(currency=currency.upper(), valid_from=valid_from)
+        session.add(row)
+    row.rate, row.valid_to, row.source = rate, valid_to, source
+    session.flush()
+    return row
+
+
+def exchange_rates_on(session: Session, currencies: Iterable[str], on: date) -> dict[str, Decimal]:
+    """The rate in force on ``on`` for each currency that has one (the latest start wins)."""
+    wanted = {c.upper() for c in currencies}
+    rows = session.scalars(
+        select(ExchangeRate)
+        .where(ExchangeRate.currency.in_(wanted), ExchangeRate.valid_from <= on)
+        .where(or_(ExchangeRate.valid_to.is_(None), ExchangeRate.valid_to >= on))
+        .order_by(ExchangeRate.valid_from)
+    )
+    return {row.currency: row.rate for row in rows}

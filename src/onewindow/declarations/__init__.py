@@ -1,0 +1,1 @@
+"""Goods declarations: their shape (after the WCO Data Model), validation and lifecycle."""

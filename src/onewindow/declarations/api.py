@@ -1,0 +1,196 @@
+"""HTTP routes of goods declarations: lodge, read, amend, cancel; customs holds and release."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from onewindow import clearance
+from onewindow.declarations import service
+from onewindow.declarations.lifecycle import Status
+from onewindow.declarations.models import Declaration
+from onewindow.declarations.schemas import (
+    AmendmentIn,
+    AssessmentOut,
+    ChangeOut,
+    DeclarationDetail,
+    DeclarationIn,
+    DeclarationOut,
+    HoldIn,
+    Reason,
+    StatusChangeOut,
+    VersionOut,
+)
+from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.errors import Forbidden, NotFound
+from onewindow.parties.service import require_scope
+from onewindow.security import Principal, register_scope
+
+router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+
+register_scope("declarations:read", "Read your goods declarations")
+register_scope("declarations:write", "Lodge, amend and cancel goods declarations")
+register_scope("declarations:control", "Customs: hold, release and invalidate declarations")
+
+
+def _out(declaration: Declaration) -> DeclarationOut:
+    return DeclarationOut.model_validate(declaration)
+
+
+def _customs(principal: Principal) -> None:
+    require_scope(principal, "declarations:control")
+    if not principal.has_role(service.CUSTOMS):
+        raise Forbidden("Only a customs office can do this.")
+
+
+@router.post("", response_model=DeclarationOut, status_code=201)
+def lodge(
+    body: DeclarationIn, response: Response, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    """Lodge a declaration. Answers 201 when created, 200 when the same reference and body were
+    lodged before (idempotent retry), 409 when the reference was used for another body.
+    A rejected declaration is recorded too: its ``errors`` say what to correct."""
+    require_scope(principal, "declarations:write")
+    lodgement = clearance.lodge(session, principal, body)
+    if not lodgement.created:
+        response.status_code = 200
+    return _out(lodgement.declaration)
+
+
+@router.get("", response_model=list[DeclarationOut])
+def list_declarations(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[DeclarationOut]:
+    """Your declarations, newest first (a customs office sees its whole queue)."""
+    require_scope(principal, "declarations:read")
+    rows = service.list_declarations(
+        session,
+        principal,
+        status=status.value if status else None,
+        limit=limit,
+        before_id=before_id,
+    )
+    return [_out(d) for d in rows]
+
+
+@router.get("/{declaration_id}", response_model=DeclarationDetail)
+def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    return DeclarationDetail.model_validate(
+        {**_out(declaration).model_dump(), "content": declaration.content}
+    )
+
+
+@router.get("/{declaration_id}/timeline", response_model=list[StatusChangeOut])
+def timeline(
+    declaration_id: int, session: SessionDep, principal: PrincipalDep
+) -> list[StatusChangeOut]:
+    """Every step of the declaration with its time and reason."""
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    return [StatusChangeOut.model_validate(c) for c in service.timeline(session, declaration)]
+
+
+@router.get("/{declaration_id}/versions", response_model=list[VersionOut])
+def versions(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    return [VersionOut.model_validate(v) for v in service.versions(session, declaration)]
+
+
+@router.get("/{declaration_id}/versions/{version}/changes", response_model=list[ChangeOut])
+def changes(
+    declaration_id: int, version: int, session: SessionDep, principal: PrincipalDep
+) -> list[ChangeOut]:
+    """What version ``version`` changed compared with the one before."""
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    kept = {v.version: v for v in service.versions(session, declaration)}
+    if version not in kept or version - 1 not in kept:
+        raise NotFound(f"No amendment {version} of declaration {declaration_id}.")
+    return [
+        ChangeOut(pointer=p, before=b, after=a)
+        for p, b, a in service.differences(kept[version - 1].content, kept[version].content)
+    ]
+
+
+@router.post("/{declaration_id}/amendments", response_model=DeclarationOut)
+def amend(
+    declaration_id: int, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    """Amend before release and payment; the assessment is redone."""
+    require_scope(principal, "declarations:write")
+    from datetime import date
+
+    declaration = service.amend(
+        session, principal, declaration_id, body.declaration, reason=body.reason, today=date.today()
+    )
+    clearance.reassess(session, declaration)
+    return _out(declaration)
+
+
+@router.post("/{declaration_id}/cancel", response_model=DeclarationOut)
+def cancel(
+    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    require_scope(principal, "declarations:write")
+    return _out(service.cancel(session, principal, declaration_id, body.reason))
+
+
+@router.post("/{declaration_id}/invalidate", response_model=DeclarationOut)
+def invalidate(
+    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    _customs(principal)
+    return _out(service.invalidate(session, principal, declaration_id, body.reason))
+
+
+@router.get("/{declaration_id}/assessment", response_model=AssessmentOut)
+def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
+    """Duties and taxes, line by line: which measure, rate, base and amount."""
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    row = service.latest_assessment(session, declaration)
+    if row is None:
+        raise NotFound(f"Declaration {declaration_id} is not assessed yet.")
+    return AssessmentOut.model_validate(row)
+
+
+@router.post("/{declaration_id}/holds", response_model=DeclarationOut, status_code=201)
+def place_hold(
+    declaration_id: int, body: HoldIn, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    """Customs holds the goods (documentary check, inspection, ...), with the reason."""
+    _customs(principal)
+    service.get(session, principal, declaration_id)
+    declaration = clearance.place_hold(
+        session, principal, declaration_id, kind=body.kind, reason=body.reason
+    )
+    return _out(declaration)
+
+
+@router.post("/{declaration_id}/holds/{hold_id}/lift", response_model=DeclarationOut)
+def lift_hold(
+    declaration_id: int, hold_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    _customs(principal)
+    service.get(session, principal, declaration_id)
+    return _out(
+        clearance.lift_hold(session, principal, declaration_id, hold_id, reason=body.reason)
+    )
+
+
+@router.post("/{declaration_id}/release", response_model=DeclarationOut)
+def release(
+    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    """Customs releases the goods: control holds are lifted with this reason."""
+    _customs(principal)
+    service.get(session, principal, declaration_id)
+    return _out(clearance.release(session, principal, declaration_id, reason=body.reason))

@@ -1,0 +1,104 @@
+"""Tables of the declarations domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from onewindow.db import Base, JSONType, UTCDateTime
+
+
+class Declaration(Base):
+    """A goods declaration: its current version's content and where it stands."""
+
+    __tablename__ = "declaration"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "declarant_reference"),
+        Index("ix_declaration_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    declarant_reference: Mapped[str] = mapped_column(String(35))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    type: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    channel: Mapped[str | None] = mapped_column(String(10))
+    lodged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    versions: Mapped[list[DeclarationVersion]] = relationship(
+        order_by="DeclarationVersion.version", lazy="select"
+    )
+    holds: Mapped[list[ReleaseHold]] = relationship(order_by="ReleaseHold.id", lazy="selectin")
+
+
+class DeclarationVersion(Base):
+    """Every version lodged or amended, kept whole."""
+
+    __tablename__ = "declaration_version"
+    __table_args__ = (UniqueConstraint("declaration_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReleaseHold(Base):
+    """Something that stops release until it is lifted: payment, inspection, a missing permit."""
+
+    __tablename__ = "release_hold"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str] = mapped_column(String(200))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[str | None] = mapped_column(String(200))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lift_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class StatusChange(Base):
+    """The declaration's timeline: every transition with its time and reason."""
+
+    __tablename__ = "declaration_status_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Assessment(Base):
+    """The duties and taxes assessed on one version of a declaration, explained line by line."""
+
+    __tablename__ = "declaration_assessment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    amounts: Mapped[dict[str, str]] = mapped_column(JSONType)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    trace: Mapped[list[str]] = mapped_column(JSONType)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

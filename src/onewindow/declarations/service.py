@@ -1,0 +1,532 @@
+"""The declarations domain's door: lodge, read, amend, cancel; the lifecycle; release holds.
+
+The cross-domain path (risk, assessment, payment, release) is in ``onewindow.clearance``; this
+module knows declarations only. Services flush; the request or job commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onewindow import audit
+from onewindow.db import utcnow
+from onewindow.declarations.lifecycle import AMENDABLE, FINAL, Status, check
+from onewindow.declarations.models import (
+    Assessment,
+    Declaration,
+    DeclarationVersion,
+    ReleaseHold,
+    StatusChange,
+)
+from onewindow.declarations.schemas import DeclarationIn
+from onewindow.declarations.validation import validate
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.events import record_event
+from onewindow.reference import service as reference
+from onewindow.security import Principal
+from onewindow.tariff import service as tariff
+
+CUSTOMS = "customs-office"
+
+HOLD_KINDS = {
+    "payment": "Duties and taxes not yet paid or secured",
+    "documentary-check": "Documents to be checked by customs",
+    "physical-inspection": "Goods to be inspected",
+    "permit": "A permit the goods need is missing or not yet approved",
+    "ipr": "Suspected infringement of an intellectual property right",
+    "other": "Held by customs",
+}
+CONTROL_HOLDS = frozenset({"documentary-check", "physical-inspection"})
+
+
+def request_digest(body: DeclarationIn) -> str:
+    """A fingerprint of what was lodged: the same reference with another body is a conflict."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_declaration(session: Session, body: DeclarationIn, today: date) -> list[FieldError]:
+    """Every error of a declaration: code lists, nomenclature, the tariff, business rules."""
+    errors = validate(body, reference.lookups(session), today)
+    codes = [item.commodity_code for item in body.items]
+    unknown = tariff.unknown_codes(session, codes)
+    for i, item in enumerate(body.items):
+        if item.commodity_code in unknown and reference.lookups(session).is_subheading(
+            item.commodity_code
+        ):
+            errors.append(
+                FieldError(
+                    f"/items/{i}/commodity_code",
+                    f"{item.commodity_code} is not a declarable line of the national tariff",
+                    "tariff",
+                )
+            )
+    return errors
+
+
+def _number(session: Session, declaration: Declaration, country: str) -> str:
+    """The customs reference number: year, country, a serial (like an MRN)."""
+    return f"{declaration.lodged_at:%y}{country}{declaration.id:012d}"
+
+
+def _move(
+    session: Session, declaration: Declaration, target: Status, actor: str, reason: str
+) -> None:
+    check(declaration.status, target)
+    now = utcnow()
+    session.add(
+        StatusChange(
+            declaration_id=declaration.id,
+            from_status=declaration.status,
+            to_status=target.value,
+            reason=reason,
+            actor=actor,
+            at=now,
+        )
+    )
+    declaration.status = target.value
+    declaration.updated_at = now
+    if target == Status.RELEASED:
+        declaration.released_at = now
+    record_event(
+        session,
+        f"declaration.{target.value}",
+        "declaration",
+        declaration.id,
+        {
+            "number": declaration.number,
+            "reference": declaration.declarant_reference,
+            "reason": reason,
+            "status": target.value,
+        },
+        organisation_id=declaration.organisation_id,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"declaration.{target.value}",
+        subject_type="declaration",
+        subject_id=declaration.id,
+        organisation_id=declaration.organisation_id,
+        reason=reason,
+    )
+    session.flush()
+
+
+def transition(
+    session: Session, declaration: Declaration, target: Status, *, actor: str, reason: str
+) -> Declaration:
+    """Move a declaration to ``target`` if the lifecycle allows it (the flow's one door)."""
+    _move(session, declaration, target, actor, reason)
+    return declaration
+
+
+@dataclass(frozen=True)
+class Lodgement:
+    """The outcome of lodging: the declaration and whether this request created it."""
+
+    declaration: Declaration
+    created: bool
+
+
+def lodge(
+    session: Session, principal: Principal, body: DeclarationIn, *, country: str, today: date
+) -> Lodgement:
+    """Record a declaration and validate it: accepted with a number, or rejected with every error.
+
+    The declarant's reference is an idempotency key: the same reference and body gives back the
+    first declaration; the same reference with another body is refused (409).
+    """
+    digest = request_digest(body)
+    existing = session.scalar(
+        select(Declaration).where(
+            Declaration.organisation_id == principal.organisation_id,
+            Declaration.declarant_reference == body.declarant_reference,
+        )
+    )
+    if existing is not None:
+        if existing.request_digest != digest:
+            raise Conflict(
+                f"Reference {body.declarant_reference} was used for another declaration; "
+                "use a new reference, or amend the declaration."
+            )
+        return Lodgement(existing, False)
+    now = utcnow()
+    content = body.model_dump(mode="json")
+    declaration = Declaration(
+        organisation_id=principal.organisation_id,
+        declarant_reference=body.declarant_reference,
+        request_digest=digest,
+        type=body.type,
+        status=Status.LODGED.value,
+        version=1,
+        content=content,
+        errors=[],
+        lodged_at=now,
+        updated_at=now,
+    )
+    session.add(declaration)
+    session.flush()
+    session.add(
+        DeclarationVersion(
+            declaration_id=declaration.id,
+            version=1,
+            content=content,
+            reason="lodged",
+            actor=principal.actor,
+            recorded_at=now,
+        )
+    )
+    session.add(
+        StatusChange(
+            declaration_id=declaration.id,
+            from_status=None,
+            to_status=Status.LODGED.value,
+            reason="lodged",
+            actor=principal.actor,
+            at=now,
+        )
+    )
+    errors = check_declaration(session, body, today)
+    if errors:
+        declaration.errors = [
+            {"pointer": e.pointer, "code": e.code, "detail": e.detail} for e in errors
+        ]
+        _move(session, declaration, Status.REJECTED, "system", f"{len(errors)} error(s) found")
+    else:
+        declaration.number = _number(session, declaration, country)
+        declaration.accepted_at = now
+        _move(session, declaration, Status.ACCEPTED, "system", "valid: accepted")
+    return Lodgement(declaration, True)
+
+
+def _visible(principal: Principal) -> bool:
+    return principal.has_role(CUSTOMS)
+
+
+def get(session: Session, principal: Principal, declaration_id: int) -> Declaration:
+    """A declaration its organisation (or customs) may see; 404 otherwise."""
+    declaration = session.get(Declaration, declaration_id)
+    if declaration is None or (
+        declaration.organisation_id != principal.organisation_id and not _visible(principal)
+    ):
+        raise NotFound(f"No declaration {declaration_id}.")
+    return declaration
+
+
+def get_for_update(session: Session, declaration_id: int) -> Declaration:
+    """The declaration, locked for the rest of the transaction (two officers, one decision)."""
+    declaration = session.scalar(
+        select(Declaration).where(Declaration.id == declaration_id).with_for_update()
+    )
+    if declaration is None:
+        raise NotFound(f"No declaration {declaration_id}.")
+    return declaration
+
+
+def find_by_number(session: Session, principal: Principal, number: str) -> Declaration:
+    declaration = session.scalar(select(Declaration).where(Declaration.number == number))
+    if declaration is None:
+        raise NotFound(f"No declaration {number}.")
+    return get(session, principal, declaration.id)
+
+
+def list_declarations(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
+) -> Sequence[Declaration]:
+    """The organisation's own declarations (customs sees all: its queue), newest first."""
+    query = select(Declaration)
+    if not _visible(principal):
+        query = query.where(Declaration.organisation_id == principal.organisation_id)
+    if status:
+        query = query.where(Declaration.status == Status(status).value)
+    if before_id:
+        query = query.where(Declaration.id < before_id)
+    return session.scalars(query.order_by(Declaration.id.desc()).limit(limit)).all()
+
+
+def count_by_status(session: Session, principal: Principal) -> dict[str, int]:
+    query = select(Declaration.status, func.count(Declaration.id)).group_by(Declaration.status)
+    if not _visible(principal):
+        query = query.where(Declaration.organisation_id == principal.organisation_id)
+    return {status: count for status, count in session.execute(query).all()}
+
+
+def _own(principal: Principal, declaration: Declaration) -> None:
+    if declaration.organisation_id != principal.organisation_id:
+        raise Forbidden("Only the declarant can do this.")
+
+
+def amend(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    body: DeclarationIn,
+    *,
+    reason: str,
+    today: date,
+) -> Declaration:
+    """Replace the content with a new version, before release and payment; every error at once."""
+    declaration = get(session, principal, declaration_id)
+    _own(principal, declaration)
+    if Status(declaration.status) not in AMENDABLE:
+        raise Conflict(f"A declaration that is {declaration.status} cannot be amended.")
+    if body.declarant_reference != declaration.declarant_reference or body.type != declaration.type:
+        raise InvalidInput(
+            "An amendment keeps the reference and the type.",
+            [
+                FieldError("/declarant_reference", "must stay the same"),
+                FieldError("/type", "must stay the same"),
+            ],
+        )
+    errors = check_declaration(session, body, today)
+    if errors:
+        raise InvalidInput("The amendment is not valid; the declaration is unchanged.", errors)
+    content = body.model_dump(mode="json")
+    if content == declaration.content:
+        raise InvalidInput("The amendment changes nothing.", [])
+    declaration.version += 1
+    declaration.content = content
+    declaration.updated_at = utcnow()
+    session.add(
+        DeclarationVersion(
+            declaration_id=declaration.id,
+            version=declaration.version,
+            content=content,
+            reason=reason,
+            actor=principal.actor,
+            recorded_at=declaration.updated_at,
+        )
+    )
+    record_event(
+        session,
+        "declaration.amended",
+        "declaration",
+        declaration.id,
+        {"number": declaration.number, "version": declaration.version, "reason": reason},
+        organisation_id=declaration.organisation_id,
+    )
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="declaration.amended",
+        subject_type="declaration",
+        subject_id=declaration.id,
+        organisation_id=declaration.organisation_id,
+        reason=reason,
+        data={"version": declaration.version},
+    )
+    session.flush()
+    return declaration
+
+
+def cancel(session: Session, principal: Principal, declaration_id: int, reason: str) -> Declaration:
+    """The declarant withdraws the declaration before release."""
+    declaration = get(session, principal, declaration_id)
+    _own(principal, declaration)
+    return transition(session, declaration, Status.CANCELLED, actor=principal.actor, reason=reason)
+
+
+def invalidate(
+    session: Session, principal: Principal, declaration_id: int, reason: str
+) -> Declaration:
+    """Customs invalidates an accepted declaration (e.g. goods never presented)."""
+    if not _visible(principal):
+        raise Forbidden("Only customs can invalidate a declaration.")
+    declaration = get(session, principal, declaration_id)
+    return transition(
+        session, declaration, Status.INVALIDATED, actor=principal.actor, reason=reason
+    )
+
+
+def versions(session: Session, declaration: Declaration) -> list[DeclarationVersion]:
+    return list(
+        session.scalars(
+            select(DeclarationVersion)
+            .where(DeclarationVersion.declaration_id == declaration.id)
+            .order_by(DeclarationVersion.version)
+        )
+    )
+
+
+def differences(old: Any, new: Any, pointer: str = "") -> list[tuple[str, Any, Any]]:
+    """What changed between two versions, as (JSON pointer, before, after).
+
+    >>> differences({"a": 1, "b": [1, 2]}, {"a": 2, "b": [1]})
+    [('/a', 1, 2), ('/b/1', 2, None)]
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes = []
+        for key in sorted(set(old) | set(new)):
+            changes += differences(old.get(key), new.get(key), f"{pointer}/{key}")
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        changes = []
+        for i in range(max(len(old), len(new))):
+            changes += differences(
+                old[i] if i < len(old) else None, new[i] if i < len(new) else None, f"{pointer}/{i}"
+            )
+        return changes
+    return [] if old == new else [(pointer or "/", old, new)]
+
+
+def timeline(session: Session, declaration: Declaration) -> list[StatusChange]:
+    return list(
+        session.scalars(
+            select(StatusChange)
+            .where(StatusChange.declaration_id == declaration.id)
+            .order_by(StatusChange.id)
+        )
+    )
+
+
+# Release holds -----------------------------------------------------------------------------------
+
+
+def open_holds(declaration: Declaration) -> list[ReleaseHold]:
+    return [hold for hold in declaration.holds if hold.lifted_at is None]
+
+
+def place_hold(
+    session: Session, declaration: Declaration, *, kind: str, reason: str, actor: str
+) -> ReleaseHold:
+    """Stop release until the hold is lifted; any domain places holds through here."""
+    if kind not in HOLD_KINDS:
+        raise InvalidInput(
+            "Unknown hold.", [FieldError("/kind", f"use one of {', '.join(HOLD_KINDS)}")]
+        )
+    if not reason.strip():
+        raise InvalidInput("Say why.", [FieldError("/reason", "must not be empty")])
+    if Status(declaration.status) in FINAL:
+        raise Conflict(f"A declaration that is {declaration.status} cannot be held.")
+    hold = ReleaseHold(
+        declaration_id=declaration.id,
+        kind=kind,
+        reason=reason.strip(),
+        placed_by=actor,
+        placed_at=utcnow(),
+    )
+    session.add(hold)
+    declaration.holds.append(hold)
+    session.flush()
+    record_event(
+        session,
+        "declaration.hold_placed",
+        "declaration",
+        declaration.id,
+        {"number": declaration.number, "hold": kind, "reason": hold.reason},
+        organisation_id=declaration.organisation_id,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.placed",
+        subject_type="declaration",
+        subject_id=declaration.id,
+        organisation_id=declaration.organisation_id,
+        reason=hold.reason,
+        data={"kind": kind, "hold_id": hold.id},
+    )
+    return hold
+
+
+def lift_hold(
+    session: Session, declaration: Declaration, hold_id: int, *, reason: str, actor: str
+) -> ReleaseHold:
+    """Lift one open hold, with the reason recorded."""
+    hold = next((h for h in declaration.holds if h.id == hold_id), None)
+    if hold is None:
+        raise NotFound(f"No hold {hold_id} on this declaration.")
+    if hold.lifted_at is not None:
+        raise Conflict(f"Hold {hold_id} was already lifted.")
+    if not reason.strip():
+        raise InvalidInput("Say why.", [FieldError("/reason", "must not be empty")])
+    hold.lifted_at, hold.lifted_by, hold.lift_reason = utcnow(), actor, reason.strip()
+    session.flush()
+    record_event(
+        session,
+        "declaration.hold_lifted",
+        "declaration",
+        declaration.id,
+        {"number": declaration.number, "hold": hold.kind, "reason": hold.lift_reason},
+        organisation_id=declaration.organisation_id,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="hold.lifted",
+        subject_type="declaration",
+        subject_id=declaration.id,
+        organisation_id=declaration.organisation_id,
+        reason=hold.lift_reason,
+        data={"kind": hold.kind, "hold_id": hold.id},
+    )
+    return hold
+
+
+def lift_holds_of_kind(
+    session: Session, declaration: Declaration, kind: str, *, reason: str, actor: str
+) -> int:
+    """Lift every open hold of one kind (payment settled lifts the payment hold)."""
+    held = [h for h in open_holds(declaration) if h.kind == kind]
+    for hold in held:
+        lift_hold(session, declaration, hold.id, reason=reason, actor=actor)
+    return len(held)
+
+
+def set_channel(declaration: Declaration, channel: str) -> None:
+    declaration.channel = channel
+
+
+# Assessments -----------------------------------------------------------------------------------
+
+
+def record_assessment(
+    session: Session,
+    declaration: Declaration,
+    *,
+    currency: str,
+    total: Decimal,
+    amounts: dict[str, str],
+    items: list[dict[str, Any]],
+    trace: list[str],
+    on: date,
+) -> Assessment:
+    """Keep the assessment of the declaration's current version (the trader reads it later)."""
+    row = Assessment(
+        declaration_id=declaration.id,
+        version=declaration.version,
+        currency=currency,
+        total=total,
+        amounts=amounts,
+        items=items,
+        trace=trace,
+        assessed_on=on,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_assessment(session: Session, declaration: Declaration) -> Assessment | None:
+    return session.scalar(
+        select(Assessment)
+        .where(Assessment.declaration_id == declaration.id)
+        .order_by(Assessment.id.desc())
+        .limit(1)
+    )

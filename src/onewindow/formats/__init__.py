@@ -1,0 +1,1 @@
+"""Message adapters: the standards brokers and partners speak, in and out of our own shapes."""

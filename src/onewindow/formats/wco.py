@@ -1,0 +1,1236 @@
+"""WCO Data Model 3.6 adapter, a customs administration's DMS profile: declarations in, RES out.
+
+Three promises, all pure (no database, no web):
+
+* :func:`validate_xml` checks a message against the profile's own schemas, read from disk once
+  and never from the network, and returns readable errors with line numbers.
+* :func:`map_declaration` reads an original goods declaration (``DEC``) into the dict that
+  :class:`~onewindow.declarations.schemas.DeclarationIn` validates. Every element that carries
+  data our model has no field for is listed in ``unmapped`` by its XPath: nothing is dropped
+  silently. What is not a new declaration we lodge is refused with :class:`WcoRefusal` and a
+  sentence saying why: an amendment (type ``COR``) or a cancellation (``INV``); a special fiscal
+  territories declaration (``CO``); a customs clearance request (additional type ``J``/``K``)
+  or final supplementary declaration (``Q``), which our goods declaration cannot express; a
+  response; a document that is not XML. It does not re-validate: call :func:`validate_xml`.
+* :func:`render_response` writes a ``RES`` notification that validates against the profile.
+
+A message may arrive bare (``md:MetaData`` or ``Declaration`` as the root element) or inside a
+transport envelope (a submission request wrapping it): the first ``md:MetaData`` inside is the
+message. The envelope and the ``md:`` metadata (model version, responsible agency) are not
+declaration data and are neither mapped nor listed as unmapped.
+
+Message function (WCO 017, UN/EDIFACT 1225). The DEC schema allows 9, 13 and 14. In the
+profile's examples, 9 is an original declaration and 13 a request about a lodged one: with type
+``COR`` an amendment, with type ``INV`` a cancellation (invalidation). Only 9 is lodged here.
+
+Response function codes. The RES schema leaves the code open (``n..2``); the codes follow the
+profile's notifications, as its examples name them ("DMSACC (Function Code 01)", "DMSCLE
+(Function Code 09)", "13 DMSTAX") and as the administration's own trader software reads them
+(01 DMSACC accepted, 02 DMSRCV received, 03 DMSREJ rejected, 05 DMSCTL goods to be examined,
+06 DMSDOC documents required, 07 DMSRES amendment outcome, 08 DMSROG release of goods, 09 DMSCLE
+cleared, 10 DMSINV invalidated, 16 DMSEOG goods exited):
+
+============  ====  ============  ==============================================================
+kind          code  notification  what the response carries
+============  ====  ============  ==============================================================
+acceptance    01    DMSACC        acceptance time, the customs reference number (MRN)
+rejection     03    DMSREJ        rejection time, every error with its pointer
+assessment    13    DMSTAX        duty lines per goods item, the total to pay
+release       08    DMSROG        release time (``Status/ReleaseDateTime``)
+============  ====  ============  ==============================================================
+
+Release is 08 (release of goods, the notification the examples expect after a documentary
+check), not 09 (cleared), which closes the declaration once release and payment are settled.
+
+Mapping, WCO element (under ``Declaration``) to ``DeclarationIn`` field:
+
+* ``FunctionalReferenceID`` (D026, the LRN) to ``declarant_reference``, keeping only the
+  characters our reference allows; the raw value is ``source_reference``.
+* ``TypeCode`` (D013): ``IM``/``EX`` plus one letter to ``type`` and ``additional_type``.
+* ``Declarant``, ``GoodsShipment/Importer``, ``Exporter`` (ID, Name, Address) to the parties;
+  ``Agent`` with ``FunctionCode`` 2 (direct) or 3 (indirect) to ``representative``: the agent's
+  own ID or name when given, else the declarant, who then acts as the agent.
+* ``DeclarationOfficeID`` (065, office of declaration) to ``office_of_lodgement``. Supervising,
+  presentation and exit offices are other offices and stay unmapped.
+* ``BorderTransportMeans`` (mode, ID, identification type, nationality) to ``transport``; when it
+  carries no ID, the arrival means (imports) or departure means (exports) gives the identity.
+  That means' ``ModeCode`` is the inland mode.
+* ``PreviousDocument`` and category ``N`` ``AdditionalDocument`` whose code is a UN/EDIFACT 1001
+  transport document (bill of lading 705, air waybill 740, ...) to ``transport_documents``, type
+  without the category letter (``N740`` becomes ``740``). Other previous documents (DUCR, entry
+  summary declaration, ...) stay unmapped.
+* ``GoodsLocation``: a UN/LOCODE (country and three characters) to ``location_of_goods``; else
+  the national code written as in the profile's guidance, country + type of location +
+  qualifier + identifier (``GBAUWLALONBTW``), to ``goods_location_code``.
+* ``TradeTerms`` (ConditionCode; LocationID, else LocationName) to ``delivery_terms``;
+  ``InvoiceAmount`` to ``invoice``; ``CustomsValuation/FreightChargeAmount`` (the profile's
+  transport costs) to ``freight``; ``TotalPackageQuantity`` to ``total_packages``;
+  ``ExportCountry`` and ``Destination`` to the countries (an item-level country that matches, or
+  that all items share when the header has none, counts as the header's).
+* ``AdditionalDocument`` to ``documents``: type is category + code (``C512``), except category
+  ``N``, whose codes are UN/EDIFACT 1001 codes and lose the letter (``N935`` becomes ``935``);
+  ``ID`` is the reference, ``Submitter/Name`` the issuer. ``GoodsShipment/Invoice`` becomes a
+  commercial invoice (1001 code 380).
+* Goods items: ``SequenceNumeric``; ``Commodity/Classification`` TSP (8 digits) + TRC (2 digits)
+  to the 10-digit ``commodity_code``; ``Description``; ``Origin`` of type 1 (non-preferential),
+  else of type 2 (preferential) when it names a country, to ``origin``; the first
+  ``DutyRegimeCode`` to ``preference`` (100, no preference, gives none);
+  ``GovernmentProcedure`` current + previous code to ``procedure`` (``4071``) and three-character
+  codes to ``additional_procedures`` (``000``, no additional procedure, gives none);
+  ``GoodsMeasure`` net and gross mass (kg); ``TariffQuantity`` to ``supplementary_quantity`` only
+  with a ``unitCode``; ``Packaging`` to ``packages``; ``InvoiceLine/ItemChargeAmount`` to
+  ``value``; ``StatisticalValueAmount``; documents as above, the first proof of origin (category
+  ``U``, or EUR.1 and certificates of origin) also as ``proof_of_origin`` when a preference is
+  claimed.
+* Containers (``TransportEquipment/ID``, upper-cased, spaces and hyphens removed): an item's own
+  ``Commodity/TransportEquipment`` when it has some, else every consignment-level container, since
+  a consignment-level container holds the goods of the whole shipment.
+
+Derived elements count as carried when they agree with the mapping: ``GoodsItemQuantity`` (the
+number of items) and ``Consignment/ContainerCode`` (1 when containers are declared).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from lxml import etree
+
+from onewindow.config import get_settings
+from onewindow.reference.codelists import code_list
+
+__all__ = [
+    "RESPONSE_FUNCTION_CODES",
+    "TAX_TYPE_CODES",
+    "DutyLine",
+    "MappedDeclaration",
+    "ResponseError",
+    "WcoRefusal",
+    "default_schema_dir",
+    "map_declaration",
+    "render_response",
+    "validate_xml",
+]
+
+MD_NS = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2"
+DEC_NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
+RES_NS = "urn:wco:datamodel:WCO:RES-DMS:2"
+RES_DS_NS = "urn:wco:datamodel:WCO:Response_DS:DMS:2"
+
+ResponseKind = Literal["acceptance", "rejection", "assessment", "release"]
+
+RESPONSE_FUNCTION_CODES: dict[str, str] = {
+    "acceptance": "01",
+    "rejection": "03",
+    "assessment": "13",
+    "release": "08",
+}
+"""The RES ``FunctionCode`` of each kind of response (see the table in the module docstring)."""
+
+ORIGINAL = "9"
+
+# UN/EDIFACT 1001 codes of certificates and declarations of origin (EUR.1 954 among them).
+_ORIGIN_PROOF_CODES = frozenset({"861", "862", "864", "865", "954"})
+
+
+PREFERENTIAL_REGIMES = frozenset({"2", "3"})
+"""First digits of the duty regime codes that claim a tariff preference."""
+
+
+class WcoRefusal(Exception):
+    """The message is not a new declaration that can be lodged; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MappedDeclaration:
+    """A DEC read into our shape.
+
+    ``body`` is ready for ``DeclarationIn.model_validate`` (decimals as the strings the message
+    wrote); ``function_code`` is the WCO message function; ``source_reference`` the
+    FunctionalReferenceID as written; ``unmapped`` the XPaths (from ``/Declaration``) of the
+    elements whose data our model has no field for, in document order.
+    """
+
+    body: dict[str, Any]
+    function_code: str
+    source_reference: str | None
+    unmapped: list[str]
+
+
+@dataclass(frozen=True)
+class ResponseError:
+    """One error of a declaration: ``pointer`` is a JSON pointer into it (``/items/0/origin``)."""
+
+    pointer: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class DutyLine:
+    """One assessed tax: ``tax_type`` a tax type code of at most three characters (``A00``
+    customs duty, ``B00`` VAT) or a tariff engine measure type that has one (``customs_duty``,
+    ``preferential_duty``, ``anti_dumping_duty``, ``vat``); ``rate_text`` the rate as a trader
+    reads it (``12%``); ``base`` and ``amount`` in ``currency``; ``item`` the goods item's
+    sequence number, or None for a line on the declaration as a whole.
+    """
+
+    tax_type: str
+    base: Decimal | None
+    rate_text: str
+    amount: Decimal
+    currency: str
+    item: int | None = None
+
+
+# Tax type codes (WCO/EU data element 4/3) of the tariff engine's measure types that have one.
+TAX_TYPE_CODES: dict[str, str] = {
+    "customs_duty": "A00",
+    "preferential_duty": "A00",
+    "anti_dumping_duty": "A30",
+    "vat": "B00",
+}
+
+
+# Schemas --------------------------------------------------------------------------------------
+
+
+def default_schema_dir() -> Path:
+    """Where the profile's schemas live: ``schemas/wco-dm-3.6-dms`` beside the data directory."""
+    return get_settings().data_dir.parent / "schemas" / "wco-dm-3.6-dms"
+
+
+@dataclass
+class _Schema:
+    """A compiled schema; libxml2 keeps one error log per schema, so validations take turns."""
+
+    schema: etree.XMLSchema
+    lock: threading.Lock
+
+
+@lru_cache(maxsize=8)
+def _schema(folder: Path, payload_ns: str) -> _Schema:
+    """Compile the metadata wrapper with the DEC or RES payload schema, from local files only."""
+    sub = "notification" if payload_ns == RES_NS else "declaration"
+    payload = "WCO_RES_2_DMS.xsd" if payload_ns == RES_NS else "WCO_DEC_2_DMS.xsd"
+    wrapper_path = folder / sub / "DocumentMetaData_2_DMS.xsd"
+    payload_path = folder / sub / payload
+    for path in (wrapper_path, payload_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"The WCO schema {path} is missing: wrong schemas folder?")
+    # The wrapper admits any payload element; importing the payload schema makes it checkable.
+    imports = "".join(
+        f'<xs:import namespace="{ns}" schemaLocation="{path.resolve().as_uri()}"/>'
+        for ns, path in ((MD_NS, wrapper_path), (payload_ns, payload_path))
+    )
+    driver = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    document = etree.fromstring(driver.encode(), parser, base_url=(folder / sub).as_uri() + "/")
+    return _Schema(etree.XMLSchema(document), threading.Lock())
+
+
+def _parser() -> etree.XMLParser:
+    # No DTD loading, no entity expansion, no network: the message comes from outside.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+_NAMESPACE = re.compile(r"\{[^}]*\}")
+
+
+def _readable(message: str) -> str:
+    """Drop namespace URIs from a libxml2 message: ``'{urn:...}TypeCode'`` reads ``'TypeCode'``."""
+    return _NAMESPACE.sub("", message).strip()
+
+
+class _Unreadable(Exception):
+    """The bytes are not a plain XML document; ``errors`` say why, one sentence each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors[0])
+        self.errors = errors
+
+
+def _parse(data: bytes) -> etree._Element:
+    """The root element, or :class:`_Unreadable` with the parser's errors and their lines."""
+    if not data or not data.strip():
+        raise _Unreadable(["The document is not well-formed XML: line 1: the document is empty."])
+    parser = _parser()
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        # This parser's own log: the exception's log may hold earlier documents' errors.
+        found = [
+            f"line {entry.line}, column {entry.column}: {entry.message.strip()}"
+            for entry in parser.error_log
+            if entry.level_name in ("ERROR", "FATAL")
+        ]
+        found = list(dict.fromkeys(found)) or [f"line {error.lineno or 1}: {error.msg or error}"]
+        raise _Unreadable(
+            [f"The document is not well-formed XML: {text}" for text in found]
+        ) from None
+    doctype = root.getroottree().docinfo.doctype
+    if doctype:
+        # WCO messages have no DTD; entities it declares are neither expanded nor trusted.
+        raise _Unreadable(
+            [f"line 1: the document declares a DTD ({doctype}), which WCO messages never do."]
+        )
+    return root
+
+
+def _message(root: etree._Element) -> etree._Element | None:
+    """The WCO message: the root, or the first ``md:MetaData`` inside an envelope."""
+    if root.tag in (f"{{{MD_NS}}}MetaData", f"{{{DEC_NS}}}Declaration", f"{{{RES_NS}}}Response"):
+        return root
+    return next(root.iter(f"{{{MD_NS}}}MetaData"), None)
+
+
+def _payload_ns(message: etree._Element) -> str:
+    """Which payload the message carries: a RES response or (by default) a DEC declaration."""
+    if message.tag == f"{{{RES_NS}}}Response":
+        return RES_NS
+    children = [child for child in message if isinstance(child.tag, str)]
+    if any(etree.QName(child).namespace == RES_NS for child in children):
+        return RES_NS
+    return DEC_NS
+
+
+def validate_xml(data: bytes, *, schema_dir: Path | None = None) -> list[str]:
+    """Check a WCO DEC or RES message against the profile's schemas; an empty list means valid.
+
+    Each error is one sentence with its line number, namespaces left out. A document that is not
+    well-formed XML gives the parser's errors; one with a DTD, or with no WCO message in it, says
+    so (DTDs and entities are never read). The schemas
+    come from ``schema_dir`` (default :func:`default_schema_dir`), compiled once per process.
+    """
+    try:
+        root = _parse(data)
+    except _Unreadable as error:
+        return error.errors
+    message = _message(root)
+    if message is None:
+        name = etree.QName(root).localname
+        return [
+            f"line {root.sourceline}: the root element '{name}' is not a WCO Data Model message "
+            "(expected MetaData, or an envelope holding one)."
+        ]
+    compiled = _schema((schema_dir or default_schema_dir()).resolve(), _payload_ns(message))
+    with compiled.lock:
+        try:
+            if compiled.schema.validate(message):
+                return []
+        except etree.XMLSchemaValidateError as error:
+            return [f"line {message.sourceline}: the schema validator gave up: {error}"]
+        entries = list(compiled.schema.error_log)
+    return [f"line {entry.line}: {_readable(entry.message)}" for entry in entries]
+
+
+# Reading a declaration ------------------------------------------------------------------------
+
+
+def _qualified(path: str) -> str:
+    return "/".join(f"{{{DEC_NS}}}{step}" for step in path.split("/"))
+
+
+def _text(element: etree._Element | None) -> str | None:
+    if element is None:
+        return None
+    text = (element.text or "").strip()
+    return text or None
+
+
+class _Reading:
+    """The declaration being read and the elements whose data the mapping carried over."""
+
+    def __init__(self, declaration: etree._Element) -> None:
+        self.declaration = declaration
+        self.used: set[etree._Element] = set()
+
+    def all(self, parent: etree._Element | None, path: str) -> list[etree._Element]:
+        """Every element at ``path`` (local names, ``/``-separated) under ``parent``."""
+        if parent is None:
+            return []
+        return list(parent.iterfind(_qualified(path)))
+
+    def first(self, parent: etree._Element | None, path: str) -> etree._Element | None:
+        """The first element at ``path`` under ``parent``, or None."""
+        if parent is None:
+            return None
+        return parent.find(_qualified(path))
+
+    def peek(self, parent: etree._Element | None, path: str) -> str | None:
+        """The text at ``path``, stripped, without counting it as carried."""
+        return _text(self.first(parent, path))
+
+    def take(self, parent: etree._Element | None, path: str) -> str | None:
+        """The text at ``path``, stripped, counted as carried when there is some."""
+        element = self.first(parent, path)
+        text = _text(element)
+        if text is not None:
+            self.used.add(element)
+        return text
+
+    def mark(self, *elements: etree._Element | None) -> None:
+        """Count elements as carried over."""
+        self.used.update(element for element in elements if element is not None)
+
+    def mark_if_equal(self, parent: etree._Element | None, path: str, value: object) -> None:
+        """Count the element at ``path`` as carried when it repeats a value already mapped."""
+        element = self.first(parent, path)
+        if element is not None and value is not None and _text(element) == value:
+            self.used.add(element)
+
+    def unmapped(self) -> list[str]:
+        """XPaths of the leaf elements that hold data and were not carried over."""
+        found = []
+        for element in self.declaration.iter():
+            if not isinstance(element.tag, str) or element in self.used:
+                continue
+            if any(isinstance(child.tag, str) for child in element):
+                continue
+            if _text(element) is not None:
+                found.append(_xpath(element, self.declaration))
+        return found
+
+
+def _xpath(element: etree._Element, top: etree._Element) -> str:
+    """``/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/SequenceNumeric`` style path."""
+    steps = []
+    current: etree._Element | None = element
+    while current is not None:
+        name = etree.QName(current).localname
+        parent = current.getparent()
+        if current is not top and parent is not None:
+            same = [sibling for sibling in parent if sibling.tag == current.tag]
+            if len(same) > 1:
+                name = f"{name}[{same.index(current) + 1}]"
+        steps.append(name)
+        if current is top:
+            break
+        current = parent
+    return "/" + "/".join(reversed(steps))
+
+
+def _number(text: str) -> int | str:
+    """An integer when the text is one; else the text, for validation to report."""
+    return int(text) if text.isdigit() else text
+
+
+_CONTAINER_NOISE = re.compile(r"[\s\-]")
+
+
+def _container(text: str) -> str:
+    """ISO 6346 identifiers: upper case, no separators (``msku 123456-7`` -> ``MSKU1234567``)."""
+    return _CONTAINER_NOISE.sub("", text).upper()
+
+
+def _date(element: etree._Element | None) -> str | None:
+    """The ISO date of a WCO DateTimeString (format 102 ``CCYYMMDD`` or 304 with time and zone)."""
+    if element is None:
+        return None
+    string = element.find("{*}DateTimeString")
+    text = _text(string if string is not None else element)
+    if text is None or not re.match(r"^\d{8}", text):
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8])).isoformat()
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _transport_document_codes() -> frozenset[str]:
+    return frozenset(code_list("transport-document-type").codes())
+
+
+class _Mapper:
+    """Map one original declaration; ``self.r.used`` records which elements came through."""
+
+    def __init__(self, declaration: etree._Element, flow: str) -> None:
+        self.r = _Reading(declaration)
+        self.flow = flow
+        self.transport_documents: list[dict[str, Any]] = []
+
+    # parties
+
+    def address(self, element: etree._Element | None) -> dict[str, Any] | None:
+        r = self.r
+        if element is None or r.peek(element, "CountryCode") is None:
+            return None  # our address needs its country; without one the lines stay unmapped
+        address: dict[str, Any] = {"country": r.take(element, "CountryCode")}
+        for path, key in (("Line", "line"), ("CityName", "city"), ("PostcodeID", "postcode")):
+            value = r.take(element, path)
+            if value is not None:
+                address[key] = value
+        return address
+
+    def party(self, element: etree._Element | None) -> dict[str, Any] | None:
+        r = self.r
+        if element is None:
+            return None
+        party: dict[str, Any] = {}
+        identifier = r.take(element, "ID")
+        if identifier is not None:
+            party["identifier"] = identifier
+        name = r.take(element, "Name")
+        if name is not None:
+            party["name"] = name
+        address = self.address(r.first(element, "Address"))
+        if address is not None:
+            party["address"] = address
+        return party or None
+
+    # documents
+
+    def document(self, element: etree._Element) -> tuple[bool, dict[str, Any]] | None:
+        """(is a transport document, DocumentRef dict) of an AdditionalDocument, if complete."""
+        r = self.r
+        category = r.peek(element, "CategoryCode")
+        code = r.peek(element, "TypeCode")
+        reference = r.peek(element, "ID")
+        if code is None or reference is None:
+            return None  # a code without a reference (a waiver statement) has no place in ours
+        r.take(element, "CategoryCode")
+        r.take(element, "TypeCode")
+        r.take(element, "ID")
+        if category == "N" and code in _transport_document_codes():
+            return True, {"type": code, "reference": reference}
+        # Category N codes are UN/EDIFACT 1001 codes; the other categories are national codes.
+        document: dict[str, Any] = {
+            "type": code if category == "N" else f"{category or ''}{code}",
+            "reference": reference,
+        }
+        issuer = r.take(element, "Submitter/Name")
+        if issuer is not None:
+            document["issuer"] = issuer
+        return False, document
+
+    def documents(self, parent: etree._Element | None) -> list[dict[str, Any]]:
+        found = []
+        for element in self.r.all(parent, "AdditionalDocument"):
+            read = self.document(element)
+            if read is None:
+                continue
+            is_transport, document = read
+            if is_transport:
+                self.add_transport_document(document)
+            else:
+                found.append(document)
+        return found
+
+    def previous_documents(self, parent: etree._Element | None) -> None:
+        r = self.r
+        for element in r.all(parent, "PreviousDocument"):
+            code = r.peek(element, "TypeCode")
+            reference = r.peek(element, "ID")
+            if code in _transport_document_codes() and reference is not None:
+                r.take(element, "CategoryCode")
+                r.take(element, "TypeCode")
+                r.take(element, "ID")
+                self.add_transport_document({"type": code, "reference": reference})
+
+    def add_transport_document(self, document: dict[str, Any]) -> None:
+        if document not in self.transport_documents:
+            self.transport_documents.append(document)
+
+    # amounts and measures
+
+    def amount(self, element: etree._Element | None) -> dict[str, Any] | None:
+        """Amount and currency; an amount without its currency is left unmapped."""
+        text = _text(element)
+        currency = element.get("currencyID") if element is not None else None
+        if text is None or not currency:
+            return None
+        self.r.mark(element)
+        return {"amount": text, "currency": currency.strip()}
+
+    def mass_kg(self, element: etree._Element | None) -> str | None:
+        text = _text(element)
+        if text is None or element is None or element.get("unitCode", "KGM") != "KGM":
+            return None  # the model holds kilograms; another unit stays unmapped
+        self.r.mark(element)
+        return text
+
+    # the declaration
+
+    def header(self, body: dict[str, Any]) -> None:
+        r = self.r
+        declaration = r.declaration
+        declarant = self.party(r.first(declaration, "Declarant"))
+        if declarant is not None:
+            body["declarant"] = declarant
+        shipment = r.first(declaration, "GoodsShipment")
+        importer = self.party(r.first(shipment, "Importer"))
+        if importer is not None:
+            body["importer"] = importer
+        exporter = self.party(r.first(declaration, "Exporter"))
+        if exporter is not None:
+            body["exporter"] = exporter
+        agent = r.first(declaration, "Agent")
+        representation = r.peek(agent, "FunctionCode")
+        if representation in ("2", "3"):
+            r.take(agent, "FunctionCode")
+            own = self.party(agent)
+            # Without its own identity the agent is the declarant, lodging for the trader.
+            acting = own if own is not None else copy.deepcopy(declarant or {})
+            body["representative"] = {**acting, "representation": representation}
+        office = r.take(declaration, "DeclarationOfficeID")
+        if office is not None:
+            body["office_of_lodgement"] = office
+        invoice = self.amount(r.first(declaration, "InvoiceAmount"))
+        if invoice is not None:
+            body["invoice"] = invoice
+        freight = self.amount(r.first(shipment, "CustomsValuation/FreightChargeAmount"))
+        if freight is not None:
+            body["freight"] = freight
+        total = r.take(declaration, "TotalPackageQuantity")
+        if total is not None:
+            body["total_packages"] = _number(total)
+        self.transport(body, declaration, shipment)
+        self.goods_location(body, r.first(shipment, "Consignment/GoodsLocation"))
+        terms = r.first(shipment, "TradeTerms")
+        incoterm = r.take(terms, "ConditionCode")
+        if incoterm is not None:
+            delivery: dict[str, Any] = {"incoterm": incoterm}
+            place = r.take(terms, "LocationID") or r.take(terms, "LocationName")
+            if place is not None:
+                delivery["place"] = place
+            body["delivery_terms"] = delivery
+        documents = self.documents(declaration)
+        invoice_document = r.first(shipment, "Invoice")
+        number = r.peek(invoice_document, "ID")
+        if number is not None:
+            r.take(invoice_document, "ID")
+            commercial: dict[str, Any] = {"type": "380", "reference": number}
+            issue_time = r.first(invoice_document, "IssueDateTime")
+            issued = _date(issue_time)
+            if issue_time is not None and issued is not None:
+                r.mark(*issue_time.iter())
+                commercial["issued_on"] = issued
+            documents.append(commercial)
+        if documents:
+            body["documents"] = documents
+        self.previous_documents(shipment)
+
+    def transport(
+        self,
+        body: dict[str, Any],
+        declaration: etree._Element,
+        shipment: etree._Element | None,
+    ) -> None:
+        r = self.r
+        border = r.first(declaration, "BorderTransportMeans")
+        consignment = r.first(shipment, "Consignment")
+        arrival = r.first(consignment, "ArrivalTransportMeans")
+        departure = r.first(consignment, "DepartureTransportMeans")
+        inland = arrival if self.flow == "IM" else departure
+        mode = r.take(border, "ModeCode")
+        if mode is None:
+            return  # our transport needs the mode at the border
+        means: dict[str, Any] = {"mode": mode}
+        nationality = r.take(border, "RegistrationNationalityCode")
+        if nationality is not None:
+            means["nationality"] = nationality
+        source = border if r.peek(border, "ID") else inland if r.peek(inland, "ID") else None
+        if source is not None:
+            means["identity"] = r.take(source, "ID")
+            identity_type = r.take(source, "IdentificationTypeCode")
+            if identity_type is not None:
+                means["identity_type"] = identity_type
+        if source is border:
+            # The inland means often repeats the border means: then it is carried already.
+            r.mark_if_equal(inland, "ID", means.get("identity"))
+            r.mark_if_equal(inland, "IdentificationTypeCode", means.get("identity_type"))
+        inland_mode = r.take(inland, "ModeCode")
+        if inland_mode is not None:
+            means["inland_mode"] = inland_mode
+        body["transport"] = means
+
+    def goods_location(self, body: dict[str, Any], location: etree._Element | None) -> None:
+        r = self.r
+        if location is None:
+            return
+        key = "ID" if r.peek(location, "ID") else "Name"
+        identifier = r.peek(location, key)
+        if identifier is None:
+            return
+        address = r.first(location, "Address")
+        country = r.peek(address, "CountryCode")
+        locode = None
+        if country and re.fullmatch(r"[A-Z0-9]{3}", identifier):
+            locode = country + identifier
+        elif re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}", identifier) and country in (None, identifier[:2]):
+            locode = identifier
+        r.take(location, key)
+        r.take(address, "CountryCode")
+        if locode is not None:
+            body["location_of_goods"] = locode
+            if r.peek(address, "TypeCode") == "U":  # qualifier U: identified by UN/LOCODE
+                r.take(address, "TypeCode")
+            return
+        kind = r.take(location, "TypeCode") or ""
+        qualifier = r.take(address, "TypeCode") or ""
+        body["goods_location_code"] = f"{country or ''}{kind}{qualifier}{identifier}"
+
+    def countries(self, body: dict[str, Any], shipment: etree._Element | None) -> None:
+        """Header countries; item-level ones count when they agree with the header."""
+        r = self.r
+        items = r.all(shipment, "GovernmentAgencyGoodsItem")
+        for key, path in (
+            ("country_of_export", "ExportCountry/ID"),
+            ("country_of_destination", "Destination/CountryCode"),
+        ):
+            value = r.take(shipment, path)
+            on_items = {r.peek(item, path) for item in items} - {None}
+            if value is None and len(on_items) == 1 and all(r.peek(i, path) for i in items):
+                value = on_items.pop()
+            if value is None:
+                continue
+            body[key] = value
+            for item in items:
+                r.mark_if_equal(item, path, value)
+
+    def containers(self, consignment: etree._Element | None) -> list[tuple[etree._Element, str]]:
+        r = self.r
+        found = []
+        for equipment in r.all(consignment, "TransportEquipment"):
+            identifier = r.peek(equipment, "ID")
+            if identifier is not None:
+                found.append((equipment, _container(identifier)))
+            elif r.peek(equipment, "SequenceNumeric") == "0":
+                r.take(equipment, "SequenceNumeric")  # sequence 0: goods not in containers
+        return found
+
+    def item(
+        self, element: etree._Element, shared_containers: list[tuple[etree._Element, str]]
+    ) -> dict[str, Any]:
+        r = self.r
+        item: dict[str, Any] = {}
+        sequence = r.take(element, "SequenceNumeric")
+        if sequence is not None:
+            item["sequence"] = _number(sequence)
+        commodity = r.first(element, "Commodity")
+        code = self.commodity_code(commodity)
+        if code is not None:
+            item["commodity_code"] = code
+        description = r.take(commodity, "Description")
+        if description is not None:
+            item["description"] = description
+        origin = self.origin(element)
+        if origin is not None:
+            item["origin"] = origin
+        preference = self.preference(commodity)
+        if preference is not None:
+            item["preference"] = preference
+        self.procedures(element, item)
+        measure = r.first(commodity, "GoodsMeasure")
+        net = self.mass_kg(r.first(measure, "NetNetWeightMeasure"))
+        if net is not None:
+            item["net_mass_kg"] = net
+        gross = self.mass_kg(r.first(measure, "GrossMassMeasure"))
+        if gross is not None:
+            item["gross_mass_kg"] = gross
+        tariff_quantity = r.first(measure, "TariffQuantity")
+        unit = tariff_quantity.get("unitCode") if tariff_quantity is not None else None
+        if _text(tariff_quantity) is not None and unit:
+            r.mark(tariff_quantity)
+            item["supplementary_quantity"] = {"value": _text(tariff_quantity), "unit": unit}
+        packages = self.packages(element)
+        if packages:
+            item["packages"] = packages
+        value = self.amount(r.first(commodity, "InvoiceLine/ItemChargeAmount"))
+        if value is not None:
+            item["value"] = value
+        statistical = self.amount(r.first(element, "StatisticalValueAmount"))
+        if statistical is not None:
+            item["statistical_value"] = statistical
+        documents = self.documents(element)
+        if documents:
+            item["documents"] = documents
+            proof = next((d for d in documents if _proves_origin(d["type"])), None)
+            if proof is not None and preference is not None:
+                item["proof_of_origin"] = {"type": proof["type"], "reference": proof["reference"]}
+        self.previous_documents(element)
+        containers = self.item_containers(commodity, shared_containers)
+        if containers:
+            item["containers"] = containers
+        return item
+
+    def commodity_code(self, commodity: etree._Element | None) -> str | None:
+        """TSP (8 digits) and TRC (2 digits) joined; only the digits."""
+        r = self.r
+        parts: dict[str, etree._Element] = {}
+        for classification in r.all(commodity, "Classification"):
+            kind = r.peek(classification, "IdentificationTypeCode")
+            if kind in ("TSP", "TRC") and kind not in parts and r.peek(classification, "ID"):
+                parts[kind] = classification
+        if "TSP" not in parts:
+            return None
+        digits = ""
+        for kind in ("TSP", "TRC"):
+            if kind in parts:
+                digits += re.sub(r"\D", "", r.take(parts[kind], "ID") or "")
+                r.take(parts[kind], "IdentificationTypeCode")
+        return digits or None
+
+    def origin(self, item: etree._Element) -> str | None:
+        """Non-preferential origin (type 1, or untyped); else a preferential one (type 2) that
+        names a country, since the goods then originate there. Repeats count as carried."""
+        r = self.r
+        origins = [o for o in r.all(item, "Origin") if r.peek(o, "CountryCode") is not None]
+        chosen = next((o for o in origins if r.peek(o, "TypeCode") in (None, "1")), None)
+        if chosen is None:
+            chosen = next(
+                (
+                    o
+                    for o in origins
+                    if r.peek(o, "TypeCode") == "2"
+                    and re.fullmatch(r"[A-Z]{2}", r.peek(o, "CountryCode") or "")
+                ),
+                None,
+            )
+        if chosen is None:
+            return None
+        country = r.peek(chosen, "CountryCode")
+        for origin in origins:
+            if r.peek(origin, "CountryCode") == country:
+                r.take(origin, "CountryCode")
+                r.take(origin, "TypeCode")
+        return country
+
+    def preference(self, commodity: etree._Element | None) -> str | None:
+        r = self.r
+        first: str | None = None
+        for duty in r.all(commodity, "DutyTaxFee"):
+            regime = r.peek(duty, "DutyRegimeCode")
+            if regime is None:
+                continue
+            # 1xx regimes are third-country duty (quota, end-use): not a preference; they stay
+            # in ``unmapped``. 2xx and 3xx claim a tariff preference.
+            if regime == "100" or (regime[:1] in PREFERENTIAL_REGIMES and first in (None, regime)):
+                first = first if regime == "100" else regime
+                r.take(duty, "DutyRegimeCode")
+        return first
+
+    def procedures(self, element: etree._Element, item: dict[str, Any]) -> None:
+        r = self.r
+        additional: list[str] = []
+        for procedure in r.all(element, "GovernmentProcedure"):
+            current = r.peek(procedure, "CurrentCode")
+            previous = r.peek(procedure, "PreviousCode")
+            if current is None:
+                continue
+            if previous is not None and len(current) == 2 and "procedure" not in item:
+                item["procedure"] = current + previous
+                r.take(procedure, "CurrentCode")
+                r.take(procedure, "PreviousCode")
+            elif previous is None and len(current) == 4 and "procedure" not in item:
+                item["procedure"] = r.take(procedure, "CurrentCode")
+            elif previous is None and len(current) == 3:
+                r.take(procedure, "CurrentCode")
+                if current != "000":  # 000: no additional procedure
+                    additional.append(current)
+        if additional:
+            item["additional_procedures"] = additional
+
+    def packages(self, element: etree._Element) -> list[dict[str, Any]]:
+        r = self.r
+        found = []
+        for packaging in r.all(element, "Packaging"):
+            kind = r.peek(packaging, "TypeCode")
+            count = r.peek(packaging, "QuantityQuantity")
+            if kind is None or count is None:
+                continue  # our packages need both the type and the number
+            package: dict[str, Any] = {
+                "type": r.take(packaging, "TypeCode"),
+                "count": _number(r.take(packaging, "QuantityQuantity") or ""),
+            }
+            marks = r.take(packaging, "MarksNumbersID")
+            if marks is not None:
+                package["marks"] = marks
+            r.take(packaging, "SequenceNumeric")
+            found.append(package)
+        return found
+
+    def item_containers(
+        self,
+        commodity: etree._Element | None,
+        shared: list[tuple[etree._Element, str]],
+    ) -> list[str]:
+        r = self.r
+        own = [
+            (equipment, _container(identifier))
+            for equipment in r.all(commodity, "TransportEquipment")
+            if (identifier := r.peek(equipment, "ID")) is not None
+        ]
+        chosen = own or shared
+        for equipment, _ in chosen:
+            r.take(equipment, "ID")
+            r.take(equipment, "SequenceNumeric")
+        return list(dict.fromkeys(container for _, container in chosen))
+
+    def run(self, body: dict[str, Any]) -> None:
+        r = self.r
+        self.header(body)
+        shipment = r.first(r.declaration, "GoodsShipment")
+        self.countries(body, shipment)
+        consignment = r.first(shipment, "Consignment")
+        shared = self.containers(consignment)
+        items = [
+            self.item(element, shared) for element in r.all(shipment, "GovernmentAgencyGoodsItem")
+        ]
+        body["items"] = items
+        count = r.peek(r.declaration, "GoodsItemQuantity")
+        if count is not None and count.isdigit() and int(count) == len(items):
+            r.take(r.declaration, "GoodsItemQuantity")
+        indicator = r.peek(consignment, "ContainerCode")
+        has_containers = any(item.get("containers") for item in items)
+        if (indicator, has_containers) in (("1", True), ("0", False)):
+            r.take(consignment, "ContainerCode")
+        if self.transport_documents:
+            body["transport_documents"] = self.transport_documents
+
+
+def _proves_origin(document_type: str) -> bool:
+    """Category U documents are proofs of preferential origin; so are EUR.1 and the like."""
+    return document_type.startswith("U") or document_type in _ORIGIN_PROOF_CODES
+
+
+_REFERENCE_NOISE = re.compile(r"[^A-Za-z0-9_\-./]")
+
+
+def _declaration(data: bytes) -> etree._Element:
+    """The DEC ``Declaration`` element, or a refusal that says what the message is instead."""
+    try:
+        root = _parse(data)
+    except _Unreadable as error:
+        raise WcoRefusal(
+            f"The message cannot be read as a declaration. {error.errors[0]}"
+        ) from None
+    message = _message(root)
+    if message is None:
+        raise WcoRefusal(
+            f"The message is not a WCO Data Model declaration: its root element is "
+            f"'{etree.QName(root).localname}'."
+        )
+    type_name = _text(message.find(f"{{{MD_NS}}}WCOTypeName"))
+    if _payload_ns(message) == RES_NS or (type_name is not None and type_name != "DEC"):
+        raise WcoRefusal(
+            f"The message is a WCO {type_name or 'RES'} message, not a goods declaration (DEC)."
+        )
+    if message.tag == f"{{{DEC_NS}}}Declaration":
+        return message
+    declaration = message.find(f"{{{DEC_NS}}}Declaration")
+    if declaration is None:
+        raise WcoRefusal("The message holds no WCO goods declaration (no DEC Declaration element).")
+    return declaration
+
+
+def _refuse_unless_original(declaration: etree._Element, function_code: str) -> str:
+    """The declaration type (IM or EX), or a refusal saying why this cannot be lodged."""
+    type_code = _text(declaration.find(f"{{{DEC_NS}}}TypeCode")) or ""
+    lodged = _text(declaration.find(f"{{{DEC_NS}}}ID"))
+    which = f"declaration {lodged}" if lodged else "a lodged declaration"
+    # The profile sends both with function code 13 (request); the type says which request.
+    if type_code == "INV":
+        raise WcoRefusal(
+            f"This is a request to cancel (invalidate) {which}; a cancellation is made on "
+            "the lodged declaration, it cannot be lodged as a new declaration."
+        )
+    if type_code == "COR":
+        raise WcoRefusal(
+            f"This is a request to amend {which}; an amendment is made to the lodged "
+            "declaration, it cannot be lodged as a new declaration."
+        )
+    if function_code != ORIGINAL:
+        raise WcoRefusal(
+            f"Message function {function_code or '(none)'} is not an original declaration "
+            "(function code 9); only original declarations can be lodged."
+        )
+    if type_code[:2] == "CO":
+        raise WcoRefusal(
+            "Declaration type CO covers goods moving to or from a special fiscal territory; "
+            "this single window lodges import (IM) and export (EX) declarations only."
+        )
+    if type_code[:2] not in ("IM", "EX"):
+        raise WcoRefusal(
+            f"Declaration type '{type_code}' is neither an import (IM) nor an export (EX) "
+            "declaration, so it cannot be lodged here."
+        )
+    subtype = type_code[2:]
+    if subtype and subtype not in code_list("declaration-subtype"):
+        raise WcoRefusal(_SUBTYPE_REFUSALS.get(subtype, _OTHER_SUBTYPE).format(subtype=subtype))
+    return type_code[:2]
+
+
+_CLEARANCE_REQUEST = (
+    "Additional declaration type {subtype} is a customs clearance request (C21), a national "
+    "simplification that carries no commodity codes; this single window lodges goods "
+    "declarations of types A to F and X to Z only."
+)
+_SUBTYPE_REFUSALS = {
+    "J": _CLEARANCE_REQUEST,
+    "K": _CLEARANCE_REQUEST,
+    "Q": (
+        "Additional declaration type Q is a final supplementary declaration, a periodic summary "
+        "of supplementary declarations rather than a declaration of goods; it cannot be lodged "
+        "as a goods declaration."
+    ),
+}
+_OTHER_SUBTYPE = (
+    "Additional declaration type {subtype} is not one this single window lodges (types A to F "
+    "and X to Z)."
+)
+
+
+def map_declaration(data: bytes) -> MappedDeclaration:
+    """Read an original WCO DEC declaration into the body ``DeclarationIn`` validates.
+
+    The body holds every value our model has a field for; values are not checked here (the
+    model and the declaration rules do that, all errors at once), except that the declarant's
+    reference keeps only the characters our reference allows. ``unmapped`` lists the rest.
+    Raises :class:`WcoRefusal` when the message is not a new declaration we can lodge.
+    """
+    declaration = _declaration(data)
+    function_code = _text(declaration.find(f"{{{DEC_NS}}}FunctionCode")) or ""
+    flow = _refuse_unless_original(declaration, function_code)
+    mapper = _Mapper(declaration, flow)
+    r = mapper.r
+    r.take(declaration, "FunctionCode")
+    type_code = r.take(declaration, "TypeCode") or ""
+    source_reference = r.take(declaration, "FunctionalReferenceID")
+    body: dict[str, Any] = {}
+    if source_reference is not None:
+        cleaned = _REFERENCE_NOISE.sub("", source_reference)[:35]
+        if cleaned:
+            body["declarant_reference"] = cleaned
+    body["type"] = flow
+    if len(type_code) > 2:
+        body["additional_type"] = type_code[2:]
+    mapper.run(body)
+    return MappedDeclaration(
+        body=body,
+        function_code=function_code,
+        source_reference=source_reference,
+        unmapped=r.unmapped(),
+    )
+
+
+# Responses ------------------------------------------------------------------------------------
+
+# WCO identifiers of our fields, for the TagID of an error pointer (as our model's descriptions).
+_TAG_IDS: dict[str, str] = {
+    "declarant_reference": "D026",
+    "type": "D013",
+    "office_of_lodgement": "G004",
+    "location_of_goods": "L014",
+    "goods_location_code": "L014",
+    "invoice": "504",
+    "total_packages": "146",
+    "commodity_code": "145",
+    "description": "137",
+    "origin": "063",
+    "net_mass_kg": "128",
+    "gross_mass_kg": "126",
+    "value": "114",
+    "statistical_value": "114",
+    "mode": "T005",
+    "identity": "T001",
+    "nationality": "T006",
+    "documents": "D005",
+}
+_DECLARATION_SECTION = "42A"
+_SHIPMENT_SECTION = "67A"
+_ITEM_SECTION = "68A"
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str, limit: int) -> str:
+    """Text that XML can carry, cut to the schema's length with an ellipsis when too long."""
+    text = _XML_UNSAFE.sub("", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _stamp(moment: datetime) -> str:
+    """Format 304 in UTC (``20250101120000Z``); a naive time is taken to be UTC already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y%m%d%H%M%S") + "Z"
+
+
+def _decimal(value: Decimal) -> str:
+    """At most three decimals, as the profile's amounts allow."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -3:
+        value = value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    return format(value, "f")
+
+
+class _Writer:
+    """Builds the RES document: the metadata wrapper, its namespaces, and element helpers."""
+
+    def __init__(self) -> None:
+        namespaces = {"md": MD_NS, None: RES_NS, "ds": RES_DS_NS}
+        self.root = etree.Element(f"{{{MD_NS}}}MetaData", nsmap=namespaces)
+
+    @staticmethod
+    def add(parent: etree._Element, name: str, text: str | None = None, ns: str = RES_NS) -> Any:
+        element = etree.SubElement(parent, f"{{{ns}}}{name}")
+        if text is not None:
+            element.text = text
+        return element
+
+    def stamp(self, parent: etree._Element, name: str, moment: datetime) -> None:
+        holder = self.add(parent, name)
+        string = self.add(holder, "DateTimeString", _stamp(moment), ns=RES_DS_NS)
+        string.set("formatCode", "304")
+
+    def money(self, parent: etree._Element, name: str, amount: Decimal, currency: str) -> None:
+        self.add(parent, name, _decimal(amount)).set("currencyID", currency)
+
+
+def _pointers(writer: _Writer, parent: etree._Element, pointer: str) -> None:
+    """WCO pointers for a JSON pointer: the declaration, the goods item, the data element."""
+    steps = [step for step in pointer.split("/") if step]
+    if steps[:1] == ["body"]:
+        steps = steps[1:]
+    first = writer.add(parent, "Pointer")
+    writer.add(first, "DocumentSectionCode", _DECLARATION_SECTION)
+    if len(steps) >= 2 and steps[0] == "items" and steps[1].isdigit():
+        writer.add(writer.add(parent, "Pointer"), "DocumentSectionCode", _SHIPMENT_SECTION)
+        item = writer.add(parent, "Pointer")
+        writer.add(item, "SequenceNumeric", str(int(steps[1]) + 1))
+        writer.add(item, "DocumentSectionCode", _ITEM_SECTION)
+    tag = next((_TAG_IDS[step] for step in reversed(steps) if step in _TAG_IDS), None)
+    if tag is not None:
+        writer.add(writer.add(parent, "Pointer"), "TagID", tag)
+
+
+def _tax_type(code: str) -> str:
+    code = TAX_TYPE_CODES.get(code, code)
+    if len(code) > 3:
+        raise ValueError(f"Tax type {code!r} has no WCO tax type code (at most 3 characters).")
+    return code
+
+
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def _duty_statement(line: DutyLine) -> str:
+    """``Item 1: Customs duty (A00) 12% on 1000.00 GBP = 120.00 GBP``."""
+    where = f"Item {line.item}" if line.item is not None else "Declaration"
+    code = _tax_type(line.tax_type)
+    name = line.tax_type.replace("_", " ").capitalize()
+    tax = code if name == code else f"{name} ({code})"
+    base = f" on {_decimal(line.base)} {line.currency}" if line.base is not None else ""
+    amount = f"{_decimal(line.amount)} {line.currency}"
+    return f"{where}: {tax} {line.rate_text}{base} = {amount}"
+
+
+def render_response(
+    kind: ResponseKind,
+    *,
+    declaration_reference: str,
+    number: str | None,
+    issued_at: datetime,
+    errors: Sequence[ResponseError] = (),
+    duties: Sequence[DutyLine] = (),
+    total: tuple[Decimal, str] | None = None,
+) -> bytes:
+    """A WCO RES notification (UTF-8 XML) about a declaration, valid against the profile.
+
+    ``declaration_reference`` (the declarant's LRN) and ``number`` (our customs reference) name
+    the declaration; ``issued_at`` dates the response and, by kind, the acceptance, rejection
+    or release. Errors carry their code, description and JSON pointer (also as WCO pointers).
+    Each duty line is one readable statement and, for a goods item, a ``DutyTaxFee`` of that
+    item; ``total`` is the amount assessed and to pay on the declaration.
+    """
+    if kind not in RESPONSE_FUNCTION_CODES:
+        raise ValueError(f"Unknown response kind {kind!r}.")
+    for line in duties:
+        _tax_type(line.tax_type)  # fail before writing anything
+    writer = _Writer()
+    root = writer.root
+    writer.add(root, "WCODataModelVersionCode", "3.6", ns=MD_NS)
+    writer.add(root, "WCOTypeName", "RES", ns=MD_NS)
+    response = writer.add(root, "Response")
+    writer.add(response, "FunctionCode", RESPONSE_FUNCTION_CODES[kind])
+    writer.stamp(response, "IssueDateTime", issued_at)
+    for line in duties:
+        information = writer.add(response, "AdditionalInformation")
+        writer.add(information, "StatementDescription", _clean(_duty_statement(line), 512))
+        if line.item is not None:
+            _pointers(writer, information, f"/items/{line.item - 1}")
+    for error in errors:
+        entry = writer.add(response, "Error")
+        description = f"{error.description} (at {error.pointer or '/'})"
+        if len(error.code) > 8:  # the profile's validation codes are an..8
+            description = f"[{error.code}] {description}"
+        writer.add(entry, "Description", _clean(description, 512))
+        if len(error.code) <= 8:
+            writer.add(entry, "ValidationCode", error.code)
+        _pointers(writer, entry, error.pointer)
+    if kind == "release":
+        status = writer.add(response, "Status")
+        writer.stamp(status, "ReleaseDateTime", issued_at)
+    declaration = writer.add(response, "Declaration")
+    if kind == "acceptance":
+        writer.stamp(declaration, "AcceptanceDateTime", issued_at)
+    writer.add(declaration, "FunctionalReferenceID", _clean(declaration_reference, 35))
+    if number is not None:
+        writer.add(declaration, "ID", _clean(number, 70))
+    if kind == "rejection":
+        writer.stamp(declaration, "RejectionDateTime", issued_at)
+    _duties(writer, declaration, duties, total)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _duties(
+    writer: _Writer,
+    declaration: etree._Element,
+    duties: Sequence[DutyLine],
+    total: tuple[Decimal, str] | None,
+) -> None:
+    """Header ``DutyTaxFee``: the total first (assessed and to pay), then declaration-level
+    lines; item lines go under their goods item, in item order."""
+    if total is not None:
+        payment = writer.add(writer.add(declaration, "DutyTaxFee"), "Payment")
+        writer.money(payment, "TaxAssessedAmount", total[0], total[1])
+        writer.money(payment, "PaymentAmount", total[0], total[1])
+    for line in duties:
+        if line.item is None:
+            payment = writer.add(writer.add(declaration, "DutyTaxFee"), "Payment")
+            writer.money(payment, "TaxAssessedAmount", line.amount, line.currency)
+    by_item: dict[int, list[DutyLine]] = {}
+    for line in duties:
+        if line.item is not None:
+            by_item.setdefault(line.item, []).append(line)
+    if not by_item:
+        return
+    shipment = writer.add(declaration, "GoodsShipment")
+    for sequence in sorted(by_item):
+        item = writer.add(shipment, "GovernmentAgencyGoodsItem")
+        writer.add(item, "SequenceNumeric", str(sequence))
+        commodity = writer.add(item, "Commodity")
+        for line in by_item[sequence]:
+            duty = writer.add(commodity, "DutyTaxFee")
+            if line.base is not None:
+                writer.money(duty, "AdValoremTaxBaseAmount", line.base, line.currency)
+            percent = _PERCENT.match(line.rate_text)
+            if percent is not None:
+                writer.add(duty, "TaxRateNumeric", percent.group(1))
+            writer.add(duty, "TypeCode", _tax_type(line.tax_type))
+            payment = writer.add(duty, "Payment")
+            writer.money(payment, "TaxAssessedAmount", line.amount, line.currency)

@@ -1,0 +1,1 @@
+"""Notifications: what organisations are told about events, in the portal and by webhooks."""

@@ -1,0 +1,170 @@
+"""What a person reads about an event: a title, a sentence and a portal link.
+
+Pure functions, no database. A topic without a template gets a generic sentence, so a new event
+never goes untold.
+
+>>> compose("declaration.released", "declaration", "17", {"number": "24GB0000000017"}).title
+'Declaration 24GB0000000017 released'
+>>> compose("cargo.gated_out", "container", "MSCU1234565", {}).title
+'Container MSCU1234565: gated out'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TITLE_LENGTH = 200
+BODY_LENGTH = 2000
+VALUE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    link: str | None
+
+
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "organisation.registered": (
+        "Your organisation is registered",
+        "Welcome to the single window: you can now lodge and follow your formalities here.",
+    ),
+    "declaration.lodged": (
+        "Declaration {number} lodged",
+        "The declaration was received and is being checked.",
+    ),
+    "declaration.accepted": (
+        "Declaration {number} accepted",
+        "Customs accepted the declaration.",
+    ),
+    "declaration.rejected": (
+        "Declaration {number} rejected",
+        "The declaration was rejected: correct what is pointed out and lodge it again.",
+    ),
+    "declaration.hold_placed": (
+        "Hold placed on declaration {number}",
+        "The goods cannot be released until the hold is lifted.",
+    ),
+    "declaration.hold_lifted": (
+        "Hold lifted on declaration {number}",
+        "The hold on the declaration has been lifted.",
+    ),
+    "declaration.under_control": (
+        "Declaration {number} selected for control",
+        "Customs will check the declaration before release.",
+    ),
+    "declaration.assessed": (
+        "Declaration {number} assessed",
+        "Duties and taxes on the declaration have been assessed.",
+    ),
+    "declaration.awaiting_payment": (
+        "Payment requested for declaration {number}",
+        "Pay the amount due, or secure it by a guarantee, so that the goods can be released.",
+    ),
+    "declaration.amended": (
+        "Declaration {number} amended",
+        "A new version of the declaration was recorded.",
+    ),
+    "declaration.paid": (
+        "Declaration {number} paid",
+        "The payment was received.",
+    ),
+    "declaration.guaranteed": (
+        "Declaration {number} secured by guarantee",
+        "The amount due is secured by your guarantee.",
+    ),
+    "declaration.released": (
+        "Declaration {number} released",
+        "The goods are released: the terminal may let them out.",
+    ),
+    "declaration.cancelled": (
+        "Declaration {number} cancelled",
+        "The declaration was cancelled.",
+    ),
+    "declaration.invalidated": (
+        "Declaration {number} invalidated",
+        "The declaration was invalidated.",
+    ),
+}
+"""Title and sentence per topic; ``{number}`` is the declaration's reference."""
+
+SUBJECT_LINKS: dict[str, str] = {
+    "declaration": "/declarations/{subject_id}",
+}
+"""Portal page of a subject, by subject type."""
+
+
+def _text(value: Any) -> str:
+    return str(value).strip()[:VALUE_LENGTH]
+
+
+def reference(subject_id: str, payload: Mapping[str, Any]) -> str:
+    """The reference a person knows the subject by: its number if the event gives one.
+
+    >>> reference("17", {"number": "24GB0000000017"})
+    '24GB0000000017'
+    >>> reference("17", {})
+    '17'
+    """
+    for key in ("number", "reference", "mrn"):
+        value = payload.get(key)
+        if value not in (None, ""):
+            return _text(value)
+    return _text(subject_id)
+
+
+def _details(payload: Mapping[str, Any]) -> list[str]:
+    details = []
+    if payload.get("reason"):
+        details.append(f"Reason: {_text(payload['reason'])}.")
+    if payload.get("channel"):
+        details.append(f"Channel: {_text(payload['channel'])}.")
+    errors = payload.get("errors")
+    if isinstance(errors, list) and errors:
+        details.append(f"{len(errors)} error{'s' if len(errors) > 1 else ''} to correct.")
+    if payload.get("amount") not in (None, "") and payload.get("currency"):
+        details.append(f"Amount: {_text(payload['amount'])} {_text(payload['currency'])}.")
+    return details
+
+
+def _link(subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> str | None:
+    given = payload.get("portal_path")
+    # Only a path inside the portal: never another site ("//host" or "https://...").
+    if (
+        isinstance(given, str)
+        and given.startswith("/")
+        and not given.startswith("//")
+        and "\\" not in given
+        and len(given) <= 300
+    ):
+        return given
+    pattern = SUBJECT_LINKS.get(subject_type)
+    return pattern.format(subject_id=subject_id) if pattern else None
+
+
+def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> Message:
+    """The title, sentence and link of an event; details (reason, amount, ...) are appended.
+
+    >>> m = compose("declaration.rejected", "declaration", "5", {"errors": [{}, {}]})
+    >>> m.title, m.link
+    ('Declaration 5 rejected', '/declarations/5')
+    >>> m.body.endswith("lodge it again. 2 errors to correct.")
+    True
+    """
+    number = reference(subject_id, payload)
+    template = TEMPLATES.get(topic)
+    if template is not None:
+        title = template[0].format(number=number)
+        sentence = template[1]
+    else:
+        subject = subject_type.replace("_", " ").capitalize() or "Subject"
+        action = topic.rsplit(".", 1)[-1].replace("_", " ")
+        title = f"{subject} {number}: {action}"
+        sentence = f"Event {topic} was recorded for {subject.lower()} {number}."
+    body = " ".join([sentence, *_details(payload)])
+    return Message(
+        title[:TITLE_LENGTH], body[:BODY_LENGTH], _link(subject_type, subject_id, payload)
+    )

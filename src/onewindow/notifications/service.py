@@ -1,0 +1,578 @@
+"""The notifications domain's door: what organisations are told about events, and how.
+
+Two outbox consumers turn every event that concerns an organisation into a portal
+:class:`Notification` and into one :class:`WebhookDelivery` per matching subscription. A worker
+POSTs due deliveries, signed with the subscription's secret, and retries failures with exponential
+backoff. Services flush; the caller's boundary commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+
+from onewindow import __version__, audit, events
+from onewindow.config import get_settings
+from onewindow.db import engine_for, is_postgres, session_scope, utcnow
+from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
+from onewindow.events import Event
+from onewindow.notifications.messages import compose
+from onewindow.notifications.models import (
+    DeliveryStatus,
+    Notification,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from onewindow.security import Principal, new_token
+
+log = logging.getLogger(__name__)
+
+PORTAL_CONSUMER = "notifications.portal"
+WEBHOOK_CONSUMER = "notifications.webhooks"
+
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+DELIVERY_TIMEOUT_S = 10.0
+SIGNATURE_TOLERANCE_S = 300
+MAX_SUBSCRIPTIONS = 20
+MAX_TOPICS = 20
+TOPIC_LENGTH = 100
+URL_LENGTH = 2000
+USER_AGENT = f"onewindow-webhooks/{__version__}"
+
+SIGNATURE_HEADER = "X-Onewindow-Signature"
+EVENT_HEADER = "X-Onewindow-Event"
+DELIVERY_HEADER = "X-Onewindow-Delivery"
+
+
+# Consumers -------------------------------------------------------------------------------------
+
+
+def notify_portal(session: Session, event: Event) -> None:
+    """Write the portal notification of an event that concerns an organisation, once per event.
+
+    Events without an organisation concern nobody in particular and are passed over.
+    """
+    if event.organisation_id is None:
+        return
+    done = session.scalar(select(Notification.id).where(Notification.event_id == event.id))
+    if done is not None:
+        return
+    message = compose(event.topic, event.subject_type, event.subject_id, event.payload)
+    session.add(
+        Notification(
+            organisation_id=event.organisation_id,
+            event_id=event.id,
+            topic=event.topic,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            title=message.title,
+            body=message.body,
+            link=message.link,
+            occurred_at=event.occurred_at,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+
+
+def envelope(event: Event) -> dict[str, Any]:
+    """The JSON document a webhook receiver gets for an event."""
+    return {
+        "id": event.id,
+        "topic": event.topic,
+        "occurred_at": event.occurred_at.isoformat(),
+        "organisation_id": event.organisation_id,
+        "subject": {"type": event.subject_type, "id": event.subject_id},
+        "data": event.payload,
+    }
+
+
+def queue_webhooks(session: Session, event: Event) -> None:
+    """Queue one delivery of the event per active subscription of its organisation that wants it."""
+    if event.organisation_id is None:
+        return
+    subscriptions = session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.organisation_id == event.organisation_id,
+            WebhookSubscription.active.is_(True),
+        )
+    ).all()
+    wanted = [s for s in subscriptions if s.wants(event.topic)]
+    if not wanted:
+        return
+    queued = set(
+        session.scalars(
+            select(WebhookDelivery.subscription_id).where(WebhookDelivery.event_id == event.id)
+        )
+    )
+    now = utcnow()
+    document = envelope(event)
+    for subscription in wanted:
+        if subscription.id in queued:
+            continue
+        session.add(
+            WebhookDelivery(
+                subscription_id=subscription.id,
+                event_id=event.id,
+                topic=event.topic,
+                payload=document,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def register_consumers() -> None:
+    """Subscribe both consumers to every topic; calling it again changes nothing."""
+    for name, handle in ((PORTAL_CONSUMER, notify_portal), (WEBHOOK_CONSUMER, queue_webhooks)):
+        # A second app in the same process finds them subscribed already: the first one stands.
+        with suppress(ValueError):
+            events.subscribe(name, "", handle)
+
+
+# Portal notifications --------------------------------------------------------------------------
+
+
+def list_notifications(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int = 50,
+    before_id: int | None = None,
+    unread_only: bool = False,
+) -> Sequence[Notification]:
+    """The principal's organisation's notifications, newest first, a page at a time."""
+    query = select(Notification).where(Notification.organisation_id == principal.organisation_id)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def _unread_query(organisation_id: int) -> Select[int]:
+    return (
+        select(func.count(Notification.id))
+        .where(Notification.organisation_id == organisation_id)
+        .where(Notification.read_at.is_(None))
+    )
+
+
+def unread_count(session: Session, principal: Principal) -> int:
+    """How many of the organisation's notifications nobody has marked read."""
+    return session.scalar(_unread_query(principal.organisation_id)) or 0
+
+
+def peek_unread_count(database_url: str, organisation_id: int) -> int | None:
+    """The unread count read on a connection of its own, outside any transaction; None on failure.
+
+    For the page header: the request's unit of work may hold SQLite's write lock, which a second
+    transaction would wait for, while a plain read is never blocked.
+    """
+    engine = engine_for(database_url)
+    # The only value is an int of our own principal, so inlining it is safe.
+    sql = str(
+        _unread_query(int(organisation_id)).compile(
+            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()
+    except Exception as exc:  # a header count must never break the page it sits on
+        log.warning("unread notifications could not be counted: %s", exc)
+        return None
+    return int(row[0]) if row else 0
+
+
+def mark_read(session: Session, principal: Principal, notification_id: int) -> Notification:
+    """Mark one of the organisation's notifications read (again, harmlessly)."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.organisation_id != principal.organisation_id:
+        raise NotFound(f"No notification {notification_id}.")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        session.flush()
+    return row
+
+
+def mark_all_read(session: Session, principal: Principal) -> int:
+    """Mark every unread notification of the organisation read; return how many were."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.organisation_id == principal.organisation_id)
+        .where(Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
+# Webhook subscriptions -------------------------------------------------------------------------
+
+
+def check_webhook_url(url: str) -> str:
+    """The URL, trimmed, if an http or https URL without credentials; a ValueError says why not.
+
+    >>> check_webhook_url(" https://broker.example/hooks?system=7 ")
+    'https://broker.example/hooks?system=7'
+    >>> check_webhook_url("https://user:secret@broker.example/hooks")
+    Traceback (most recent call last):
+    ...
+    ValueError: must not carry a user name or password
+    """
+    url = url.strip()
+    if not url:
+        raise ValueError("must not be empty")
+    if len(url) > URL_LENGTH:
+        raise ValueError(f"must be at most {URL_LENGTH} characters long")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise ValueError("must be an http or https URL")
+    if "@" in parts.netloc:
+        raise ValueError("must not carry a user name or password")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    try:
+        _ = parts.port  # parsing the port is the check
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ValueError(f"is not a valid URL: {exc}") from None
+    return url
+
+
+def _check_topics(topics: Sequence[str], errors: list[FieldError]) -> list[str]:
+    if not topics:
+        errors.append(FieldError("/topics", "give at least one topic prefix, e.g. 'declaration.'"))
+    if len(topics) > MAX_TOPICS:
+        errors.append(FieldError("/topics", f"give at most {MAX_TOPICS} topic prefixes"))
+    clean = []
+    for i, topic in enumerate(topics):
+        if not isinstance(topic, str) or not topic.strip():
+            errors.append(FieldError(f"/topics/{i}", "must be a non-empty string"))
+        elif len(topic.strip()) > TOPIC_LENGTH:
+            errors.append(FieldError(f"/topics/{i}", f"must be at most {TOPIC_LENGTH} characters"))
+        else:
+            clean.append(topic.strip())
+    return sorted(set(clean))
+
+
+def create_subscription(
+    session: Session, principal: Principal, *, url: str, topics: Sequence[str]
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe a URL of the organisation to topic prefixes; the signing secret is returned once.
+
+    Every invalid field is reported at once.
+    """
+    errors: list[FieldError] = []
+    try:
+        url = check_webhook_url(url)
+    except ValueError as exc:
+        errors.append(FieldError("/url", str(exc)))
+    prefixes = _check_topics(topics, errors)
+    if errors:
+        raise InvalidInput("The webhook cannot be subscribed.", errors)
+    count = session.scalar(
+        select(func.count(WebhookSubscription.id)).where(
+            WebhookSubscription.organisation_id == principal.organisation_id
+        )
+    )
+    if (count or 0) >= MAX_SUBSCRIPTIONS:
+        raise Conflict(f"An organisation can hold at most {MAX_SUBSCRIPTIONS} webhooks.")
+    secret = new_token("whsec_")
+    subscription = WebhookSubscription(
+        organisation_id=principal.organisation_id,
+        url=url,
+        topics=prefixes,
+        secret=secret,
+        active=True,
+        created_at=utcnow(),
+    )
+    session.add(subscription)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="webhook.subscribed",
+        subject_type="webhook_subscription",
+        subject_id=subscription.id,
+        organisation_id=principal.organisation_id,
+        data={"url": url, "topics": prefixes},
+    )
+    return subscription, secret
+
+
+def list_subscriptions(session: Session, principal: Principal) -> Sequence[WebhookSubscription]:
+    """The organisation's webhook subscriptions, oldest first."""
+    return session.scalars(
+        select(WebhookSubscription)
+        .where(WebhookSubscription.organisation_id == principal.organisation_id)
+        .order_by(WebhookSubscription.id)
+    ).all()
+
+
+def get_subscription(
+    session: Session, principal: Principal, subscription_id: int
+) -> WebhookSubscription:
+    """One of the organisation's subscriptions; another's is not found."""
+    row = session.get(WebhookSubscription, subscription_id)
+    if row is None or row.organisation_id != principal.organisation_id:
+        raise NotFound(f"No webhook {subscription_id}.")
+    return row
+
+
+def delete_subscription(session: Session, principal: Principal, subscription_id: int) -> None:
+    """Remove a subscription and its deliveries: nothing more is sent to it."""
+    row = get_subscription(session, principal, subscription_id)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="webhook.deleted",
+        subject_type="webhook_subscription",
+        subject_id=row.id,
+        organisation_id=principal.organisation_id,
+        data={"url": row.url, "topics": row.topics},
+    )
+    session.delete(row)
+    session.flush()
+
+
+def list_deliveries(
+    session: Session,
+    principal: Principal,
+    subscription_id: int,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> Sequence[WebhookDelivery]:
+    """The deliveries of one of the organisation's subscriptions, newest first."""
+    get_subscription(session, principal, subscription_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    if before_id is not None:
+        query = query.where(WebhookDelivery.id < before_id)
+    return session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
+
+
+# Signatures ------------------------------------------------------------------------------------
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The signature header of ``body`` sent at ``timestamp`` (Unix seconds).
+
+    The MAC covers ``"<timestamp>.<body>"``, so a receiver can refuse an old message replayed.
+
+    >>> sign("whsec_test", b'{"id":"1"}', 1700000000)[:13]
+    't=1700000000,'
+    """
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(
+    secret: str,
+    header: str,
+    body: bytes,
+    tolerance_s: int = SIGNATURE_TOLERANCE_S,
+    now: datetime | None = None,
+) -> bool:
+    """Whether ``header`` signs exactly ``body`` with ``secret``, within ``tolerance_s`` of now.
+
+    For receivers: a body altered, another secret, a malformed header or a timestamp too far from
+    now (a replay) all give False.
+
+    >>> from datetime import UTC
+    >>> header = sign("whsec_test", b"{}", 1700000000)
+    >>> verify_signature("whsec_test", header, b"{}", now=datetime.fromtimestamp(1700000060, UTC))
+    True
+    >>> verify_signature("whsec_test", header, b"{}", now=datetime.fromtimestamp(1700000301, UTC))
+    False
+    """
+    timestamp: str | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t":
+            timestamp = value
+        elif key == "v1":
+            candidates.append(value)
+    if not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or not candidates:
+        return False
+    sent_at = int(timestamp)
+    current = (now or utcnow()).timestamp()
+    if abs(current - sent_at) > tolerance_s:
+        return False
+    expected = sign(secret, body, sent_at).split("v1=", 1)[1].encode()
+    return any(hmac.compare_digest(expected, c.encode()) for c in candidates)
+
+
+# Delivery --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What one POST needs, copied out of the database so it can run outside a transaction."""
+
+    delivery_id: int
+    url: str
+    secret: str
+    topic: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    delivery_id: int
+    status_code: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed attempts: doubling from 30 s, at most an hour.
+
+    >>> [int(retry_delay(n).total_seconds()) for n in (1, 2, 3, 7, 8, 9)]
+    [30, 60, 120, 1920, 3600, 3600]
+    """
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def _body(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _claim(session: Session, limit: int) -> list[_Attempt]:
+    now = utcnow()
+    query = (
+        select(WebhookDelivery, WebhookSubscription)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING.value)
+        .where(WebhookDelivery.next_attempt_at <= now)
+        .where(WebhookSubscription.active.is_(True))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
+    # A lease: another worker skips these until the batch has surely been sent or abandoned.
+    lease_until = now + timedelta(seconds=DELIVERY_TIMEOUT_S * limit + 60)
+    attempts = []
+    for delivery, subscription in session.execute(query):
+        delivery.next_attempt_at = lease_until
+        attempts.append(
+            _Attempt(
+                delivery.id,
+                subscription.url,
+                subscription.secret,
+                delivery.topic,
+                _body(delivery.payload),
+            )
+        )
+    session.flush()
+    return attempts
+
+
+def _send(client: httpx.Client, attempt: _Attempt) -> _Outcome:
+    timestamp = int(utcnow().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: attempt.topic,
+        DELIVERY_HEADER: str(attempt.delivery_id),
+        SIGNATURE_HEADER: sign(attempt.secret, attempt.body, timestamp),
+    }
+    try:
+        # Streamed and never read: only the status matters, whatever a receiver sends back.
+        with client.stream(
+            "POST",
+            attempt.url,
+            content=attempt.body,
+            headers=headers,
+            timeout=DELIVERY_TIMEOUT_S,
+            follow_redirects=False,
+        ) as response:
+            code = response.status_code
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        return _Outcome(attempt.delivery_id, None, f"{type(exc).__name__}: {exc}"[:2000])
+    error = None if 200 <= code < 300 else f"the receiver answered HTTP {code}"
+    return _Outcome(attempt.delivery_id, code, error)
+
+
+def _record(session: Session, outcomes: Sequence[_Outcome]) -> int:
+    delivered = 0
+    now = utcnow()
+    for outcome in outcomes:
+        row = session.get(WebhookDelivery, outcome.delivery_id)
+        if row is None or row.status != DeliveryStatus.PENDING.value:
+            continue  # the subscription was deleted meanwhile
+        row.attempts += 1
+        row.last_status_code = outcome.status_code
+        if outcome.ok:
+            row.status = DeliveryStatus.DELIVERED.value
+            row.delivered_at = now
+            row.last_error = None
+            delivered += 1
+            continue
+        row.last_error = outcome.error
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = DeliveryStatus.FAILED.value
+            log.warning("webhook delivery %s failed for good: %s", row.id, outcome.error)
+        else:
+            row.next_attempt_at = now + retry_delay(row.attempts)
+    session.flush()
+    return delivered
+
+
+def deliver_webhooks(session: Session, client: httpx.Client, limit: int = 50) -> int:
+    """POST up to ``limit`` due deliveries, signed; return how many receivers answered 2xx.
+
+    Anything else (another status, a network error, no answer within 10 s) is retried later with
+    :func:`retry_delay`, up to :data:`MAX_ATTEMPTS`, then marked failed. This runs in the caller's
+    transaction, held open while receivers answer; :func:`run_webhook_deliveries` is not.
+    """
+    return _record(session, [_send(client, attempt) for attempt in _claim(session, limit)])
+
+
+def run_webhook_deliveries(database_url: str | None = None, limit: int = 50) -> int:
+    """One worker round: deliver due webhooks; return how many receivers answered 2xx.
+
+    Claiming and recording are two short units of work with the POSTs between them, so no
+    transaction (on SQLite: the write lock of the whole database) waits on a slow receiver. A
+    worker that dies mid-round leaves its claim to expire, and the deliveries go out again.
+    """
+    url = database_url or get_settings().database_url
+    with session_scope(url) as session:
+        attempts = _claim(session, limit)
+    if not attempts:
+        return 0
+    with httpx.Client() as client:
+        outcomes = [_send(client, attempt) for attempt in attempts]
+    with session_scope(url) as session:
+        return _record(session, outcomes)

@@ -1,0 +1,1 @@
+"""Payments: payment requests, bank payments, deferred accounts, the revenue ledger, receipts."""

@@ -1,0 +1,192 @@
+"""HTTP routes of the payments domain: payment requests, paying, receipts, deferment, the ledger.
+
+The bank callback carries no bearer token: its HMAC signature over the raw body is its
+authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.errors import Forbidden
+from onewindow.parties.service import require_scope
+from onewindow.payments import service
+from onewindow.payments.gateway import SIGNATURE_HEADER, SimulatedBank
+from onewindow.payments.schemas import (
+    BankCallbackIn,
+    DeferredAccountIn,
+    DeferredAccountOut,
+    LedgerBalancesOut,
+    PayIn,
+    PaymentOut,
+    PaymentRequestOut,
+    PayOut,
+    ReceiptOut,
+)
+from onewindow.security import register_scope
+
+register_scope("payments:read", "Read your payment requests, receipts and deferred accounts")
+register_scope("payments:write", "Pay payment requests; open deferred accounts (customs)")
+register_scope("ledger:read", "Read the revenue ledger (customs offices)")
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+
+@contextmanager
+def _refusals_on_record(session: Session) -> Iterator[None]:
+    """Commit a refusal's audit entry before the refusal answers (the rollback would lose it)."""
+    try:
+        yield
+    except service.RefusalOnRecord:
+        session.commit()
+        raise
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.get("/payment-requests", response_model=list[PaymentRequestOut])
+def list_payment_requests(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Literal["open", "paid", "secured", "cancelled"] | None = None,
+    declaration_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[PaymentRequestOut]:
+    """Your organisation's payment requests, newest first (all of them for a customs office)."""
+    require_scope(principal, "payments:read")
+    rows = service.list_payment_requests(
+        session, principal, status=status, declaration_id=declaration_id, limit=limit
+    )
+    return [PaymentRequestOut.model_validate(r) for r in rows]
+
+
+@router.get("/payment-requests/{payment_request_id}", response_model=PaymentRequestOut)
+def read_payment_request(
+    payment_request_id: int, session: SessionDep, principal: PrincipalDep
+) -> PaymentRequestOut:
+    """One payment request: what is due, tax by tax, and the payments made on it."""
+    require_scope(principal, "payments:read")
+    return PaymentRequestOut.model_validate(
+        service.get_payment_request(session, principal, payment_request_id)
+    )
+
+
+@router.post(
+    "/payment-requests/{payment_request_id}/pay",
+    response_model=PayOut,
+    responses={202: {"description": "Bank payment started: the receipt follows the bank's answer"}},
+)
+def pay(
+    payment_request_id: int,
+    body: PayIn,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> PayOut:
+    """Pay by bank (202, pending until the bank confirms) or charge a deferred account (200).
+
+    A deferred account that cannot carry the amount is refused with 409 and the reason.
+    """
+    require_scope(principal, "payments:write")
+    request = service.get_payment_request(session, principal, payment_request_id)
+    if request.organisation_id != principal.organisation_id:
+        raise Forbidden("Only the organisation that owes a payment request pays it.")
+    if body.method == "bank":
+        payment = service.start_payment(
+            session,
+            principal.organisation_id,
+            request.id,
+            SimulatedBank(session),
+            actor=principal.actor,
+        )
+        response.status_code = 202
+        return PayOut(
+            method="bank",
+            status=payment.status,
+            payment_request=PaymentRequestOut.model_validate(request),
+            payment=PaymentOut.model_validate(payment),
+        )
+    with _refusals_on_record(session):
+        outcome = service.settle_by_deferment(session, request.id, body.account, principal.actor)
+        if not outcome.ok:
+            raise service.DefermentRefused(f"Deferment refused: {outcome.reason}.")
+    return PayOut(
+        method="deferment",
+        status=outcome.payment_request.status,
+        payment_request=PaymentRequestOut.model_validate(outcome.payment_request),
+        account_number=outcome.account_number,
+    )
+
+
+@router.get("/receipts/{number}", response_model=ReceiptOut)
+def read_receipt(number: str, session: SessionDep, principal: PrincipalDep) -> ReceiptOut:
+    """A receipt issued to your organisation."""
+    require_scope(principal, "payments:read")
+    return ReceiptOut.model_validate(service.get_receipt(session, principal, number))
+
+
+@router.get("/deferred-accounts", response_model=list[DeferredAccountOut])
+def list_deferred_accounts(
+    session: SessionDep, principal: PrincipalDep
+) -> list[DeferredAccountOut]:
+    """Your organisation's deferred accounts and what is available on each."""
+    require_scope(principal, "payments:read")
+    return [
+        DeferredAccountOut.model_validate(a)
+        for a in service.list_deferred_accounts(session, principal)
+    ]
+
+
+@router.post("/deferred-accounts", response_model=DeferredAccountOut, status_code=201)
+def open_deferred_account(
+    body: DeferredAccountIn, session: SessionDep, principal: PrincipalDep
+) -> DeferredAccountOut:
+    """Open a deferred account for an organisation (customs officers and administrators)."""
+    require_scope(principal, "payments:write")
+    service.require_officer(principal)
+    account = service.open_deferred_account(session, actor=principal.actor, **body.model_dump())
+    return DeferredAccountOut.model_validate(account)
+
+
+@router.post(
+    "/payments/bank-callback",
+    response_model=PaymentOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BankCallbackIn.model_json_schema()}},
+        }
+    },
+)
+def bank_callback(
+    session: SessionDep,
+    raw_body: Annotated[bytes, Depends(_raw_body)],
+    signature: Annotated[
+        str | None,
+        Header(alias=SIGNATURE_HEADER, description="sha256=<hex HMAC-SHA256 of the raw body>"),
+    ] = None,
+) -> PaymentOut:
+    """A bank's signed answer to a charge. A wrong signature is refused (403) and audited;
+    a repeated callback changes nothing and answers the same."""
+    with _refusals_on_record(session):
+        payment = service.apply_bank_callback(session, raw_body, signature)
+    return PaymentOut.model_validate(payment)
+
+
+@router.get("/ledger/balances", response_model=LedgerBalancesOut)
+def read_ledger_balances(session: SessionDep, principal: PrincipalDep) -> LedgerBalancesOut:
+    """Every ledger account's balance per currency (customs offices only)."""
+    require_scope(principal, "ledger:read")
+    if not principal.has_role("customs-office"):
+        raise Forbidden("Only customs offices read the revenue ledger.")
+    return LedgerBalancesOut(
+        balances=service.ledger_balances(session), balanced=service.transactions_balance(session)
+    )

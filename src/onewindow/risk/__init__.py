@@ -1,0 +1,1 @@
+"""Learned risk scoring of import declarations."""

@@ -1,0 +1,391 @@
+"""The tariff domain's door: loading the national tariff, looking up measures, assessing.
+
+Measures attach to a code at any level (``""`` for all goods, a chapter, a heading, a
+subheading or a national line) and apply to every code under it, as in a published tariff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from onewindow.db import utcnow
+from onewindow.errors import FieldError, InvalidInput
+from onewindow.tariff import loaders
+from onewindow.tariff.engine import (
+    DeclarationAssessment,
+    DeclarationLine,
+    DeMinimis,
+    GoodsLine,
+    Measure,
+    MeasureType,
+    Money,
+    Rate,
+    assess_declaration,
+)
+from onewindow.tariff.models import (
+    DeMinimisRule,
+    OriginGroupMember,
+    TariffLine,
+    TariffMeasure,
+    TariffRejection,
+    TariffSource,
+)
+from onewindow.tariff.rates import RateParseError, parse_rate
+
+BATCH = 5000
+BASE = "base"
+NATIONAL = "national"
+
+Reader = Callable[[Path], loaders.TariffLoad]
+READERS: dict[str, Reader] = {
+    "uk": lambda path: loaders.load_uk_global_tariff(path),
+    "us": lambda path: loaders.load_us_hts(path),
+    "national": lambda path: loaders.load_national_tariff(path),
+}
+"""Tariff formats we read: the two published tariffs and our own national CSV format."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What loading a tariff did."""
+
+    source: str
+    skipped: bool
+    lines: int
+    measures: int
+    rejections: int
+    rejection_reasons: dict[str, int]
+
+
+def _fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def load_tariff(session: Session, kind: str, path: Path) -> LoadReport:
+    """Load a tariff file; a published tariff (``uk``, ``us``) replaces the national base
+    tariff, a ``national`` file adds or replaces its own measures. Idempotent per file."""
+    if kind not in READERS:
+        raise InvalidInput(
+            "Unknown tariff format.", [FieldError("/kind", f"use one of {', '.join(READERS)}")]
+        )
+    if not path.exists():
+        raise InvalidInput("No such file.", [FieldError("/path", f"{path} does not exist")])
+    name = f"{kind}:{path.name}"
+    checksum = _fingerprint(path)
+    existing = session.get(TariffSource, name)
+    if existing is not None and existing.checksum == checksum:
+        return LoadReport(name, True, existing.lines, existing.measures, existing.rejections, {})
+    load = READERS[kind](path)
+    scope = BASE if kind != NATIONAL else NATIONAL
+    stale = (
+        [name]
+        if scope == NATIONAL
+        else list(session.scalars(select(TariffSource.name).where(TariffSource.kind == BASE)))
+    )
+    for model in (TariffLine, TariffMeasure, TariffRejection):
+        session.execute(delete(model).where(model.source.in_(stale)))
+    session.execute(delete(TariffSource).where(TariffSource.name.in_(stale)))
+
+    lines, measures = [], []
+    rejections = [
+        {
+            "source": name,
+            "commodity_code": r.code[:10],
+            "rate_column": r.column,
+            "text": r.text,
+            "reason": r.reason,
+        }
+        for r in load.rejections
+    ]
+    for line in load.lines:
+        lines.append(
+            {
+                "source": name,
+                "commodity_code": line.commodity_code,
+                "subheading": line.subheading,
+                "description": line.description,
+                "declarable": line.declarable,
+                "units": list(line.units),
+                "notes": list(line.notes),
+            }
+        )
+        for measure in line.measures:
+            text = str(measure.rate)
+            if _parse(text) is None:
+                rejections.append(
+                    {
+                        "source": name,
+                        "commodity_code": line.commodity_code,
+                        "rate_column": measure.measure_type.value,
+                        "text": text,
+                        "reason": "the rate cannot be stored in the national rate grammar",
+                    }
+                )
+                continue
+            measures.append(_measure_row(name, line.commodity_code, measure))
+    for model, rows in (
+        (TariffLine, lines),
+        (TariffMeasure, measures),
+        (TariffRejection, rejections),
+    ):
+        for start in range(0, len(rows), BATCH):
+            session.execute(insert(model), rows[start : start + BATCH])
+    if kind == "us":
+        set_origin_group(
+            session, loaders.US_COLUMN_2, loaders.US_ORIGIN_GROUPS[loaders.US_COLUMN_2]
+        )
+    session.add(
+        TariffSource(
+            name=name,
+            kind=scope,
+            checksum=checksum,
+            lines=len(lines),
+            measures=len(measures),
+            rejections=len(rejections),
+            loaded_at=utcnow(),
+        )
+    )
+    session.flush()
+    reasons: dict[str, int] = defaultdict(int)
+    for row in rejections:
+        reasons[str(row["reason"])] += 1
+    return LoadReport(name, False, len(lines), len(measures), len(rejections), dict(reasons))
+
+
+def _measure_row(source: str, code: str, measure: Measure) -> dict[str, object]:
+    return {
+        "source": source,
+        "commodity_code": code,
+        "measure_type": measure.measure_type.value,
+        "rate_text": str(measure.rate),
+        "valid_from": measure.valid_from,
+        "valid_to": measure.valid_to,
+        "origin_group": measure.origin_group,
+        "requires_proof_of_origin": measure.requires_proof_of_origin,
+        "label": measure.label,
+        "legal_reference": measure.legal_reference,
+    }
+
+
+@lru_cache(maxsize=20_000)
+def _parse(text: str) -> Rate | None:
+    try:
+        return parse_rate(text)
+    except RateParseError:
+        return None
+
+
+def add_measure(
+    session: Session,
+    *,
+    commodity_code: str,
+    measure_type: str,
+    rate: str,
+    valid_from: date,
+    valid_to: date | None = None,
+    origin_group: str = "ERGA OMNES",
+    requires_proof_of_origin: bool = False,
+    label: str = "",
+    legal_reference: str = "",
+    source: str = "national:manual",
+) -> TariffMeasure:
+    """Add one measure (a national VAT rate for all goods is ``commodity_code=""``)."""
+    errors = []
+    if measure_type not in {m.value for m in MeasureType}:
+        errors.append(
+            FieldError("/measure_type", f"use one of {', '.join(m.value for m in MeasureType)}")
+        )
+    if _parse(rate) is None:
+        errors.append(FieldError("/rate", f"{rate!r} is not a rate such as 12%, 3.50 GBP / 100 kg"))
+    if commodity_code and not (
+        commodity_code.isdigit() and len(commodity_code) in {2, 4, 6, 8, 10}
+    ):
+        errors.append(FieldError("/commodity_code", "give 2, 4, 6, 8 or 10 digits, or nothing"))
+    if errors:
+        raise InvalidInput("The measure cannot be added.", errors)
+    row = TariffMeasure(
+        source=source,
+        commodity_code=commodity_code,
+        measure_type=measure_type,
+        rate_text=rate,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        origin_group=origin_group,
+        requires_proof_of_origin=requires_proof_of_origin,
+        label=label,
+        legal_reference=legal_reference,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_origin_group(
+    session: Session, group: str, countries: Sequence[str] | frozenset[str]
+) -> None:
+    """Say which countries an origin group (an agreement, a programme) has."""
+    session.execute(delete(OriginGroupMember).where(OriginGroupMember.group_code == group))
+    for country in sorted(countries):
+        session.add(OriginGroupMember(group_code=group, country=country))
+    session.flush()
+
+
+def set_de_minimis(
+    session: Session,
+    *,
+    threshold: Money,
+    relieves: Sequence[MeasureType],
+    valid_from: date,
+    label: str,
+    legal_reference: str = "",
+) -> DeMinimisRule:
+    """Record a low-value relief (replacing one with the same start and currency)."""
+    session.execute(
+        delete(DeMinimisRule).where(
+            DeMinimisRule.valid_from == valid_from, DeMinimisRule.currency == threshold.currency
+        )
+    )
+    rule = DeMinimisRule(
+        threshold=threshold.amount,
+        currency=threshold.currency,
+        relieves=[m.value for m in relieves],
+        valid_from=valid_from,
+        valid_to=None,
+        label=label,
+        legal_reference=legal_reference,
+    )
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def _prefixes(code: str) -> list[str]:
+    return [""] + [code[:n] for n in (2, 4, 6, 8, 10) if len(code) >= n]
+
+
+def measures_for(session: Session, commodity_code: str) -> list[Measure]:
+    """Every measure that applies to goods under ``commodity_code`` (from all its levels)."""
+    rows = session.scalars(
+        select(TariffMeasure).where(TariffMeasure.commodity_code.in_(_prefixes(commodity_code)))
+    )
+    found = []
+    for row in rows:
+        rate = _parse(row.rate_text)
+        if rate is None:
+            continue
+        found.append(
+            Measure(
+                MeasureType(row.measure_type),
+                rate,
+                row.valid_from,
+                row.valid_to,
+                row.origin_group,
+                row.requires_proof_of_origin,
+                row.label,
+                row.legal_reference,
+            )
+        )
+    return found
+
+
+def tariff_loaded(session: Session) -> bool:
+    """Whether a base tariff is loaded (commodity codes are checked against it only then)."""
+    count = session.scalar(select(func.count(TariffSource.name)).where(TariffSource.kind == BASE))
+    return bool(count)
+
+
+def unknown_codes(session: Session, codes: Sequence[str]) -> set[str]:
+    """The codes that are not declarable lines of the loaded tariff (none if none is loaded).
+
+    A code may be declared with more digits than the tariff publishes (a 10-digit code under an
+    8-digit line) or fewer (8 digits for a line padded with zeros).
+    """
+    if not codes or not tariff_loaded(session):
+        return set()
+
+    def forms(code: str) -> set[str]:
+        return {code, code[:8], code.ljust(10, "0")}
+
+    candidates = {form for code in codes for form in forms(code)}
+    known = set(
+        session.scalars(
+            select(TariffLine.commodity_code).where(
+                TariffLine.commodity_code.in_(candidates), TariffLine.declarable.is_(True)
+            )
+        )
+    )
+    return {code for code in codes if not forms(code) & known}
+
+
+def _origin_groups(session: Session) -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = defaultdict(set)
+    for member in session.scalars(select(OriginGroupMember)):
+        groups[member.group_code].add(member.country)
+    return groups
+
+
+def _reliefs(session: Session) -> list[DeMinimis]:
+    return [
+        DeMinimis(
+            Money(rule.threshold, rule.currency),
+            frozenset(MeasureType(m) for m in rule.relieves),
+            rule.valid_from,
+            rule.valid_to,
+            rule.label,
+            rule.legal_reference,
+        )
+        for rule in session.scalars(select(DeMinimisRule))
+    ]
+
+
+@dataclass(frozen=True)
+class ItemToAssess:
+    """One goods item ready for assessment: code, value in national currency, quantities."""
+
+    commodity_code: str
+    customs_value: Money
+    origin: str
+    quantities: dict[str, Decimal]
+    preference: str | None
+    proof_of_origin: bool
+    description: str = ""
+
+
+def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> DeclarationAssessment:
+    """Duties and taxes on the items as in force on ``on``, with the trace that explains them."""
+    lines = [
+        DeclarationLine(
+            GoodsLine(
+                item.commodity_code,
+                item.customs_value,
+                item.origin,
+                item.quantities,
+                description=item.description,
+            ),
+            measures_for(session, item.commodity_code),
+            item.preference,
+            item.proof_of_origin,
+        )
+        for item in items
+    ]
+    return assess_declaration(
+        lines, on, de_minimis=_reliefs(session), origin_groups=_origin_groups(session)
+    )
+
+
+def sources(session: Session) -> Sequence[TariffSource]:
+    return session.scalars(select(TariffSource).order_by(TariffSource.name)).all()
