@@ -153,6 +153,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/declarations"): Own("/api/v1/declarations"),
     ("POST", "/api/v1/declarations"): Own("/api/v1/declarations", lambda a: declaration()),
     ("GET", "/api/v1/declarations/{declaration_id}"): ById(_declaration),
+    ("POST", "/api/v1/declarations/wco"): Own("/api/v1/declarations/wco?dry_run=true"),
+    ("GET", "/api/v1/declarations/{declaration_id}/response.xml"): ById(
+        lambda b: _declaration(b, "/response.xml")
+    ),
     ("GET", "/api/v1/declarations/{declaration_id}/assessment"): ById(
         lambda b: _declaration(b, "/assessment")
     ),

@@ -137,6 +137,16 @@ def _compute(session: Session, declaration: Declaration, on: date | None = None)
             "value_build_up": list(build_up[i]),
             "amounts": {t.value: str(m.amount) for t, m in line.amounts.items()},
             "trace": [step.text for step in line.trace],
+            "duties": [
+                {
+                    "tax_type": step.measure_type.value,
+                    "rate": step.rate_text,
+                    "base": str(step.base.amount) if step.base else None,
+                    "amount": str(step.amount.amount),
+                }
+                for step in line.trace
+                if step.amount is not None
+            ],
             "preference": (
                 {
                     "claimed": line.preference.claimed,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from onewindow import clearance
 from onewindow.declarations import service
@@ -17,17 +18,24 @@ from onewindow.declarations.schemas import (
     DeclarationDetail,
     DeclarationIn,
     DeclarationOut,
+    DryRunOut,
+    ErrorOut,
     HoldIn,
     Reason,
     StatusChangeOut,
     VersionOut,
 )
+from onewindow.declarations.validation import validate
 from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.errors import Forbidden, NotFound
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.formats import service as formats
+from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
+from onewindow.reference import service as reference
 from onewindow.security import Principal, register_scope
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+MAX_XML_BYTES = 5_000_000
 
 register_scope("declarations:read", "Read your goods declarations")
 register_scope("declarations:write", "Lodge, amend and cancel goods declarations")
@@ -52,6 +60,53 @@ def lodge(
     lodged before (idempotent retry), 409 when the reference was used for another body.
     A rejected declaration is recorded too: its ``errors`` say what to correct."""
     require_scope(principal, "declarations:write")
+    lodgement = clearance.lodge(session, principal, body)
+    if not lodgement.created:
+        response.status_code = 200
+    return _out(lodgement.declaration)
+
+
+WCO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post(
+    "/wco",
+    response_model=DeclarationOut | DryRunOut,
+    status_code=201,
+    openapi_extra=WCO_BODY,
+    responses={200: {"description": "a dry run, or the same file lodged before"}},
+)
+async def lodge_wco(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    dry_run: Annotated[bool, Query(description="check only: lodge nothing")] = False,
+) -> DeclarationOut | DryRunOut:
+    """Lodge a WCO Data Model 3.6 declaration (XML). The answer is JSON; the WCO response
+    document is at ``/api/v1/declarations/{id}/response.xml``. A dry run checks the schema,
+    the mapping, the code lists, the nomenclature and the business rules, and lodges nothing."""
+    require_scope(principal, "declarations:write")
+    data = await request.body()
+    if len(data) > MAX_XML_BYTES:
+        raise InvalidInput("The file is too large.", [FieldError("/body", "over 5 MB")])
+    try:
+        body = formats.declaration_from_wco(data)
+    except WcoRefusal as exc:
+        raise Conflict(exc.reason) from None
+    if dry_run:
+        response.status_code = 200
+        errors = validate(body, reference.lookups(session), date.today())
+        return DryRunOut(
+            ok=not errors,
+            errors=[ErrorOut(pointer=e.pointer, code=e.code, detail=e.detail) for e in errors],
+            declaration=body,
+        )
     lodgement = clearance.lodge(session, principal, body)
     if not lodgement.created:
         response.status_code = 200
@@ -85,6 +140,29 @@ def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> D
     return DeclarationDetail.model_validate(
         {**_out(declaration).model_dump(), "content": declaration.content}
     )
+
+
+@router.get(
+    "/{declaration_id}/response.xml",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}}},
+)
+def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Where the declaration stands, as a WCO RES document (acceptance, rejection, assessment,
+    release), valid against the WCO Data Model 3.6 schema."""
+    require_scope(principal, "declarations:read")
+    declaration = service.get(session, principal, declaration_id)
+    assessment = service.latest_assessment(session, declaration)
+    document = formats.wco_response(
+        status=declaration.status,
+        reference=declaration.declarant_reference,
+        number=declaration.number,
+        issued_at=declaration.updated_at,
+        errors=declaration.errors,
+        assessment_items=assessment.items if assessment else [],
+        total=(assessment.total, assessment.currency) if assessment else None,
+    )
+    return Response(document, media_type="application/xml")
 
 
 @router.get("/{declaration_id}/timeline", response_model=list[StatusChangeOut])
@@ -126,8 +204,6 @@ def amend(
 ) -> DeclarationOut:
     """Amend before release and payment; the assessment is redone."""
     require_scope(principal, "declarations:write")
-    from datetime import date
-
     declaration = service.amend(
         session, principal, declaration_id, body.declaration, reason=body.reason, today=date.today()
     )

@@ -273,6 +273,14 @@ class AssessmentOut(BaseModel):
         return row
 
 
+class DryRunOut(BaseModel):
+    """What a dry run found: no errors means the declaration would be accepted."""
+
+    ok: bool
+    errors: list[ErrorOut]
+    declaration: DeclarationIn
+
+
 class Reason(Strict):
     reason: Text
 
