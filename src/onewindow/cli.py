@@ -15,6 +15,7 @@ from onewindow.declarations.cli import app as declarations_app
 from onewindow.parties.cli import app as parties_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app
+from onewindow.risk.cli import app as risk_app
 from onewindow.tariff.cli import app as tariff_app
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(load_app, name="load")
 app.add_typer(parties_app, name="parties")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(declarations_app, name="declarations")
+app.add_typer(risk_app, name="risk")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
