@@ -15,7 +15,7 @@ from onewindow.db import session_scope
 
 def _append(n: int) -> list[int]:
     with session_scope() as session:
-        return [
+        entries = [
             audit.record(
                 session,
                 actor="user:1",
@@ -24,9 +24,11 @@ def _append(n: int) -> list[int]:
                 subject_id=i,
                 reason=f"reason {i}",
                 data={"amount": "10.00", "i": i},
-            ).seq
+            )
             for i in range(n)
         ]
+    # Entries are numbered when their transaction commits.
+    return [entry.seq for entry in entries]
 
 
 def _verify() -> audit.Verification:

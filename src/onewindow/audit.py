@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow.db import Base, JSONType, UTCDateTime, utcnow
@@ -65,6 +65,9 @@ def _digest(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_PENDING = "audit_pending"
+
+
 def record(
     session: Session,
     *,
@@ -76,16 +79,13 @@ def record(
     data: dict[str, Any] | None = None,
     organisation_id: int | None = None,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction (it stands or falls with the decision)."""
-    # The row lock on the head makes concurrent appends wait instead of forking the chain.
-    head = session.scalars(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    """Record a decision in the caller's transaction: it stands or falls with the decision.
+
+    The entry is chained (numbered and hashed) when the transaction commits, so the lock on the
+    chain's head is held for the commit only, not for the whole request. Its ``seq`` and
+    ``hash`` are set then.
+    """
     entry = AuditEntry(
-        seq=head.seq + 1,
         recorded_at=utcnow(),
         actor=actor,
         organisation_id=organisation_id,
@@ -94,15 +94,46 @@ def record(
         subject_id=str(subject_id),
         reason=reason,
         data=json.loads(json.dumps(data or {}, default=str)),
-        prev_hash=head.hash,
     )
-    entry.hash = _digest(entry)
-    session.add(entry)
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash)
-    )
-    session.flush()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    """Append the transaction's entries to the chain, under a lock on its head."""
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    # The row lock on the head makes concurrent commits wait instead of forking the chain.
+    head = session.scalars(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    for entry in pending:
+        entry.seq = head.seq + 1
+        entry.prev_hash = head.hash
+        entry.hash = _digest(entry)
+        session.add(entry)
+        head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+
+
+def pending_count(session: Session) -> int:
+    """How many entries wait for the transaction's commit (a mark for :func:`discard_pending`)."""
+    return len(session.info.get(_PENDING, []))
+
+
+def discard_pending(session: Session, mark: int) -> None:
+    """Forget the entries recorded after ``mark``: their savepoint was rolled back."""
+    del session.info.get(_PENDING, [])[mark:]
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

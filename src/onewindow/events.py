@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from onewindow import audit
 from onewindow.db import Base, JSONType, UTCDateTime, is_postgres, utcnow
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,6 @@ def record_event(
         next_attempt_at=now,
     )
     session.add(row)
-    session.flush()
     return row
 
 
@@ -159,9 +159,14 @@ def _deliver_one(session: Session, row: OutboxEvent) -> None:
         if not row.topic.startswith(sub.topic_prefix) or sub.name in done:
             continue
         # Each consumer runs in a savepoint with its receipt: it is applied once or not at all.
-        with session.begin_nested():
-            sub.handle(session, event)
-            session.add(EventReceipt(consumer=sub.name, event_id=row.id, processed_at=utcnow()))
+        mark = audit.pending_count(session)
+        try:
+            with session.begin_nested():
+                sub.handle(session, event)
+                session.add(EventReceipt(consumer=sub.name, event_id=row.id, processed_at=utcnow()))
+        except Exception:
+            audit.discard_pending(session, mark)
+            raise
 
 
 def deliver_pending(session: Session, limit: int = 100) -> int:

@@ -185,6 +185,8 @@ def test_an_amended_assessment_cancels_the_open_request(party: Party) -> None:
         assert amended.total == Decimal("320.00")
         cancelled = _events(session, "payment.request_cancelled", first.id)
         assert cancelled[0].payload["superseded_by"] == amended.reference
+    # Audit entries join the chain when the transaction commits.
+    with session_scope() as session:
         assert [e.action for e in audit.entries_for(session, "payment_request", first.id)] == [
             "payment.requested",
             "payment.request_cancelled",

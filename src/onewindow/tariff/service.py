@@ -277,29 +277,40 @@ def _prefixes(code: str) -> list[str]:
     return [""] + [code[:n] for n in (2, 4, 6, 8, 10) if len(code) >= n]
 
 
+def _measure(row: TariffMeasure) -> Measure | None:
+    rate = _parse(row.rate_text)
+    if rate is None:
+        return None
+    return Measure(
+        MeasureType(row.measure_type),
+        rate,
+        row.valid_from,
+        row.valid_to,
+        row.origin_group,
+        row.requires_proof_of_origin,
+        row.label,
+        row.legal_reference,
+    )
+
+
+def measures_for_codes(session: Session, codes: Sequence[str]) -> dict[str, list[Measure]]:
+    """For each code, every measure that applies to goods under it (one query for all)."""
+    wanted = {prefix for code in codes for prefix in _prefixes(code)}
+    by_prefix: dict[str, list[Measure]] = defaultdict(list)
+    for row in session.scalars(
+        select(TariffMeasure).where(TariffMeasure.commodity_code.in_(wanted))
+    ):
+        measure = _measure(row)
+        if measure is not None:
+            by_prefix[row.commodity_code].append(measure)
+    return {
+        code: [m for prefix in _prefixes(code) for m in by_prefix.get(prefix, [])] for code in codes
+    }
+
+
 def measures_for(session: Session, commodity_code: str) -> list[Measure]:
     """Every measure that applies to goods under ``commodity_code`` (from all its levels)."""
-    rows = session.scalars(
-        select(TariffMeasure).where(TariffMeasure.commodity_code.in_(_prefixes(commodity_code)))
-    )
-    found = []
-    for row in rows:
-        rate = _parse(row.rate_text)
-        if rate is None:
-            continue
-        found.append(
-            Measure(
-                MeasureType(row.measure_type),
-                rate,
-                row.valid_from,
-                row.valid_to,
-                row.origin_group,
-                row.requires_proof_of_origin,
-                row.label,
-                row.legal_reference,
-            )
-        )
-    return found
+    return measures_for_codes(session, [commodity_code])[commodity_code]
 
 
 def tariff_loaded(session: Session) -> bool:
@@ -367,6 +378,7 @@ class ItemToAssess:
 
 def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> DeclarationAssessment:
     """Duties and taxes on the items as in force on ``on``, with the trace that explains them."""
+    measures = measures_for_codes(session, [item.commodity_code for item in items])
     lines = [
         DeclarationLine(
             GoodsLine(
@@ -376,7 +388,7 @@ def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> Declara
                 item.quantities,
                 description=item.description,
             ),
-            measures_for(session, item.commodity_code),
+            measures[item.commodity_code],
             item.preference,
             item.proof_of_origin,
         )
