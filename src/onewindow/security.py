@@ -43,13 +43,16 @@ SCOPES: dict[str, str] = {
     "users:write": "Create and change your organisation's users",
     "tokens:write": "Create and revoke API tokens",
     "organisations:admin": "Register organisations (single window administrators only)",
+    "declarations:read": "Read your goods declarations",
+    "declarations:write": "Lodge, amend and cancel goods declarations",
+    "declarations:control": "Customs: hold, release and invalidate declarations",
+    "payments:read": "Read your payment requests, receipts and deferred accounts",
+    "payments:write": "Pay payment requests; open deferred accounts (customs)",
+    "ledger:read": "Read the revenue ledger (customs offices)",
+    "notifications:read": "Read your organisation's notifications, webhooks and their deliveries",
+    "webhooks:write": "Subscribe and unsubscribe your organisation's webhooks",
 }
-"""Every scope a token can carry. Domains add theirs with :func:`register_scope`."""
-
-
-def register_scope(name: str, description: str) -> None:
-    """Declare a scope that a domain's endpoints require."""
-    SCOPES.setdefault(name, description)
+"""Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
 
 def hash_password(password: str) -> str:

@@ -32,14 +32,10 @@ from onewindow.formats import service as formats
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
 from onewindow.reference import service as reference
-from onewindow.security import Principal, register_scope
+from onewindow.security import Principal
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 MAX_XML_BYTES = 5_000_000
-
-register_scope("declarations:read", "Read your goods declarations")
-register_scope("declarations:write", "Lodge, amend and cancel goods declarations")
-register_scope("declarations:control", "Customs: hold, release and invalidate declarations")
 
 
 def _out(declaration: Declaration) -> DeclarationOut:

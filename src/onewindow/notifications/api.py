@@ -16,12 +16,6 @@ from onewindow.notifications.schemas import (
     WebhookOut,
 )
 from onewindow.parties.service import require_scope
-from onewindow.security import register_scope
-
-register_scope(
-    "notifications:read", "Read your organisation's notifications, webhooks and their deliveries"
-)
-register_scope("webhooks:write", "Subscribe and unsubscribe your organisation's webhooks")
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 

@@ -29,11 +29,6 @@ from onewindow.payments.schemas import (
     PayOut,
     ReceiptOut,
 )
-from onewindow.security import register_scope
-
-register_scope("payments:read", "Read your payment requests, receipts and deferred accounts")
-register_scope("payments:write", "Pay payment requests; open deferred accounts (customs)")
-register_scope("ledger:read", "Read the revenue ledger (customs offices)")
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
