@@ -113,6 +113,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--no-event-worker",
+        action="store_true",
+        help="measure lodging alone: events wait for a separate `onewindow worker`",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="onewindow-bench-"))
@@ -122,6 +127,7 @@ def main() -> None:
         "ONEWINDOW_DATABASE_URL": url,
         "ONEWINDOW_SECRET_KEY": "benchmark-secret-key-0123456789-abcdefghij",
         "ONEWINDOW_LOG_LEVEL": "WARNING",
+        "ONEWINDOW_RUN_WORKER": "false" if args.no_event_worker else "true",
     }
     _run(env, "init", "--demo")
     token = _run(
@@ -168,6 +174,7 @@ def main() -> None:
     engine = "postgresql" if url.startswith("postgresql") else "sqlite"
     print(f"database              {engine}")
     print(f"server workers        {args.workers}")
+    print(f"event worker          {'off' if args.no_event_worker else 'in each server process'}")
     print(f"concurrent clients    {args.clients}")
     print(f"declarations lodged   {result['declarations']} (10 items each)")
     print(f"errors                {result['errors']} {result['first_error']}")

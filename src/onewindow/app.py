@@ -257,9 +257,11 @@ class OutboxWorker:
                 self._stop.wait(self.settings.worker_interval_seconds)
 
 
-def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
-    """The single window's web application."""
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    """The single window's web application (with its event worker unless told otherwise)."""
     settings = settings or get_settings()
+    if run_worker is None:
+        run_worker = settings.run_worker
     secret = settings.require_secret()
     workers.register_consumers()
 

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         default=None, description="Force Secure cookies; by default only over HTTPS"
     )
     worker_interval_seconds: float = Field(default=1.0, gt=0)
+    run_worker: bool = Field(
+        default=True, description="deliver events in the server; off when `onewindow worker` runs"
+    )
     log_level: str = "INFO"
     country: str = Field(default="GB", pattern=r"^[A-Z]{2}$", description="the national country")
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$", description="national currency")
