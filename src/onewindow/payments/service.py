@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -280,7 +281,8 @@ def request_payment(
         organisation_id=organisation_id,
         declaration_id=declaration_id,
         declaration_number=declaration_number,
-        reference=f"PR-{_next_number(session, 'PR'):06d}",
+        # Not from a locked counter: that lock would serialise every lodging until it commits.
+        reference=f"PR-{now:%y%m%d}-{secrets.token_hex(4).upper()}",
         currency=currency,
         total=total.amount,
         lines=normal,
