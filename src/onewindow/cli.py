@@ -58,13 +58,25 @@ def init(
     run_loaders(names, settings.data_dir)
     if demo:
         from onewindow.db import session_scope
-        from onewindow.demo import load_demo, load_demo_tariff
+        from onewindow.demo import (
+            describe_counts,
+            finish_demo_declarations,
+            load_demo,
+            load_demo_declarations,
+            load_demo_tariff,
+        )
 
         with console.status("loading the demo's national tariff"), session_scope() as session:
             load_demo_tariff(session, settings.data_dir)
         with session_scope() as session:
             load_demo(session)
         console.print("demo organisations and users are in place")
+        with console.status("lodging the demo declarations"):
+            # Lodged and paid in one unit of work; the payments' events are delivered after it.
+            with session_scope() as session:
+                load_demo_declarations(session)
+            counts = finish_demo_declarations(session_scope)
+        console.print(f"demo declarations: {describe_counts(counts)}", soft_wrap=True)
     console.print(f"ready in {time.perf_counter() - started:.1f} s")
 
 
