@@ -294,6 +294,27 @@ def release(
     return declaration
 
 
+def cancel(session: Session, principal: Principal, declaration_id: int, reason: str) -> Declaration:
+    """The declarant withdraws the declaration: nothing is owed any more."""
+    declaration = declarations.cancel(session, principal, declaration_id, reason)
+    _close(session, declaration, principal.actor, f"declaration cancelled: {reason}")
+    return declaration
+
+
+def invalidate(
+    session: Session, principal: Principal, declaration_id: int, reason: str
+) -> Declaration:
+    """Customs invalidates the declaration: nothing is owed any more."""
+    declaration = declarations.invalidate(session, principal, declaration_id, reason)
+    _close(session, declaration, principal.actor, f"declaration invalidated: {reason}")
+    return declaration
+
+
+def _close(session: Session, declaration: Declaration, actor: str, reason: str) -> None:
+    payments.withdraw_payment_request(session, declaration.id, actor=actor, reason=reason)
+    declarations.lift_holds_of_kind(session, declaration, "payment", reason=reason, actor=actor)
+
+
 def _on_payment(session: Session, event: Event) -> None:
     declaration_id = event.payload.get("declaration_id")
     if declaration_id is None or event.topic not in {"payment.settled", "payment.secured"}:

@@ -710,9 +710,9 @@ def load_demo_declarations(session: Session) -> dict[str, int]:
         if demo.pay is not None:
             _pay(session, principal, officer, demo, declaration.id)
         if demo.cancel is not None:
-            declarations.cancel(session, principal, declaration.id, demo.cancel)
+            clearance.cancel(session, principal, declaration.id, demo.cancel)
         if demo.invalidate is not None:
-            declarations.invalidate(session, officer, declaration.id, demo.invalidate)
+            clearance.invalidate(session, officer, declaration.id, demo.invalidate)
     return demo_declaration_counts(session)
 
 

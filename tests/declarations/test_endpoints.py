@@ -107,6 +107,11 @@ class TestLifecycle:
             f"{API}/{lodged['id']}/cancel", json={"reason": "order withdrawn"}, headers=party.auth
         )
         assert cancelled.json()["status"] == "cancelled"
+        assert cancelled.json()["holds"][0]["lifted_at"] is not None
+        requests = client.get("/api/v1/payment-requests", headers=party.auth).json()
+        assert [r["status"] for r in requests if r["declaration_id"] == lodged["id"]] == [
+            "cancelled"
+        ]
         again = client.post(
             f"{API}/{lodged['id']}/cancel", json={"reason": "twice"}, headers=party.auth
         )

@@ -212,7 +212,7 @@ def cancel(
     declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     require_scope(principal, "declarations:write")
-    return _out(service.cancel(session, principal, declaration_id, body.reason))
+    return _out(clearance.cancel(session, principal, declaration_id, body.reason))
 
 
 @router.post("/{declaration_id}/invalidate", response_model=DeclarationOut)
@@ -220,7 +220,7 @@ def invalidate(
     declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     _customs(principal)
-    return _out(service.invalidate(session, principal, declaration_id, body.reason))
+    return _out(clearance.invalidate(session, principal, declaration_id, body.reason))
 
 
 @router.get("/{declaration_id}/assessment", response_model=AssessmentOut)

@@ -87,6 +87,12 @@ def to_declaration(form: Mapping[str, str], declarant: str) -> dict[str, Any]:
     body: dict[str, Any] = {"declarant": {"identifier": declarant}}
     for name in HEADER_FIELDS:
         value = form.get(name, "").strip()
+        # A pre-filled currency alone is no amount: freight and insurance are optional.
+        if (
+            name.endswith("-currency")
+            and not form.get(name.replace("currency", "amount"), "").strip()
+        ):
+            continue
         if value:
             _set(body, name.split("-"), value)
     items: list[dict[str, Any]] = []
@@ -94,6 +100,11 @@ def to_declaration(form: Mapping[str, str], declarant: str) -> dict[str, Any]:
         item: dict[str, Any] = {}
         for name in ITEM_FIELDS:
             value = form.get(f"items-{i}-{name}", "").strip()
+            if (
+                name.endswith("-currency")
+                and not form.get(f"items-{i}-{name.replace('currency', 'amount')}", "").strip()
+            ):
+                continue
             if value:
                 _set(item, name.split("-"), value)
         if item:

@@ -312,7 +312,7 @@ def act(
                 )
                 message = "Payment sent to the bank; the receipt follows its confirmation."
         elif action == "cancel":
-            service.cancel(
+            clearance.cancel(
                 session, principal, declaration_id, reason or "withdrawn by the declarant"
             )
             message = "Cancelled."

@@ -326,12 +326,18 @@ def request_payment(
 
 
 def _cancel(
-    session: Session, request: PaymentRequest, actor: str, *, superseded_by: str, total: Money
+    session: Session,
+    request: PaymentRequest,
+    actor: str,
+    *,
+    superseded_by: str,
+    total: Money | None = None,
+    reason: str = "",
 ) -> None:
     request.status = PaymentRequestStatus.CANCELLED
     # Flushed before the new request is added: the open request per declaration is unique.
     session.flush()
-    reason = f"amended assessment: superseded by {superseded_by} for {total}"
+    reason = reason or f"amended assessment: superseded by {superseded_by} for {total}"
     audit.record(
         session,
         actor=actor,
@@ -356,6 +362,23 @@ def _cancel(
         },
         organisation_id=request.organisation_id,
     )
+
+
+def withdraw_payment_request(
+    session: Session, declaration_id: int, *, actor: str, reason: str
+) -> PaymentRequest | None:
+    """Cancel the open request of a declaration that was cancelled or invalidated (nothing is
+    owed any more); a settled request is left as it is. Returns the cancelled request, if any."""
+    request = session.scalars(
+        select(PaymentRequest)
+        .where(PaymentRequest.declaration_id == declaration_id)
+        .where(PaymentRequest.status == PaymentRequestStatus.OPEN)
+        .with_for_update()
+    ).one_or_none()
+    if request is None:
+        return None
+    _cancel(session, request, actor, superseded_by="", reason=reason)
+    return request
 
 
 # Deferment -------------------------------------------------------------------------------------

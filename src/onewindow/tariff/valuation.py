@@ -93,7 +93,9 @@ def customs_values(
             if included:
                 steps.append(f"{name.capitalize()} is in the price under {incoterm}: not added")
                 continue
-            part, note = _convert(Money(cost.amount * share, cost.currency), national, rates)
+            # The share is kept to the currency's minor unit, as an invoice line would be.
+            shared = Money(cost.amount * share, cost.currency).rounded()
+            part, note = _convert(shared, national, rates)
             steps.append(
                 f"{name.capitalize()} share {share:.2%} by {by} of {cost}"
                 + (f" = {part} ({note})" if note else f" = {part}")
