@@ -150,6 +150,12 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/ledger/balances"): Own("/api/v1/ledger/balances"),
     ("GET", "/api/v1/tariff/measures/{code}"): Public("/api/v1/tariff/measures/4202210000"),
+    ("GET", "/api/v1/reference/exchange-rates"): Public("/api/v1/reference/exchange-rates"),
+    ("POST", "/api/v1/reference/exchange-rates"): CustomsOnly(
+        lambda b: "/api/v1/reference/exchange-rates",
+        lambda b: {"currency": "SEK", "rate": "0.074", "valid_from": "2026-01-01"},
+        ok_status=201,
+    ),
     ("GET", "/api/v1/declarations"): Own("/api/v1/declarations"),
     ("POST", "/api/v1/declarations"): Own("/api/v1/declarations", lambda a: declaration()),
     ("GET", "/api/v1/declarations/{declaration_id}"): ById(_declaration),

@@ -276,3 +276,29 @@ class TestPaymentAndRelease:
             headers=customs.auth,
         ).json()
         assert lifted["status"] == "released"
+
+
+def test_a_currency_without_a_rate_waits_for_customs_to_set_one(
+    client: TestClient, party: Party, customs: Party
+) -> None:
+    body = declaration()
+    for item in body["items"]:
+        item["value"]["currency"] = "DKK"
+    body["invoice"]["currency"] = "DKK"
+    body["freight"] = body["insurance"] = None
+    lodged = client.post(API, json=body, headers=party.auth).json()
+    assert lodged["status"] == "accepted"
+    hold = lodged["holds"][0]
+    assert hold["kind"] == "other" and "DKK" in hold["reason"]
+    rate = client.post(
+        "/api/v1/reference/exchange-rates",
+        json={"currency": "DKK", "rate": "0.1150", "valid_from": "2026-01-01"},
+        headers=customs.auth,
+    )
+    assert rate.status_code == 201, rate.text
+    assessed = client.post(
+        f"{API}/{lodged['id']}/holds/{hold['id']}/lift",
+        json={"reason": "DKK rate set"},
+        headers=customs.auth,
+    ).json()
+    assert assessed["status"] == "awaiting_payment"

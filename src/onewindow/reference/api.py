@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from onewindow.deps import SessionDep
+from onewindow import audit
+from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.errors import Forbidden
 from onewindow.reference import service
 from onewindow.reference.schemas import (
     CodeListOut,
     CodeOut,
     CountryOut,
     CurrencyOut,
+    ExchangeRateIn,
+    ExchangeRateOut,
     HsEntryOut,
     LocationOut,
 )
@@ -100,3 +105,32 @@ def read_code_list(
 ) -> CodeListOut:
     rows = service.code_list_entries(session, name)
     return CodeListOut(name=name, codes=[CodeOut.model_validate(r) for r in rows])
+
+
+@router.get("/exchange-rates", response_model=list[ExchangeRateOut])
+def exchange_rates(
+    session: SessionDep,
+    on: Annotated[date | None, Query(description="rates in force on this day")] = None,
+) -> list[ExchangeRateOut]:
+    """The customs exchange rates (national currency per unit), as in force on a day."""
+    rows = service.list_exchange_rates(session, on or date.today())
+    return [ExchangeRateOut.model_validate(r) for r in rows]
+
+
+@router.post("/exchange-rates", response_model=ExchangeRateOut, status_code=201)
+def set_exchange_rate(
+    body: ExchangeRateIn, session: SessionDep, principal: PrincipalDep
+) -> ExchangeRateOut:
+    """Customs sets the rate of a currency for a period (declarations are assessed with it)."""
+    if not principal.has_role("customs-office", "administrator"):
+        raise Forbidden("Only customs or an administrator sets exchange rates.")
+    row = service.set_exchange_rate(session, source=principal.actor, **body.model_dump())
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="exchange_rate.set",
+        subject_type="exchange_rate",
+        subject_id=f"{row.currency}:{row.valid_from}",
+        data={"rate": str(row.rate), "valid_to": str(row.valid_to)},
+    )
+    return ExchangeRateOut.model_validate(row)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class HsNode(BaseModel):
@@ -76,3 +79,22 @@ class CodeOut(BaseModel):
 class CodeListOut(BaseModel):
     name: str
     codes: list[CodeOut]
+
+
+class ExchangeRateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    rate: Decimal = Field(gt=0, max_digits=18, decimal_places=8)
+    valid_from: date
+    valid_to: date | None = None
+
+
+class ExchangeRateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    currency: str
+    rate: Decimal
+    valid_from: date
+    valid_to: date | None
+    source: str

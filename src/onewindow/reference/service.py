@@ -530,3 +530,17 @@ def exchange_rates_on(session: Session, currencies: Iterable[str], on: date) -> 
         .order_by(ExchangeRate.valid_from)
     )
     return {row.currency: row.rate for row in rows}
+
+
+def list_exchange_rates(session: Session, on: date) -> Sequence[ExchangeRate]:
+    """Every currency's rate in force on ``on``."""
+    rows = session.scalars(
+        select(ExchangeRate)
+        .where(ExchangeRate.valid_from <= on)
+        .where(or_(ExchangeRate.valid_to.is_(None), ExchangeRate.valid_to >= on))
+        .order_by(ExchangeRate.currency, ExchangeRate.valid_from)
+    )
+    latest: dict[str, ExchangeRate] = {}
+    for row in rows:
+        latest[row.currency] = row
+    return list(latest.values())
