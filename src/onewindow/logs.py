@@ -43,3 +43,5 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # The request middleware logs each request once, with more detail than the access log.
     logging.getLogger("uvicorn.access").disabled = True
+    # Readiness checks read the migration state often; its notes are noise.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -27,8 +28,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@lru_cache(maxsize=1)
 def head() -> str | None:
-    """The newest migration the code knows."""
+    """The newest migration the code knows (read once per process)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
