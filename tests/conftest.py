@@ -65,6 +65,16 @@ def database() -> Iterator[str]:
     engine_for(DATABASE_URL).dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_random_selection() -> Iterator[None]:
+    """No random risk selection: a plain declaration flows straight on (risk tests turn it on)."""
+    from onewindow.risk import service as risk
+
+    previous = risk.set_rates(random_rate=0.0)
+    yield
+    risk.set_rates(**previous.__dict__)
+
+
 @pytest.fixture(scope="session")
 def app(database: str):  # type: ignore[no-untyped-def]
     return create_app(run_worker=False)

@@ -6,6 +6,7 @@ The matrix below must list every route of the API; a new route without an entry 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from fastapi.testclient import TestClient
 from onewindow import clearance
 from onewindow.db import session_scope
 from onewindow.parties import service as parties
+from onewindow.risk import service as risk
+from onewindow.security import Principal
 from tests.conftest import Party, api_operations, make_party
 from tests.declarations import amendment_for, lodged_by
 from tests.declarations.factory import declaration
@@ -89,6 +92,66 @@ def _hold(b: Party) -> str:
         )
         hold_id = declaration.holds[-1].id
     return f"/api/v1/declarations/{declaration_id}/holds/{hold_id}/lift"
+
+
+def _officer() -> Principal:
+    customs = make_party(("customs-office",), user_role="staff")
+    with session_scope() as session:
+        user = parties.find_user(session, customs.email)
+        assert user is not None
+        return parties.principal_for_user(user, "test")
+
+
+# Risk rules made here match nothing real: other tests' declarations must not be selected.
+_NOBODY = [{"field": "declarant", "op": "eq", "value": "MATRIX-NOBODY"}]
+
+
+def _profile() -> int:
+    with session_scope() as session:
+        return risk.create_profile(
+            session,
+            _officer(),
+            code="MATRIX-" + uuid.uuid4().hex[:8].upper(),
+            title="matrix",
+            reason="matrix",
+            conditions=_NOBODY,
+            channel="yellow",
+        ).id
+
+
+def _risk_profile(suffix: str = "") -> str:
+    return f"/api/v1/risk/profiles/{_profile()}{suffix}"
+
+
+def _watch() -> str:
+    with session_scope() as session:
+        row = risk.watch_party(session, _officer(), identifier="MATRIX-NOBODY", reason="matrix")
+        return f"/api/v1/risk/watch-list/{row.id}"
+
+
+def _fast_lane() -> str:
+    with session_scope() as session:
+        row = risk.open_fast_lane(session, _officer(), hs_prefix="0101", reason="matrix")
+        return f"/api/v1/risk/fast-lanes/{row.id}"
+
+
+def _ipr_of(b: Party) -> str:
+    with session_scope() as session:
+        user = parties.find_user(session, b.email)
+        assert user is not None
+        row = risk.record_ipr(
+            session,
+            parties.principal_for_user(user, "test"),
+            right_holder_organisation_id=b.org_id,
+            trade_mark="MATRIX",
+            hs_prefixes=["0101"],
+            keywords=["matrix-nothing"],
+        )
+        return f"/api/v1/risk/ipr-records/{row.id}"
+
+
+def _nothing(b: Party) -> None:
+    return None
 
 
 MATRIX: dict[tuple[str, str], Access] = {
@@ -210,6 +273,77 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): ById(
         lambda b: f"/api/v1/webhooks/{webhook_of(b)}/deliveries"
     ),
+    ("GET", "/api/v1/risk/profiles"): CustomsOnly(lambda b: "/api/v1/risk/profiles", _nothing),
+    ("POST", "/api/v1/risk/profiles"): CustomsOnly(
+        lambda b: "/api/v1/risk/profiles",
+        lambda b: {
+            "code": "MATRIX-" + uuid.uuid4().hex[:8].upper(),
+            "title": "matrix",
+            "reason": "matrix",
+            "conditions": _NOBODY,
+            "channel": "yellow",
+        },
+        ok_status=201,
+    ),
+    ("GET", "/api/v1/risk/profiles/{profile_id}"): CustomsOnly(lambda b: _risk_profile(), _nothing),
+    ("POST", "/api/v1/risk/profiles/{profile_id}/versions"): CustomsOnly(
+        lambda b: _risk_profile("/versions"),
+        lambda b: {
+            "title": "matrix",
+            "reason": "matrix",
+            "conditions": _NOBODY,
+            "channel": "red",
+            "why": "matrix",
+        },
+        ok_status=201,
+    ),
+    ("POST", "/api/v1/risk/profiles/{profile_id}/deactivate"): CustomsOnly(
+        lambda b: _risk_profile("/deactivate"), lambda b: {"why": "matrix"}
+    ),
+    ("POST", "/api/v1/risk/backtest"): CustomsOnly(
+        lambda b: "/api/v1/risk/backtest",
+        lambda b: {
+            "conditions": _NOBODY,
+            "since": "2020-01-01T00:00:00Z",
+            "until": "2020-01-02T00:00:00Z",
+        },
+    ),
+    ("GET", "/api/v1/risk/watch-list"): CustomsOnly(lambda b: "/api/v1/risk/watch-list", _nothing),
+    ("POST", "/api/v1/risk/watch-list"): CustomsOnly(
+        lambda b: "/api/v1/risk/watch-list",
+        lambda b: {"identifier": "MATRIX-NOBODY", "reason": "matrix"},
+        ok_status=201,
+    ),
+    ("DELETE", "/api/v1/risk/watch-list/{watch_id}"): CustomsOnly(
+        lambda b: _watch(), _nothing, ok_status=204
+    ),
+    ("GET", "/api/v1/risk/fast-lanes"): CustomsOnly(lambda b: "/api/v1/risk/fast-lanes", _nothing),
+    ("POST", "/api/v1/risk/fast-lanes"): CustomsOnly(
+        lambda b: "/api/v1/risk/fast-lanes",
+        lambda b: {"hs_prefix": "0101", "reason": "matrix"},
+        ok_status=201,
+    ),
+    ("DELETE", "/api/v1/risk/fast-lanes/{lane_id}"): CustomsOnly(
+        lambda b: _fast_lane(), _nothing, ok_status=204
+    ),
+    ("GET", "/api/v1/risk/ipr-records"): Own("/api/v1/risk/ipr-records"),
+    ("POST", "/api/v1/risk/ipr-records"): Own(
+        "/api/v1/risk/ipr-records",
+        lambda a: {"trade_mark": "MATRIX", "hs_prefixes": ["0101"], "keywords": ["matrix-none"]},
+    ),
+    ("DELETE", "/api/v1/risk/ipr-records/{record_id}"): ById(_ipr_of, ok_status=204),
+    ("GET", "/api/v1/risk/decisions/{declaration_id}"): ById(
+        lambda b: f"/api/v1/risk/decisions/{lodged_by(b.email)[0]}"
+    ),
+    ("GET", "/api/v1/risk/inspections/queue"): CustomsOnly(
+        lambda b: "/api/v1/risk/inspections/queue", _nothing
+    ),
+    ("POST", "/api/v1/risk/inspections"): CustomsOnly(
+        lambda b: "/api/v1/risk/inspections",
+        lambda b: {"declaration_id": lodged_by(b.email)[0], "finding": "none", "currency": "GBP"},
+        ok_status=201,
+    ),
+    ("GET", "/api/v1/risk/hit-rates"): CustomsOnly(lambda b: "/api/v1/risk/hit-rates", _nothing),
 }
 
 

@@ -34,6 +34,7 @@ from onewindow.parties.api import router as parties_router
 from onewindow.payments.api import router as payments_router
 from onewindow.portal.pages import router as portal_router
 from onewindow.reference.api import router as reference_router
+from onewindow.risk.api import router as risk_router
 from onewindow.security import CsrfGuard
 from onewindow.tariff.api import router as tariff_router
 
@@ -49,6 +50,7 @@ ROUTERS = [
     portal_router,
     notifications_api.router,
     notifications_pages.router,
+    risk_router,
 ]
 """Every domain's routes, registered in this one place."""
 

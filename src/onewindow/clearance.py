@@ -26,6 +26,7 @@ from onewindow.errors import Conflict
 from onewindow.events import Event
 from onewindow.payments import service as payments
 from onewindow.reference import service as reference
+from onewindow.risk import service as risk
 from onewindow.security import Principal
 from onewindow.tariff import service as tariff
 from onewindow.tariff.engine import AssessmentError, Money
@@ -42,8 +43,34 @@ def lodge(
     today = today or date.today()
     lodgement = declarations.lodge(session, principal, body, country=settings.country, today=today)
     if lodgement.created and lodgement.declaration.status == Status.ACCEPTED:
+        _select(session, lodgement.declaration, body)
         advance(session, lodgement.declaration)
     return lodgement
+
+
+CHANNEL_HOLDS = {"yellow": "documentary-check", "red": "physical-inspection"}
+
+
+def _select(session: Session, declaration: Declaration, body: DeclarationIn) -> None:
+    """Risk assessment: the channel, and for yellow or red the hold that puts it under control."""
+    selection = risk.select_channel(
+        session, declaration.id, body, organisation_id=declaration.organisation_id
+    )
+    decision = selection.decision
+    declarations.set_channel(declaration, decision.channel)
+    if selection.ipr_hit:
+        texts = [r["text"] for r in decision.reasons if r["source"] == "ipr"]
+        declarations.place_hold(
+            session, declaration, kind="ipr", actor=risk.ENGINE, reason="; ".join(texts)
+        )
+    if decision.channel in CHANNEL_HOLDS:
+        declarations.place_hold(
+            session,
+            declaration,
+            kind=CHANNEL_HOLDS[decision.channel],
+            actor=risk.ENGINE,
+            reason="; ".join(r["text"] for r in decision.reasons),
+        )
 
 
 def advance(session: Session, declaration: Declaration) -> Declaration:

@@ -7,6 +7,7 @@ from onewindow.notifications import models as notifications_models
 from onewindow.parties import models as parties_models
 from onewindow.payments import models as payments_models
 from onewindow.reference import models as reference_models
+from onewindow.risk import models as risk_models
 from onewindow.tariff import models as tariff_models
 
 metadata = Base.metadata
@@ -20,5 +21,6 @@ __all__ = [
     "parties_models",
     "payments_models",
     "reference_models",
+    "risk_models",
     "tariff_models",
 ]

@@ -51,6 +51,8 @@ SCOPES: dict[str, str] = {
     "ledger:read": "Read the revenue ledger (customs offices)",
     "notifications:read": "Read your organisation's notifications, webhooks and their deliveries",
     "webhooks:write": "Subscribe and unsubscribe your organisation's webhooks",
+    "risk:read": "Read channel decisions; customs: risk profiles, lists, inspections, hit rates",
+    "risk:write": "Record your trade marks; customs: manage risk rules and record inspections",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -530,3 +530,16 @@ def latest_assessment(session: Session, declaration: Declaration) -> Assessment 
         .order_by(Assessment.id.desc())
         .limit(1)
     )
+
+
+def contents_between(
+    session: Session, since: datetime, until: datetime, limit: int = 10_000
+) -> list[tuple[int, dict[str, Any]]]:
+    """Id and current content of declarations accepted in [since, until), oldest first."""
+    rows = session.execute(
+        select(Declaration.id, Declaration.content)
+        .where(Declaration.accepted_at >= since, Declaration.accepted_at < until)
+        .order_by(Declaration.accepted_at, Declaration.id)
+        .limit(limit)
+    ).all()
+    return [(declaration_id, content) for declaration_id, content in rows]

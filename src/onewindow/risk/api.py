@@ -1,0 +1,207 @@
+"""HTTP routes of the risk domain: profiles, watch list, fast lanes, IPR records, decisions,
+inspections and hit rates. Rules and inspections are for customs offices; a declarant reads its
+own declaration's channel and reasons; a right holder records its own trade marks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from onewindow.db import utcnow
+from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.parties.service import require_scope
+from onewindow.risk import service
+from onewindow.risk.schemas import (
+    BacktestIn,
+    BacktestOut,
+    DecisionDetail,
+    DecisionOut,
+    FastLaneIn,
+    FastLaneOut,
+    HitRateOut,
+    InspectionIn,
+    InspectionOut,
+    IprIn,
+    IprOut,
+    ProfileIn,
+    ProfileOut,
+    ProfileVersionIn,
+    WatchIn,
+    WatchOut,
+    Why,
+)
+from onewindow.security import Principal
+
+router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
+
+
+def _officer(principal: Principal, scope: str) -> None:
+    require_scope(principal, scope)
+    service.require_customs(principal)
+
+
+@router.get("/profiles", response_model=list[ProfileOut])
+def list_profiles(
+    session: SessionDep, principal: PrincipalDep, include_inactive: bool = False
+) -> list[ProfileOut]:
+    """Risk profiles, active ones unless asked (customs offices only)."""
+    _officer(principal, "risk:read")
+    rows = service.list_profiles(session, include_inactive=include_inactive)
+    return [ProfileOut.model_validate(p) for p in rows]
+
+
+@router.post("/profiles", response_model=ProfileOut, status_code=201)
+def create_profile(body: ProfileIn, session: SessionDep, principal: PrincipalDep) -> ProfileOut:
+    """A new profile; bad conditions are refused with a pointer at the clause."""
+    _officer(principal, "risk:write")
+    return ProfileOut.model_validate(
+        service.create_profile(session, principal, **body.model_dump())
+    )
+
+
+@router.get("/profiles/{profile_id}", response_model=ProfileOut)
+def read_profile(profile_id: int, session: SessionDep, principal: PrincipalDep) -> ProfileOut:
+    _officer(principal, "risk:read")
+    return ProfileOut.model_validate(service.get_profile(session, profile_id))
+
+
+@router.post("/profiles/{profile_id}/versions", response_model=ProfileOut, status_code=201)
+def new_profile_version(
+    profile_id: int, body: ProfileVersionIn, session: SessionDep, principal: PrincipalDep
+) -> ProfileOut:
+    """Edit a profile: a new version takes over, the old one is kept inactive."""
+    _officer(principal, "risk:write")
+    profile = service.new_profile_version(session, principal, profile_id, **body.model_dump())
+    return ProfileOut.model_validate(profile)
+
+
+@router.post("/profiles/{profile_id}/deactivate", response_model=ProfileOut)
+def deactivate_profile(
+    profile_id: int, body: Why, session: SessionDep, principal: PrincipalDep
+) -> ProfileOut:
+    _officer(principal, "risk:write")
+    profile = service.deactivate_profile(session, principal, profile_id, why=body.why)
+    return ProfileOut.model_validate(profile)
+
+
+@router.post("/backtest", response_model=BacktestOut)
+def backtest(body: BacktestIn, session: SessionDep, principal: PrincipalDep) -> BacktestOut:
+    """How many past accepted declarations these conditions would have selected."""
+    _officer(principal, "risk:read")
+    figures = service.backtest(session, body.conditions, body.since, body.until, limit=body.limit)
+    return BacktestOut.model_validate(figures)
+
+
+@router.get("/watch-list", response_model=list[WatchOut])
+def watch_list(session: SessionDep, principal: PrincipalDep) -> list[WatchOut]:
+    _officer(principal, "risk:read")
+    return [WatchOut.model_validate(w) for w in service.watch_list(session)]
+
+
+@router.post("/watch-list", response_model=WatchOut, status_code=201)
+def watch_party(body: WatchIn, session: SessionDep, principal: PrincipalDep) -> WatchOut:
+    _officer(principal, "risk:write")
+    return WatchOut.model_validate(service.watch_party(session, principal, **body.model_dump()))
+
+
+@router.delete("/watch-list/{watch_id}", status_code=204)
+def unwatch_party(watch_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    _officer(principal, "risk:write")
+    service.unwatch_party(session, principal, watch_id, why="removed from the watch list")
+    return Response(status_code=204)
+
+
+@router.get("/fast-lanes", response_model=list[FastLaneOut])
+def fast_lanes(session: SessionDep, principal: PrincipalDep) -> list[FastLaneOut]:
+    _officer(principal, "risk:read")
+    return [FastLaneOut.model_validate(f) for f in service.fast_lanes(session)]
+
+
+@router.post("/fast-lanes", response_model=FastLaneOut, status_code=201)
+def open_fast_lane(body: FastLaneIn, session: SessionDep, principal: PrincipalDep) -> FastLaneOut:
+    _officer(principal, "risk:write")
+    lane = service.open_fast_lane(session, principal, **body.model_dump())
+    return FastLaneOut.model_validate(lane)
+
+
+@router.delete("/fast-lanes/{lane_id}", status_code=204)
+def close_fast_lane(lane_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    _officer(principal, "risk:write")
+    service.close_fast_lane(session, principal, lane_id, why="fast lane closed")
+    return Response(status_code=204)
+
+
+@router.get("/ipr-records", response_model=list[IprOut])
+def ipr_records(session: SessionDep, principal: PrincipalDep) -> list[IprOut]:
+    """IPR records in force: a right holder's own, or all of them for customs."""
+    require_scope(principal, "risk:read")
+    return [IprOut.model_validate(r) for r in service.ipr_records(session, principal)]
+
+
+@router.post("/ipr-records", response_model=IprOut, status_code=201)
+def record_ipr(body: IprIn, session: SessionDep, principal: PrincipalDep) -> IprOut:
+    """A right holder records its own trade mark; customs may record anyone's."""
+    require_scope(principal, "risk:write")
+    fields = body.model_dump()
+    fields["right_holder_organisation_id"] = (
+        body.right_holder_organisation_id or principal.organisation_id
+    )
+    return IprOut.model_validate(service.record_ipr(session, principal, **fields))
+
+
+@router.delete("/ipr-records/{record_id}", status_code=204)
+def remove_ipr(record_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    require_scope(principal, "risk:write")
+    service.remove_ipr(session, principal, record_id, why="withdrawn")
+    return Response(status_code=204)
+
+
+@router.get("/decisions/{declaration_id}", response_model=DecisionOut | DecisionDetail)
+def read_decision(
+    declaration_id: int, session: SessionDep, principal: PrincipalDep
+) -> DecisionOut | DecisionDetail:
+    """A declaration's channel and reasons, for its declarant; customs sees the score too."""
+    require_scope(principal, "risk:read")
+    decision = service.decision_for(session, principal, declaration_id)
+    if service.is_customs(principal):
+        return DecisionDetail.model_validate(decision)
+    return DecisionOut.model_validate(decision)
+
+
+@router.get("/inspections/queue", response_model=list[DecisionDetail])
+def inspection_queue(
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[DecisionDetail]:
+    """Yellow and red declarations waiting for their inspection result, oldest first."""
+    _officer(principal, "risk:read")
+    return [
+        DecisionDetail.model_validate(d) for d in service.inspection_queue(session, limit=limit)
+    ]
+
+
+@router.post("/inspections", response_model=InspectionOut, status_code=201)
+def record_inspection(
+    body: InspectionIn, session: SessionDep, principal: PrincipalDep
+) -> InspectionOut:
+    """What the officer found; it is the label the next model learns from."""
+    _officer(principal, "risk:write")
+    fields = body.model_dump(exclude={"declaration_id"})
+    row = service.record_inspection(session, principal, body.declaration_id, **fields)
+    return InspectionOut.model_validate(row)
+
+
+@router.get("/hit-rates", response_model=list[HitRateOut])
+def hit_rates(
+    session: SessionDep,
+    principal: PrincipalDep,
+    since: datetime | None = None,
+) -> list[HitRateOut]:
+    """Selected, inspected and found at fault, per channel and source (last 30 days by default)."""
+    _officer(principal, "risk:read")
+    since = since or utcnow() - timedelta(days=30)
+    return [HitRateOut.model_validate(r) for r in service.hit_rates(session, since)]

@@ -1,0 +1,1052 @@
+"""The risk domain's door: selectivity (the channel of a declaration), the rules behind it,
+and the inspection results that tell whether the rules were right.
+
+Selectivity applies, in this order: IPR records, the watch list, active profiles, fast lanes,
+random selection, the learned model (when one is promoted), AEO lowering. The channel is the most
+severe one asked for; every reason is kept. Random draws are derived from a hash of the
+declaration id and a seed, so a decision can be replayed. Services flush; the boundary commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from onewindow import audit
+from onewindow.db import utcnow
+from onewindow.declarations import service as declarations
+from onewindow.declarations.schemas import DeclarationIn, GoodsItem
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.events import record_event
+from onewindow.risk.models import (
+    CHANNELS,
+    FINDINGS,
+    FastLane,
+    InspectionResult,
+    IprRecord,
+    RiskProfile,
+    SelectivityDecision,
+    WatchedParty,
+)
+from onewindow.security import Principal
+
+if TYPE_CHECKING:
+    from onewindow.risk.model import RiskModel
+
+ENGINE = "risk-engine"
+CUSTOMS = "customs-office"
+
+
+# Settings ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rates:
+    """How much is selected besides the rules (shares of all declarations, 0 to 1)."""
+
+    random_rate: float = 0.02
+    # Share of the control budget the model leaves to exploration (unbiased labels).
+    learning_rate: float = 0.10
+    # An AEO's yellow from random or model selection is kept with this probability.
+    aeo_factor: float = 0.5
+    target_red: float = 0.03
+    target_yellow: float = 0.07
+    seed: str = "onewindow"
+
+
+_rates = Rates()
+
+
+def rates() -> Rates:
+    """The rates in force."""
+    return _rates
+
+
+def set_rates(**changes: Any) -> Rates:
+    """Change some rates (tests, an operator's command); returns the previous ones to restore.
+
+    >>> previous = set_rates(random_rate=0.0)
+    >>> rates().random_rate
+    0.0
+    >>> _ = set_rates(**previous.__dict__)
+    """
+    global _rates
+    previous = _rates
+    for name, value in changes.items():
+        if name != "seed" and not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} must lie between 0 and 1")
+    _rates = replace(_rates, **changes)
+    return previous
+
+
+@dataclass(frozen=True)
+class PromotedModel:
+    """The learned model in use and the scores at which it asks for red and yellow."""
+
+    model: RiskModel
+    red_threshold: float
+    yellow_threshold: float
+    version: str
+
+
+_promoted: PromotedModel | None = None
+
+
+def promote_model(promoted: PromotedModel | None) -> None:
+    """Put a trained model in use (None: selectivity runs on rules and random selection only)."""
+    global _promoted
+    _promoted = promoted
+
+
+def promoted_model() -> PromotedModel | None:
+    return _promoted
+
+
+def draw(declaration_id: int, salt: str = "random", seed: str | None = None) -> float:
+    """A number in [0, 1) fixed by the declaration id, the purpose and the seed: replayable.
+
+    >>> draw(42) == draw(42)
+    True
+    >>> 0.0 <= draw(42) < 1.0
+    True
+    """
+    text = f"{seed if seed is not None else _rates.seed}:{salt}:{declaration_id}"
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+# Conditions ---------------------------------------------------------------------------------------
+
+PARTY_FIELDS = ("declarant", "importer", "exporter")
+ITEM_FIELDS = ("origin", "hs", "procedure", "value_per_kg")
+OPS: dict[str, tuple[str, ...]] = {
+    "declarant": ("eq", "in"),
+    "importer": ("eq", "in"),
+    "exporter": ("eq", "in"),
+    "country_of_export": ("eq", "in"),
+    "transport_mode": ("eq", "in"),
+    "origin": ("eq", "in"),
+    "procedure": ("eq", "in"),
+    "hs": ("prefix", "range"),
+    "value_per_kg": ("lt", "gt"),
+    "total_value": ("lt", "gt"),
+}
+"""Every field a condition may test and the operators it accepts."""
+
+
+def _digits(value: object) -> bool:
+    return isinstance(value, str) and value.isdigit() and 1 <= len(value) <= 10
+
+
+def _number(value: object) -> bool:
+    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
+    return ok and _dec(value) is not None
+
+
+def _dec(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _value_error(field_name: str, op: str, value: object) -> str | None:
+    """What is wrong with a clause's value, or None."""
+    if op == "eq":
+        return None if isinstance(value, str) and value.strip() else "must be a code"
+    if op == "in":
+        ok = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        return None if ok else "must be a non-empty list of codes"
+    if op == "prefix":
+        values = value if isinstance(value, list) else [value]
+        ok = bool(values) and all(_digits(v) for v in values)
+        return None if ok else "must be HS digits, or a list of them"
+    if op == "range":
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(_digits(v) for v in value)
+            and len(value[0]) == len(value[1])
+            and value[0] <= value[1]
+        )
+        return None if ok else "must be [from, to]: HS digits of the same length, from <= to"
+    if isinstance(value, dict) and field_name == "value_per_kg":
+        reference = value.get("reference_price_per_kg")
+        factor = value.get("factor", 1)
+        unknown = set(value) - {"reference_price_per_kg", "factor"}
+        ok = not unknown and _number(reference) and _number(factor)
+        return None if ok else "must be a number or {reference_price_per_kg, factor}"
+    return None if _number(value) else "must be a number"
+
+
+def check_conditions(conditions: object, pointer: str = "/conditions") -> list[FieldError]:
+    """Every error in a list of clauses, each pointing at its clause.
+
+    >>> check_conditions([{"field": "hs", "op": "prefix", "value": "6403"}])
+    []
+    >>> [e.pointer for e in check_conditions([{"field": "hs", "op": "eq", "value": "6403"}])]
+    ['/conditions/0/op']
+    """
+    if not isinstance(conditions, list) or not conditions:
+        return [FieldError(pointer, "must be a non-empty list of clauses")]
+    errors = []
+    for i, clause in enumerate(conditions):
+        at = f"{pointer}/{i}"
+        if not isinstance(clause, dict):
+            errors.append(FieldError(at, "must be {field, op, value}"))
+            continue
+        unknown = set(clause) - {"field", "op", "value"}
+        if unknown:
+            errors.append(FieldError(f"{at}/{sorted(unknown)[0]}", "is not part of a clause"))
+        field_name, op = clause.get("field"), clause.get("op")
+        if field_name not in OPS:
+            errors.append(FieldError(f"{at}/field", f"use one of {', '.join(OPS)}"))
+            continue
+        if op not in OPS[str(field_name)]:
+            ops = ", ".join(OPS[str(field_name)])
+            errors.append(FieldError(f"{at}/op", f"{field_name} takes {ops}"))
+            continue
+        problem = _value_error(str(field_name), str(op), clause.get("value"))
+        if problem:
+            errors.append(FieldError(f"{at}/value", problem))
+    return errors
+
+
+def _codes_match(op: str, value: Any, candidate: str | None) -> bool:
+    if candidate is None:
+        return False
+    if op == "eq":
+        return candidate.upper() == str(value).strip().upper()
+    return candidate.upper() in {str(v).strip().upper() for v in value}
+
+
+def _hs_match(op: str, value: Any, code: str) -> bool:
+    if op == "prefix":
+        return any(code.startswith(p) for p in (value if isinstance(value, list) else [value]))
+    low, high = value
+    return bool(low <= code[: len(low)] <= high)
+
+
+def _limit(value: Any) -> Decimal:
+    if isinstance(value, dict):
+        return Decimal(str(value["reference_price_per_kg"])) * Decimal(str(value.get("factor", 1)))
+    return Decimal(str(value))
+
+
+def _compare(op: str, amount: Decimal | None, limit: Decimal) -> bool:
+    if amount is None:
+        return False
+    return amount < limit if op == "lt" else amount > limit
+
+
+def _value_per_kg(item: GoodsItem) -> Decimal | None:
+    if item.value is None or not item.net_mass_kg:
+        return None
+    return item.value.amount / item.net_mass_kg
+
+
+def _total_value(body: DeclarationIn) -> Decimal | None:
+    if body.invoice is not None:
+        return body.invoice.amount
+    values = [i.value.amount for i in body.items if i.value is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+def _declaration_clause(clause: Mapping[str, Any], body: DeclarationIn) -> bool:
+    name, op, value = clause["field"], clause["op"], clause["value"]
+    if name in PARTY_FIELDS:
+        party = getattr(body, name)
+        return _codes_match(op, value, party.identifier if party else None)
+    if name == "country_of_export":
+        return _codes_match(op, value, body.country_of_export)
+    if name == "transport_mode":
+        return _codes_match(op, value, body.transport.mode if body.transport else None)
+    return _compare(op, _total_value(body), _limit(value))
+
+
+def _item_clause(clause: Mapping[str, Any], item: GoodsItem) -> bool:
+    name, op, value = clause["field"], clause["op"], clause["value"]
+    if name == "origin":
+        return _codes_match(op, value, item.origin)
+    if name == "procedure":
+        return _codes_match(op, value, item.procedure)
+    if name == "hs":
+        return _hs_match(op, value, item.commodity_code)
+    return _compare(op, _value_per_kg(item), _limit(value))
+
+
+def matches(conditions: Sequence[Mapping[str, Any]], body: DeclarationIn) -> bool:
+    """Whether a declaration meets every clause (clauses are ANDed).
+
+    Clauses on goods items (origin, hs, procedure, value_per_kg) must hold together on one
+    item: "HS 6403 from CN" does not match Chinese handbags next to British shoes.
+    """
+    item_clauses = [c for c in conditions if c["field"] in ITEM_FIELDS]
+    if not all(_declaration_clause(c, body) for c in conditions if c["field"] not in ITEM_FIELDS):
+        return False
+    if not item_clauses:
+        return True
+    return any(all(_item_clause(c, item) for c in item_clauses) for item in body.items)
+
+
+# Selectivity -------------------------------------------------------------------------------------
+
+
+def _reason(source: str, code: str, text: str) -> dict[str, str]:
+    return {"source": source, "code": code, "text": text}
+
+
+def _severest(channels: Sequence[str]) -> str:
+    return max(channels, key=CHANNELS.index, default="green")
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without a zone is taken as UTC (what storage keeps)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _in_force(valid_from: date | None, valid_to: date | None, today: date) -> bool:
+    return (valid_from is None or valid_from <= today) and (valid_to is None or today <= valid_to)
+
+
+@dataclass
+class Selection:
+    """The decision and who must be told beyond the declarant (IPR right holders)."""
+
+    decision: SelectivityDecision
+    right_holders: list[int] = field(default_factory=list)
+
+    @property
+    def ipr_hit(self) -> bool:
+        return bool(self.right_holders)
+
+
+def _ipr_hits(records: Sequence[IprRecord], body: DeclarationIn) -> list[IprRecord]:
+    hits = []
+    for record in records:
+        words = [k.lower() for k in record.keywords]
+        for item in body.items:
+            covered = any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
+            text = item.description.lower()
+            if covered and any(word in text for word in words):
+                hits.append(record)
+                break
+    return hits
+
+
+def _parties(body: DeclarationIn) -> set[str]:
+    named = (body.declarant, body.importer, body.exporter)
+    return {p.identifier.upper() for p in named if p is not None and p.identifier}
+
+
+def _model_record(body: DeclarationIn, item: GoodsItem) -> dict[str, object]:
+    """A goods item as the learned model reads it (its field names, see ``model.CSV_COLUMNS``)."""
+    return {
+        "office": body.office_of_lodgement or "",
+        "process_type": body.additional_type,
+        "import_type": body.type,
+        "import_use": item.procedure,
+        "payment_type": "",
+        "transport_mode": body.transport.mode if body.transport else "",
+        "declarant": body.declarant.identifier or "",
+        "importer": body.importer.identifier if body.importer else "",
+        "seller": (body.exporter.identifier or body.exporter.name) if body.exporter else "",
+        "courier": "",
+        "hs6": item.commodity_code[:6],
+        "departure_country": body.country_of_export or "",
+        "origin_country": item.origin or "",
+        "tax_rate": 0.0,
+        "tax_type": "",
+        "origin_indicator": "Y" if item.preference else "N",
+        "net_mass": float(item.net_mass_kg or 0),
+        "item_price": float(item.value.amount) if item.value else 0.0,
+    }
+
+
+def _model_opinion(
+    promoted: PromotedModel, body: DeclarationIn
+) -> tuple[float, str, dict[str, str] | None]:
+    """The highest item score, the channel it asks for, and the reason (with what drove it)."""
+    records = [_model_record(body, item) for item in body.items]
+    scores = [promoted.model.score_one(r) for r in records]
+    best = max(range(len(scores)), key=scores.__getitem__)
+    score = scores[best]
+    if score >= promoted.red_threshold:
+        channel = "red"
+    elif score >= promoted.yellow_threshold:
+        channel = "yellow"
+    else:
+        return score, "green", None
+    drivers = ", ".join(name for name, _ in promoted.model.explain(records[best], top=3))
+    text = f"Learned risk score {score:.2f} on item {body.items[best].sequence}"
+    return score, channel, _reason("model", promoted.version, f"{text} ({drivers})")
+
+
+def select_channel(
+    session: Session,
+    declaration_id: int,
+    body: DeclarationIn,
+    *,
+    organisation_is_aeo: bool = False,
+    organisation_id: int | None = None,
+    now: datetime | None = None,
+) -> Selection:
+    """Choose the declaration's channel, store the decision with every reason, and say so.
+
+    Four reads (IPR records, watch list, profiles, fast lanes) and one write: milliseconds.
+    Raises Conflict if the declaration already has a decision.
+    """
+    now = now or utcnow()
+    today = now.date()
+    settings = _rates
+    if session.scalar(
+        select(SelectivityDecision.id).where(SelectivityDecision.declaration_id == declaration_id)
+    ):
+        raise Conflict(f"Declaration {declaration_id} already has a channel.")
+    reasons: list[dict[str, str]] = []
+    channels: list[str] = []
+
+    iprs = session.scalars(
+        select(IprRecord).where(
+            IprRecord.removed_at.is_(None),
+            or_(IprRecord.valid_to.is_(None), IprRecord.valid_to >= today),
+        )
+    ).all()
+    ipr_hits = _ipr_hits(iprs, body)
+    for record in ipr_hits:
+        reasons.append(
+            _reason("ipr", str(record.id), f"Goods may infringe the trade mark {record.trade_mark}")
+        )
+        channels.append("red")
+
+    parties = _parties(body)
+    watched = session.scalars(
+        select(WatchedParty).where(
+            WatchedParty.removed_at.is_(None),
+            or_(WatchedParty.valid_to.is_(None), WatchedParty.valid_to >= today),
+        )
+    ).all()
+    for watch in watched:
+        if watch.identifier.upper() in parties:
+            reasons.append(_reason("watch", watch.identifier, watch.reason))
+            channels.append(watch.channel)
+
+    profiles = session.scalars(select(RiskProfile).where(RiskProfile.active.is_(True))).all()
+    for profile in profiles:
+        if _in_force(profile.valid_from, profile.valid_to, today) and matches(
+            profile.conditions, body
+        ):
+            reasons.append(_reason("profile", f"{profile.code}/v{profile.version}", profile.reason))
+            channels.append(profile.channel)
+
+    lanes = session.scalars(select(FastLane).where(FastLane.removed_at.is_(None))).all()
+    lanes = [lane for lane in lanes if _in_force(lane.valid_from, lane.valid_to, today)]
+
+    def lane_of(item: GoodsItem) -> FastLane | None:
+        return next((ln for ln in lanes if item.commodity_code.startswith(ln.hs_prefix)), None)
+
+    item_lanes = [lane_of(item) for item in body.items]
+    fast = bool(lanes) and all(item_lanes) and not reasons
+    random_selected = for_learning = False
+    score: float | None = None
+    if fast:
+        # Every item is on a fast lane and no rule objects: nothing below may hold the goods.
+        lane = item_lanes[0]
+        assert lane is not None
+        reasons.append(_reason("fast-lane", lane.hs_prefix, lane.reason))
+    else:
+        chance: list[tuple[str, dict[str, str]]] = []
+        if draw(declaration_id) < settings.random_rate:
+            random_selected = for_learning = True
+            chance.append(("yellow", _reason("random", "random", "Selected at random for control")))
+        promoted = _promoted
+        if promoted is not None:
+            score, wanted, because = _model_opinion(promoted, body)
+            if because is not None:
+                chance.append((wanted, because))
+            exploration = settings.learning_rate * (settings.target_red + settings.target_yellow)
+            if because is None and draw(declaration_id, "learning") < exploration:
+                for_learning = True
+                text = "Selected at random so that the learned model keeps learning"
+                chance.append(("yellow", _reason("random", "learning", text)))
+        yellow_by_chance = any(wanted == "yellow" for wanted, _ in chance)
+        # An AEO keeps a chance selection with probability aeo_factor; rules still apply in full.
+        if (
+            organisation_is_aeo
+            and yellow_by_chance
+            and draw(declaration_id, "aeo") >= (settings.aeo_factor)
+        ):
+            chance = [(w, r) for w, r in chance if w != "yellow"]
+            text = "Authorised economic operator: the random or model check is waived"
+            reasons.append(_reason("aeo", "aeo", text))
+            random_selected = False
+        for wanted, because in chance:
+            channels.append(wanted)
+            reasons.append(because)
+
+    decision = SelectivityDecision(
+        declaration_id=declaration_id,
+        organisation_id=organisation_id,
+        channel=_severest(channels),
+        reasons=reasons,
+        score=score,
+        random_selected=random_selected,
+        for_learning=for_learning,
+        decided_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    payload: dict[str, Any] = {"channel": decision.channel, "reasons": reasons}
+    record_event(
+        session,
+        "risk.channel_selected",
+        "declaration",
+        declaration_id,
+        payload,
+        organisation_id=organisation_id,
+    )
+    audit.record(
+        session,
+        actor=ENGINE,
+        action="risk.channel_selected",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        organisation_id=organisation_id,
+        reason="; ".join(r["text"] for r in reasons) or "no rule applies",
+        data={"channel": decision.channel, "reasons": reasons, "score": score},
+    )
+    holders = sorted({r.right_holder_organisation_id for r in ipr_hits})
+    for holder in holders:
+        marks = sorted({r.trade_mark for r in ipr_hits if r.right_holder_organisation_id == holder})
+        record_event(
+            session,
+            "risk.ipr_suspected",
+            "declaration",
+            declaration_id,
+            {"trade_marks": marks, "channel": decision.channel},
+            organisation_id=holder,
+        )
+    return Selection(decision, holders)
+
+
+def decision_for(
+    session: Session, principal: Principal, declaration_id: int
+) -> SelectivityDecision:
+    """The channel decision of a declaration, for its declarant or customs; 404 otherwise."""
+    decision = session.scalar(
+        select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
+    )
+    if decision is None or (
+        decision.organisation_id != principal.organisation_id and not is_customs(principal)
+    ):
+        raise NotFound(f"No channel decision for declaration {declaration_id}.")
+    return decision
+
+
+def is_customs(principal: Principal) -> bool:
+    return principal.has_role(CUSTOMS)
+
+
+def require_customs(principal: Principal) -> None:
+    """Refuse with 403 unless the principal is a customs office."""
+    if not is_customs(principal):
+        raise Forbidden("Only customs offices manage risk rules and inspections.")
+
+
+# Profiles -----------------------------------------------------------------------------------------
+
+
+def _check_channel(channel: str, allowed: Sequence[str] = ("yellow", "red")) -> None:
+    if channel not in allowed:
+        raise InvalidInput(
+            "Unknown channel.", [FieldError("/channel", f"use {' or '.join(allowed)}")]
+        )
+
+
+def _check_profile(
+    conditions: object, channel: str, valid_from: date, valid_to: date | None
+) -> None:
+    errors = check_conditions(conditions)
+    if channel not in ("yellow", "red"):
+        errors.append(FieldError("/channel", "use yellow or red"))
+    if valid_to is not None and valid_to < valid_from:
+        errors.append(FieldError("/valid_to", "must not be before valid_from"))
+    if errors:
+        raise InvalidInput("The profile is not valid; nothing was saved.", errors)
+
+
+def _audit_profile(
+    session: Session, actor: str, action: str, profile: RiskProfile, why: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="risk_profile",
+        subject_id=profile.id,
+        reason=why,
+        data={
+            "code": profile.code,
+            "version": profile.version,
+            "channel": profile.channel,
+            "conditions": profile.conditions,
+        },
+    )
+
+
+def create_profile(
+    session: Session,
+    principal: Principal,
+    *,
+    code: str,
+    title: str,
+    reason: str,
+    conditions: list[dict[str, Any]],
+    channel: str,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> RiskProfile:
+    """A new profile (version 1, active). A code in use is refused: write a new version."""
+    valid_from = valid_from or utcnow().date()
+    _check_profile(conditions, channel, valid_from, valid_to)
+    if session.scalar(select(RiskProfile.id).where(RiskProfile.code == code).limit(1)):
+        raise Conflict(f"Profile {code} exists; write a new version of it.")
+    profile = RiskProfile(
+        code=code,
+        version=1,
+        title=title,
+        reason=reason,
+        conditions=conditions,
+        channel=channel,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        active=True,
+        author=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(profile)
+    session.flush()
+    _audit_profile(session, principal.actor, "risk.profile_created", profile, title)
+    return profile
+
+
+def list_profiles(session: Session, *, include_inactive: bool = False) -> Sequence[RiskProfile]:
+    """Profiles by code and version; active ones only unless asked."""
+    query = select(RiskProfile)
+    if not include_inactive:
+        query = query.where(RiskProfile.active.is_(True))
+    return session.scalars(query.order_by(RiskProfile.code, RiskProfile.version)).all()
+
+
+def get_profile(session: Session, profile_id: int) -> RiskProfile:
+    profile = session.get(RiskProfile, profile_id)
+    if profile is None:
+        raise NotFound(f"No risk profile {profile_id}.")
+    return profile
+
+
+def new_profile_version(
+    session: Session,
+    principal: Principal,
+    profile_id: int,
+    *,
+    title: str,
+    reason: str,
+    conditions: list[dict[str, Any]],
+    channel: str,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    why: str,
+) -> RiskProfile:
+    """Edit a profile: the latest version is kept, inactive; the new one takes over."""
+    current = get_profile(session, profile_id)
+    latest = session.scalar(
+        select(RiskProfile)
+        .where(RiskProfile.code == current.code)
+        .order_by(RiskProfile.version.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    assert latest is not None
+    if latest.id != current.id:
+        raise Conflict(f"Profile {current.code} has a newer version ({latest.version}): edit that.")
+    valid_from = valid_from or utcnow().date()
+    _check_profile(conditions, channel, valid_from, valid_to)
+    current.active = False
+    profile = RiskProfile(
+        code=current.code,
+        version=current.version + 1,
+        title=title,
+        reason=reason,
+        conditions=conditions,
+        channel=channel,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        active=True,
+        author=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(profile)
+    session.flush()
+    _audit_profile(session, principal.actor, "risk.profile_versioned", profile, why)
+    return profile
+
+
+def deactivate_profile(
+    session: Session, principal: Principal, profile_id: int, *, why: str
+) -> RiskProfile:
+    """Stop a profile; it is kept for the decisions it made."""
+    profile = get_profile(session, profile_id)
+    if not profile.active:
+        raise Conflict(f"Profile {profile.code} version {profile.version} is not active.")
+    profile.active = False
+    session.flush()
+    _audit_profile(session, principal.actor, "risk.profile_deactivated", profile, why)
+    return profile
+
+
+def backtest(
+    session: Session,
+    conditions: list[dict[str, Any]],
+    since: datetime,
+    until: datetime,
+    *,
+    limit: int = 10_000,
+    examples: int = 10,
+) -> dict[str, Any]:
+    """How many past accepted declarations the conditions would have selected, with examples."""
+    errors = check_conditions(conditions)
+    if errors:
+        raise InvalidInput("The conditions are not valid.", errors)
+    since, until = _aware(since), _aware(until)
+    seen = hits = 0
+    found: list[int] = []
+    for declaration_id, content in declarations.contents_between(session, since, until, limit):
+        seen += 1
+        if matches(conditions, DeclarationIn.model_validate(content)):
+            hits += 1
+            if len(found) < examples:
+                found.append(declaration_id)
+    return {"declarations": seen, "hits": hits, "examples": found}
+
+
+# Watch list, fast lanes, IPR records ------------------------------------------------------------
+
+
+def _audit_rule(
+    session: Session, actor: str, action: str, subject_type: str, row_id: int, why: str, **data: Any
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=row_id,
+        reason=why,
+        data=data,
+    )
+
+
+def watch_party(
+    session: Session,
+    principal: Principal,
+    *,
+    identifier: str,
+    reason: str,
+    channel: str = "yellow",
+    valid_to: date | None = None,
+) -> WatchedParty:
+    """Put a trader's identifier on the watch list: its declarations get at least ``channel``."""
+    _check_channel(channel)
+    row = WatchedParty(
+        identifier=identifier.strip().upper(),
+        reason=reason,
+        channel=channel,
+        valid_to=valid_to,
+        author=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    _audit_rule(
+        session,
+        principal.actor,
+        "risk.watch_added",
+        "risk_watch",
+        row.id,
+        reason,
+        identifier=row.identifier,
+        channel=channel,
+    )
+    return row
+
+
+def watch_list(session: Session) -> Sequence[WatchedParty]:
+    return session.scalars(
+        select(WatchedParty).where(WatchedParty.removed_at.is_(None)).order_by(WatchedParty.id)
+    ).all()
+
+
+def unwatch_party(session: Session, principal: Principal, watch_id: int, *, why: str) -> None:
+    row = session.get(WatchedParty, watch_id)
+    if row is None or row.removed_at is not None:
+        raise NotFound(f"No watch-list entry {watch_id}.")
+    row.removed_at, row.removed_by = utcnow(), principal.actor
+    session.flush()
+    _audit_rule(session, principal.actor, "risk.watch_removed", "risk_watch", row.id, why)
+
+
+def open_fast_lane(
+    session: Session,
+    principal: Principal,
+    *,
+    hs_prefix: str,
+    reason: str,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> FastLane:
+    """Goods under ``hs_prefix`` go green unless a watch-list or IPR hit says otherwise."""
+    if not _digits(hs_prefix) or len(hs_prefix) < 2:
+        raise InvalidInput("Bad HS prefix.", [FieldError("/hs_prefix", "2 to 10 digits")])
+    row = FastLane(
+        hs_prefix=hs_prefix,
+        reason=reason,
+        valid_from=valid_from or utcnow().date(),
+        valid_to=valid_to,
+        author=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    _audit_rule(
+        session,
+        principal.actor,
+        "risk.fast_lane_opened",
+        "risk_fast_lane",
+        row.id,
+        reason,
+        hs_prefix=hs_prefix,
+    )
+    return row
+
+
+def fast_lanes(session: Session) -> Sequence[FastLane]:
+    return session.scalars(
+        select(FastLane).where(FastLane.removed_at.is_(None)).order_by(FastLane.hs_prefix)
+    ).all()
+
+
+def close_fast_lane(session: Session, principal: Principal, lane_id: int, *, why: str) -> None:
+    row = session.get(FastLane, lane_id)
+    if row is None or row.removed_at is not None:
+        raise NotFound(f"No fast lane {lane_id}.")
+    row.removed_at, row.removed_by = utcnow(), principal.actor
+    session.flush()
+    _audit_rule(session, principal.actor, "risk.fast_lane_closed", "risk_fast_lane", row.id, why)
+
+
+def record_ipr(
+    session: Session,
+    principal: Principal,
+    *,
+    right_holder_organisation_id: int,
+    trade_mark: str,
+    hs_prefixes: list[str],
+    keywords: list[str],
+    valid_to: date | None = None,
+) -> IprRecord:
+    """Record a right holder's mark; a trader records its own marks, customs anyone's."""
+    if not is_customs(principal) and right_holder_organisation_id != principal.organisation_id:
+        raise Forbidden("A right holder records its own trade marks only.")
+    errors = [
+        FieldError(f"/hs_prefixes/{i}", "HS digits")
+        for i, p in enumerate(hs_prefixes)
+        if not _digits(p)
+    ]
+    errors += [
+        FieldError(f"/keywords/{i}", "must not be empty")
+        for i, k in enumerate(keywords)
+        if not k.strip()
+    ]
+    if not hs_prefixes:
+        errors.append(FieldError("/hs_prefixes", "name at least one heading"))
+    if not keywords:
+        errors.append(FieldError("/keywords", "name at least one word to look for"))
+    if errors:
+        raise InvalidInput("The IPR record is not valid.", errors)
+    row = IprRecord(
+        right_holder_organisation_id=right_holder_organisation_id,
+        trade_mark=trade_mark,
+        hs_prefixes=hs_prefixes,
+        keywords=[k.strip() for k in keywords],
+        valid_to=valid_to,
+        author=principal.actor,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.ipr_recorded",
+        subject_type="risk_ipr",
+        subject_id=row.id,
+        organisation_id=right_holder_organisation_id,
+        reason=trade_mark,
+        data={"hs_prefixes": hs_prefixes, "keywords": row.keywords},
+    )
+    return row
+
+
+def ipr_records(session: Session, principal: Principal) -> Sequence[IprRecord]:
+    """Records in force: all of them for customs, a right holder's own otherwise."""
+    query = select(IprRecord).where(IprRecord.removed_at.is_(None))
+    if not is_customs(principal):
+        query = query.where(IprRecord.right_holder_organisation_id == principal.organisation_id)
+    return session.scalars(query.order_by(IprRecord.id)).all()
+
+
+def remove_ipr(session: Session, principal: Principal, record_id: int, *, why: str) -> None:
+    row = session.get(IprRecord, record_id)
+    if (
+        row is None
+        or row.removed_at is not None
+        or (
+            not is_customs(principal)
+            and row.right_holder_organisation_id != principal.organisation_id
+        )
+    ):
+        raise NotFound(f"No IPR record {record_id}.")
+    row.removed_at, row.removed_by = utcnow(), principal.actor
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.ipr_removed",
+        subject_type="risk_ipr",
+        subject_id=row.id,
+        organisation_id=row.right_holder_organisation_id,
+        reason=why,
+    )
+
+
+# Inspections and performance --------------------------------------------------------------------
+
+
+def record_inspection(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    *,
+    finding: str,
+    revenue_recovered: Decimal = Decimal(0),
+    currency: str,
+    goods_seized: bool = False,
+    notes: str = "",
+) -> InspectionResult:
+    """What the officer found on a controlled declaration; one result per declaration."""
+    decision = session.scalar(
+        select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
+    )
+    if decision is None:
+        raise NotFound(f"No channel decision for declaration {declaration_id}.")
+    errors = []
+    if finding not in FINDINGS:
+        errors.append(FieldError("/finding", f"use one of {', '.join(FINDINGS)}"))
+    if revenue_recovered < 0:
+        errors.append(FieldError("/revenue_recovered", "must not be negative"))
+    if errors:
+        raise InvalidInput("The inspection result is not valid.", errors)
+    if session.scalar(
+        select(InspectionResult.id).where(InspectionResult.declaration_id == declaration_id)
+    ):
+        raise Conflict(f"An inspection result for declaration {declaration_id} is recorded.")
+    row = InspectionResult(
+        declaration_id=declaration_id,
+        officer=principal.actor,
+        finding=finding,
+        revenue_recovered=revenue_recovered,
+        currency=currency,
+        goods_seized=goods_seized,
+        notes=notes,
+        recorded_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.inspection_recorded",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        organisation_id=decision.organisation_id,
+        reason=notes or FINDINGS[finding],
+        data={
+            "finding": finding,
+            "revenue_recovered": str(revenue_recovered),
+            "currency": currency,
+            "goods_seized": goods_seized,
+        },
+    )
+    return row
+
+
+def inspection_results(session: Session, *, limit: int = 100) -> Sequence[InspectionResult]:
+    return session.scalars(
+        select(InspectionResult).order_by(InspectionResult.id.desc()).limit(limit)
+    ).all()
+
+
+def inspection_queue(session: Session, *, limit: int = 200) -> Sequence[SelectivityDecision]:
+    """Yellow and red decisions still waiting for an inspection result, oldest first."""
+    done = select(InspectionResult.id).where(
+        InspectionResult.declaration_id == SelectivityDecision.declaration_id
+    )
+    return session.scalars(
+        select(SelectivityDecision)
+        .where(SelectivityDecision.channel.in_(("yellow", "red")), ~done.exists())
+        .order_by(SelectivityDecision.decided_at, SelectivityDecision.id)
+        .limit(limit)
+    ).all()
+
+
+def hit_rates(session: Session, since: datetime) -> list[dict[str, Any]]:
+    """Per channel and source of selection: how many selected, inspected, and found at fault.
+
+    A decision with several sources counts once under each; green decisions without a reason
+    count under the source "none".
+    """
+    since = _aware(since)
+    rows = session.execute(
+        select(SelectivityDecision.channel, SelectivityDecision.reasons, InspectionResult.finding)
+        .outerjoin(
+            InspectionResult,
+            InspectionResult.declaration_id == SelectivityDecision.declaration_id,
+        )
+        .where(SelectivityDecision.decided_at >= since)
+    ).all()
+    table: dict[tuple[str, str], list[int]] = {}
+    for channel, reasons, finding in rows:
+        for source in sorted({r["source"] for r in reasons} or {"none"}):
+            counts = table.setdefault((channel, source), [0, 0, 0])
+            counts[0] += 1
+            counts[1] += finding is not None
+            counts[2] += finding in ("minor", "major")
+    return [
+        {
+            "channel": channel,
+            "source": source,
+            "selected": selected,
+            "inspected": inspected,
+            "with_findings": found,
+            "hit_rate": found / inspected if inspected else None,
+        }
+        for (channel, source), (selected, inspected, found) in sorted(table.items())
+    ]

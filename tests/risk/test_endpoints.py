@@ -1,0 +1,195 @@
+"""The risk API as customs officers, declarants and right holders use it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from onewindow.db import session_scope, utcnow
+from onewindow.risk.models import FastLane, IprRecord, RiskProfile, WatchedParty
+from tests.conftest import Party
+from tests.declarations.factory import declaration
+
+PROFILES = "/api/v1/risk/profiles"
+
+
+@pytest.fixture(autouse=True)
+def no_rules_left() -> Iterator[None]:
+    """Rules made by a test are withdrawn after it, so that other tests' declarations flow."""
+    yield
+    with session_scope() as session:
+        now = utcnow()
+        session.execute(update(RiskProfile).values(active=False))
+        for table in (WatchedParty, FastLane, IprRecord):
+            session.execute(update(table).where(table.removed_at.is_(None)).values(removed_at=now))
+
+
+def _profile_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": "P-" + uuid.uuid4().hex[:8].upper(),
+        "title": "Footwear from CN",
+        "reason": "Undervalued footwear from CN",
+        "conditions": [
+            {"field": "hs", "op": "prefix", "value": "6403"},
+            {"field": "origin", "op": "eq", "value": "CN"},
+        ],
+        "channel": "red",
+    }
+    body.update(changes)
+    return body
+
+
+def _lodge(client: TestClient, party: Party) -> dict[str, Any]:
+    response = client.post("/api/v1/declarations", json=declaration(), headers=party.auth)
+    assert response.status_code in (200, 201), response.text
+    lodged: dict[str, Any] = response.json()
+    return lodged
+
+
+class TestProfiles:
+    def test_customs_creates_and_reads_a_profile(self, client: TestClient, customs: Party) -> None:
+        created = client.post(PROFILES, json=_profile_body(), headers=customs.auth)
+        assert created.status_code == 201, created.text
+        profile = created.json()
+        assert profile["version"] == 1 and profile["active"]
+        one = client.get(f"{PROFILES}/{profile['id']}", headers=customs.auth)
+        assert one.json()["conditions"] == profile["conditions"]
+        listed = client.get(PROFILES, headers=customs.auth).json()
+        assert profile["id"] in [p["id"] for p in listed]
+
+    def test_a_trader_cannot_create_profiles(self, client: TestClient, party: Party) -> None:
+        refused = client.post(PROFILES, json=_profile_body(), headers=party.auth)
+        assert refused.status_code == 403
+        assert client.get(PROFILES, headers=party.auth).status_code == 403
+
+    def test_bad_conditions_point_at_the_clause(self, client: TestClient, customs: Party) -> None:
+        conditions = [
+            {"field": "hs", "op": "prefix", "value": "6403"},
+            {"field": "origin", "op": "eq", "value": "CN"},
+            {"field": "hs", "op": "gt", "value": "64"},
+        ]
+        refused = client.post(
+            PROFILES, json=_profile_body(conditions=conditions), headers=customs.auth
+        )
+        assert refused.status_code == 422
+        assert "/conditions/2/op" in refused.text
+
+    def test_versions_and_deactivation(self, client: TestClient, customs: Party) -> None:
+        first = client.post(PROFILES, json=_profile_body(), headers=customs.auth).json()
+        body = _profile_body(channel="yellow", why="documents are enough")
+        del body["code"]
+        second = client.post(f"{PROFILES}/{first['id']}/versions", json=body, headers=customs.auth)
+        assert second.status_code == 201, second.text
+        assert second.json()["version"] == 2
+        stale = client.post(f"{PROFILES}/{first['id']}/versions", json=body, headers=customs.auth)
+        assert stale.status_code == 409
+        stopped = client.post(
+            f"{PROFILES}/{second.json()['id']}/deactivate",
+            json={"why": "season over"},
+            headers=customs.auth,
+        )
+        assert stopped.json()["active"] is False
+        everything = client.get(f"{PROFILES}?include_inactive=true", headers=customs.auth).json()
+        assert {first["code"]} == {p["code"] for p in everything if p["code"] == first["code"]}
+        assert len([p for p in everything if p["code"] == first["code"]]) == 2
+
+    def test_backtest(self, client: TestClient, customs: Party, party: Party) -> None:
+        since = utcnow().isoformat()
+        _lodge(client, party)
+        figures = client.post(
+            "/api/v1/risk/backtest",
+            json={
+                "conditions": _profile_body()["conditions"],
+                "since": since,
+                "until": utcnow().isoformat(),
+            },
+            headers=customs.auth,
+        )
+        assert figures.status_code == 200, figures.text
+        assert figures.json()["hits"] >= 1
+
+
+class TestDecisions:
+    def test_the_declarant_reads_its_channel_and_another_organisation_cannot(
+        self, client: TestClient, customs: Party, party: Party, other_party: Party
+    ) -> None:
+        client.post(PROFILES, json=_profile_body(), headers=customs.auth)
+        lodged = _lodge(client, party)
+        assert lodged["channel"] == "red"
+        path = f"/api/v1/risk/decisions/{lodged['id']}"
+        own = client.get(path, headers=party.auth)
+        assert own.status_code == 200
+        assert own.json()["channel"] == "red"
+        assert own.json()["reasons"][0]["text"] == "Undervalued footwear from CN"
+        assert "score" not in own.json()
+        assert client.get(path, headers=other_party.auth).status_code == 404
+        assert "score" in client.get(path, headers=customs.auth).json()
+
+
+class TestInspections:
+    def test_a_result_is_recorded_and_leaves_the_queue(
+        self, client: TestClient, customs: Party, party: Party
+    ) -> None:
+        client.post(PROFILES, json=_profile_body(), headers=customs.auth)
+        lodged = _lodge(client, party)
+        queue = client.get("/api/v1/risk/inspections/queue?limit=1000", headers=customs.auth)
+        assert lodged["id"] in [d["declaration_id"] for d in queue.json()]
+        result = {
+            "declaration_id": lodged["id"],
+            "finding": "major",
+            "revenue_recovered": "1250.50",
+            "currency": "GBP",
+            "goods_seized": False,
+            "notes": "Invoice price a third of the market price",
+        }
+        refused = client.post("/api/v1/risk/inspections", json=result, headers=party.auth)
+        assert refused.status_code == 403
+        recorded = client.post("/api/v1/risk/inspections", json=result, headers=customs.auth)
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["officer"]
+        again = client.post("/api/v1/risk/inspections", json=result, headers=customs.auth)
+        assert again.status_code == 409
+        queue = client.get("/api/v1/risk/inspections/queue?limit=1000", headers=customs.auth)
+        assert lodged["id"] not in [d["declaration_id"] for d in queue.json()]
+        rates = client.get("/api/v1/risk/hit-rates", headers=customs.auth).json()
+        red = next(r for r in rates if r["channel"] == "red" and r["source"] == "profile")
+        assert red["inspected"] >= 1 and red["with_findings"] >= 1
+
+
+class TestLists:
+    def test_watch_list_and_fast_lanes_round_trip(self, client: TestClient, customs: Party) -> None:
+        watched = client.post(
+            "/api/v1/risk/watch-list",
+            json={"identifier": "gb999", "reason": "tip-off", "channel": "red"},
+            headers=customs.auth,
+        )
+        assert watched.status_code == 201 and watched.json()["identifier"] == "GB999"
+        removed = client.delete(
+            f"/api/v1/risk/watch-list/{watched.json()['id']}", headers=customs.auth
+        )
+        assert removed.status_code == 204
+        lane = client.post(
+            "/api/v1/risk/fast-lanes",
+            json={"hs_prefix": "3002", "reason": "vaccines"},
+            headers=customs.auth,
+        )
+        assert lane.status_code == 201
+        lanes = client.get("/api/v1/risk/fast-lanes", headers=customs.auth).json()
+        assert "3002" in [ln["hs_prefix"] for ln in lanes]
+
+    def test_a_right_holder_records_its_own_marks(
+        self, client: TestClient, party: Party, other_party: Party
+    ) -> None:
+        mark = {"trade_mark": "ACME", "hs_prefixes": ["6403"], "keywords": ["acme"]}
+        created = client.post("/api/v1/risk/ipr-records", json=mark, headers=party.auth)
+        assert created.status_code == 201, created.text
+        assert created.json()["right_holder_organisation_id"] == party.org_id
+        theirs = {**mark, "right_holder_organisation_id": other_party.org_id}
+        refused = client.post("/api/v1/risk/ipr-records", json=theirs, headers=party.auth)
+        assert refused.status_code == 403
+        assert client.get("/api/v1/risk/ipr-records", headers=other_party.auth).json() == []
