@@ -88,6 +88,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Declaration {number} invalidated",
         "The declaration was invalidated.",
     ),
+    "risk.channel_selected": (
+        "Channel chosen for declaration {number}",
+        "Customs risk assessment chose the declaration's channel.",
+    ),
+    "risk.ipr_suspected": (
+        "Goods held: your trade mark may be infringed",
+        "A declaration matches a trade mark you recorded; customs holds the goods for your view.",
+    ),
 }
 """Title and sentence per topic; ``{number}`` is the declaration's reference."""
 
