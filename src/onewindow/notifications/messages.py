@@ -93,7 +93,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Customs risk assessment chose the declaration's channel.",
     ),
     "risk.ipr_suspected": (
-        "Goods held: your trade mark may be infringed",
+        "Declaration {number} held: your trade mark may be infringed",
         "A declaration matches a trade mark you recorded; customs holds the goods for your view.",
     ),
 }
