@@ -91,3 +91,12 @@ def test_bad_input_anywhere_gets_a_4xx_problem(
         response = client.request(op.method, path, json=body, headers=administrator.auth)
         assert 400 <= response.status_code < 500, (op.method, path, response.text)
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/reference/hs?q=%00coffee", "/api/v1/reference/locations?q=%00", "/hs?q=%00"],
+)
+def test_control_characters_never_break_the_server(client: TestClient, path: str) -> None:
+    # PostgreSQL cannot store or search for NUL: that is the caller's error, not a crash.
+    assert client.get(path).status_code < 500

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow import __version__, logs, migrations, workers
@@ -145,6 +145,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error: %s", exc.orig)
         return problem(
             request, 409, "Conflict", "The change conflicts with data already recorded.", "conflict"
+        )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # e.g. a NUL character PostgreSQL cannot store: the input is wrong, not the server.
+        log.info("value refused by the database: %s", exc.orig)
+        return problem(
+            request,
+            422,
+            "Invalid input",
+            "A value cannot be stored or searched for (control characters, or out of range).",
+            "invalid-input",
         )
 
     @app.exception_handler(Exception)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from onewindow.deps import PrincipalDep, SessionDep
@@ -122,7 +122,11 @@ def pay(
 
 
 @router.get("/receipts/{number}", response_model=ReceiptOut)
-def read_receipt(number: str, session: SessionDep, principal: PrincipalDep) -> ReceiptOut:
+def read_receipt(
+    number: Annotated[str, Path(pattern=r"^[A-Za-z]{2}-\d{4}-\d{1,10}$")],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> ReceiptOut:
     """A receipt issued to your organisation."""
     require_scope(principal, "payments:read")
     return ReceiptOut.model_validate(service.get_receipt(session, principal, number))
