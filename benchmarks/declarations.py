@@ -62,8 +62,18 @@ def _run(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
+ANSWERED = {"awaiting_payment", "under_control"}
+"""Where a valid declaration stands when lodging answers: assessed and awaiting payment, or
+selected for control (random selection at the configured rate)."""
+
+
 async def client_loop(
-    client: httpx.AsyncClient, token: str, stop: float, latencies: list[float], errors: list[str]
+    client: httpx.AsyncClient,
+    token: str,
+    stop: float,
+    latencies: list[float],
+    errors: list[str],
+    selected: list[int] | None = None,
 ) -> None:
     template = ten_items()
     while time.perf_counter() < stop:
@@ -73,13 +83,17 @@ async def client_loop(
             "/api/v1/declarations", json=body, headers={"Authorization": f"Bearer {token}"}
         )
         latencies.append(time.perf_counter() - started)
-        if response.status_code != 201 or response.json()["status"] != "awaiting_payment":
+        status = response.json().get("status") if response.status_code == 201 else None
+        if status not in ANSWERED:
             errors.append(f"{response.status_code} {response.text[:200]}")
+        elif status == "under_control" and selected is not None:
+            selected.append(1)
 
 
 async def drive(base_url: str, token: str, seconds: float, clients: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
+    selected: list[int] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
         # Warm up: caches of reference data, connection pools.
@@ -87,7 +101,7 @@ async def drive(base_url: str, token: str, seconds: float, clients: int) -> dict
         started = time.perf_counter()
         stop = started + seconds
         await asyncio.gather(
-            *(client_loop(client, token, stop, latencies, errors) for _ in range(clients))
+            *(client_loop(client, token, stop, latencies, errors, selected) for _ in range(clients))
         )
         elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
@@ -98,6 +112,7 @@ async def drive(base_url: str, token: str, seconds: float, clients: int) -> dict
     return {
         "declarations": len(latencies),
         "errors": len(errors),
+        "selected": len(selected),
         "first_error": errors[0] if errors else "",
         "per_second": len(latencies) / elapsed,
         "p50_ms": pct(0.50),
@@ -177,6 +192,7 @@ def main() -> None:
     print(f"event worker          {'off' if args.no_event_worker else 'in each server process'}")
     print(f"concurrent clients    {args.clients}")
     print(f"declarations lodged   {result['declarations']} (10 items each)")
+    print(f"selected for control  {result['selected']} (random selection)")
     print(f"errors                {result['errors']} {result['first_error']}")
     print(f"declarations/second   {result['per_second']:.1f}")
     print(
