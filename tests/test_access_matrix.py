@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onewindow import clearance
-from onewindow.db import session_scope
+from onewindow.db import session_scope, utcnow
 from onewindow.parties import service as parties
 from onewindow.risk import service as risk
+from onewindow.risk.models import RiskModelVersion
 from onewindow.security import Principal
 from tests.conftest import Party, api_operations, make_party
 from tests.declarations import amendment_for, lodged_by
@@ -117,6 +118,25 @@ def _profile() -> int:
             conditions=_NOBODY,
             channel="yellow",
         ).id
+
+
+def _candidate_model() -> int:
+    """A stored candidate model (never loaded: the promotion is refused for want of data)."""
+    with session_scope() as session:
+        row = RiskModelVersion(
+            version="matrix-" + uuid.uuid4().hex[:8],
+            trained_at=utcnow(),
+            training_rows=0,
+            source="matrix",
+            metrics={},
+            thresholds={"red": 1.0, "yellow": 1.0},
+            status="candidate",
+            blob=b"{}",
+            created_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 def _risk_profile(suffix: str = "") -> str:
@@ -344,6 +364,16 @@ MATRIX: dict[tuple[str, str], Access] = {
         ok_status=201,
     ),
     ("GET", "/api/v1/risk/hit-rates"): CustomsOnly(lambda b: "/api/v1/risk/hit-rates", _nothing),
+    ("GET", "/api/v1/risk/models"): CustomsOnly(lambda b: "/api/v1/risk/models", _nothing),
+    # Too few inspected declarations in the test database to compare models: 409.
+    ("POST", "/api/v1/risk/models/{model_id}/promote"): CustomsOnly(
+        lambda b: f"/api/v1/risk/models/{_candidate_model()}/promote", _nothing, ok_status=409
+    ),
+    ("GET", "/api/v1/risk/drift"): CustomsOnly(lambda b: "/api/v1/risk/drift", _nothing),
+    ("POST", "/api/v1/organisations/{organisation_id}/aeo"): CustomsOnly(
+        lambda b: f"/api/v1/organisations/{b.org_id}/aeo",
+        lambda b: {"status": "AEO-F", "valid_until": "2099-12-31"},
+    ),
 }
 
 

@@ -34,7 +34,9 @@ from onewindow.parties.api import router as parties_router
 from onewindow.payments.api import router as payments_router
 from onewindow.portal.pages import router as portal_router
 from onewindow.reference.api import router as reference_router
+from onewindow.risk import service as risk_service
 from onewindow.risk.api import router as risk_router
+from onewindow.risk.pages import router as risk_pages
 from onewindow.security import CsrfGuard
 from onewindow.tariff.api import router as tariff_router
 
@@ -51,6 +53,7 @@ ROUTERS = [
     notifications_api.router,
     notifications_pages.router,
     risk_router,
+    risk_pages,
 ]
 """Every domain's routes, registered in this one place."""
 
@@ -278,6 +281,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         run_worker = settings.run_worker
     secret = settings.require_secret()
     workers.register_consumers()
+    risk_service.load_promoted_at_start(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

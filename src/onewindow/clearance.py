@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from onewindow import events
 from onewindow.config import get_settings
+from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.lifecycle import Status
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import Conflict
 from onewindow.events import Event
+from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.reference import service as reference
 from onewindow.risk import service as risk
@@ -54,7 +56,11 @@ CHANNEL_HOLDS = {"yellow": "documentary-check", "red": "physical-inspection"}
 def _select(session: Session, declaration: Declaration, body: DeclarationIn) -> None:
     """Risk assessment: the channel, and for yellow or red the hold that puts it under control."""
     selection = risk.select_channel(
-        session, declaration.id, body, organisation_id=declaration.organisation_id
+        session,
+        declaration.id,
+        body,
+        organisation_id=declaration.organisation_id,
+        organisation_is_aeo=parties.is_aeo(session, declaration.organisation_id, utcnow().date()),
     )
     decision = selection.decision
     declarations.set_channel(declaration, decision.channel)

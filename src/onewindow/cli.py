@@ -134,6 +134,9 @@ def worker() -> None:
     settings = get_settings()
     logs.configure(settings.log_level)
     workers.register_consumers()
+    from onewindow.risk import service as risk
+
+    risk.load_promoted_at_start(settings.database_url)
     while True:
         if not workers.run_once():
             time.sleep(settings.worker_interval_seconds)

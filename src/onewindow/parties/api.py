@@ -8,6 +8,7 @@ from onewindow import audit
 from onewindow.deps import PrincipalDep, SessionDep
 from onewindow.parties import service
 from onewindow.parties.schemas import (
+    AeoIn,
     AuditEntryOut,
     IssuedToken,
     Me,
@@ -64,6 +65,17 @@ def read_organisation(
     return OrganisationOut.model_validate(
         service.get_organisation(session, principal, organisation_id)
     )
+
+
+@router.post("/organisations/{organisation_id}/aeo", response_model=OrganisationOut)
+def set_aeo_status(
+    organisation_id: int, body: AeoIn, session: SessionDep, principal: PrincipalDep
+) -> OrganisationOut:
+    """Record an organisation's AEO authorisation, or withdraw it (customs offices and
+    administrators)."""
+    service.require_scope(principal, "organisation:read")
+    org = service.set_aeo_status(session, principal, organisation_id, body.status, body.valid_until)
+    return OrganisationOut.model_validate(org)
 
 
 @router.get("/users", response_model=list[UserOut])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onewindow.db import Base, JSONType, UTCDateTime
@@ -23,6 +23,9 @@ class Organisation(Base):
     country: Mapped[str] = mapped_column(String(2))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Authorised economic operator: "AEO-F" (full), "AEO-S" (security and safety) or None.
+    aeo_status: Mapped[str | None] = mapped_column(String(10), default=None)
+    aeo_valid_until: Mapped[date | None] = mapped_column(Date, default=None)
     roles: Mapped[list[OrganisationRole]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", lazy="selectin"
     )

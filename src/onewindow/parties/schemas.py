@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,17 @@ class OrganisationOut(BaseModel):
     roles: list[str] = Field(validation_alias="role_names")
     active: bool
     created_at: datetime
+    aeo_status: str | None = None
+    aeo_valid_until: date | None = None
+
+
+class AeoIn(BaseModel):
+    """An AEO authorisation; a null status withdraws it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["AEO-F", "AEO-S"] | None
+    valid_until: date | None = None
 
 
 class UserIn(BaseModel):

@@ -49,7 +49,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability(
             "Work the declaration queue", "Document checks, inspections, release.", "/declarations"
         ),
-        Capability("Manage risk profiles", "Selectivity rules and the learned model."),
+        Capability("Manage risk profiles", "Selectivity rules and the learned model.", "/risk"),
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
     ],
     "permit-agency": [

@@ -6,12 +6,13 @@ own declaration's channel and reasons; a right holder records its own trade mark
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from onewindow.db import utcnow
 from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.errors import Conflict
 from onewindow.parties.service import require_scope
 from onewindow.risk import service
 from onewindow.risk.schemas import (
@@ -26,9 +27,11 @@ from onewindow.risk.schemas import (
     InspectionOut,
     IprIn,
     IprOut,
+    ModelVersionOut,
     ProfileIn,
     ProfileOut,
     ProfileVersionIn,
+    PromotionOut,
     WatchIn,
     WatchOut,
     Why,
@@ -205,3 +208,39 @@ def hit_rates(
     _officer(principal, "risk:read")
     since = since or utcnow() - timedelta(days=30)
     return [HitRateOut.model_validate(r) for r in service.hit_rates(session, since)]
+
+
+@router.get("/models", response_model=list[ModelVersionOut])
+def model_versions(session: SessionDep, principal: PrincipalDep) -> list[ModelVersionOut]:
+    """Stored risk models with how they were judged, newest first."""
+    _officer(principal, "risk:read")
+    return [ModelVersionOut.model_validate(m) for m in service.model_versions(session)]
+
+
+@router.post("/models/{model_id}/promote", response_model=PromotionOut)
+def promote_model(model_id: int, session: SessionDep, principal: PrincipalDep) -> PromotionOut:
+    """Promote a candidate if it beats the model in use on recently inspected declarations;
+    409 when there are too few of them to tell."""
+    _officer(principal, "risk:write")
+    row = service.get_model_version(session, model_id)
+    since = utcnow() - timedelta(days=service.RECENT_DAYS)
+    recent = service.training_frame_from_inspections(session, since)
+    why_not = service.enough_recent_data(recent)
+    if why_not is not None:
+        raise Conflict(why_not)
+    promoted, reason = service.promote_if_better(
+        session, model_id, recent_frame=recent, actor=principal.actor
+    )
+    return PromotionOut(promoted=promoted, reason=reason, model=ModelVersionOut.model_validate(row))
+
+
+@router.get("/drift")
+def drift(
+    session: SessionDep,
+    principal: PrincipalDep,
+    since: datetime | None = None,
+    model_id: int | None = None,
+) -> dict[str, Any]:
+    """How recent declarations differ from what the model learned on (last 30 days by default)."""
+    _officer(principal, "risk:read")
+    return service.drift_report(session, model_id, since)

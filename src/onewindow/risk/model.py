@@ -675,6 +675,22 @@ class RiskModel:
             (FEATURE_NAMES[i], float(contributions[i])) for i in order[:top] if contributions[i] > 0
         ]
 
+    @property
+    def training_fraud_rate(self) -> float:
+        """Share of fraudulent declarations in the training data."""
+        return self._encoder.prior_fraud
+
+    def unseen_shares(self, records: Sequence[Mapping[str, object]]) -> dict[str, float]:
+        """Per target-statistic group, the share of ``records`` whose key the training data
+        never had (the model then falls back on the overall rate). Empty records: all 0.0."""
+        tokens = [_record_tokens(r) for r in records]
+        shares: dict[str, float] = {}
+        for label, fields in GROUPS:
+            lookup = self._encoder._lookup(label)
+            unseen = sum(_SEP.join(t[f] for f in fields) not in lookup for t in tokens)
+            shares[label] = unseen / len(tokens) if tokens else 0.0
+        return shares
+
     # -- serialisation ------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:

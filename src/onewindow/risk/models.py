@@ -9,7 +9,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onewindow.db import Base, JSONType, UTCDateTime
@@ -134,3 +144,28 @@ class InspectionResult(Base):
     goods_seized: Mapped[bool] = mapped_column(Boolean)
     notes: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+MODEL_STATUSES = ("candidate", "promoted", "retired")
+"""A trained model is a candidate until it beats the promoted one; the one it replaces retires."""
+
+
+class RiskModelVersion(Base):
+    """A trained risk model, how it was judged, and whether it is in use (at most one promoted)."""
+
+    __tablename__ = "risk_model_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(60), unique=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    training_rows: Mapped[int] = mapped_column(Integer)
+    # "csv:<file names>" or "inspections".
+    source: Mapped[str] = mapped_column(String(500))
+    # evaluate() on the recent labelled declarations it was judged on.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Scores at which it asks for red and yellow: {"red": x, "yellow": y}.
+    thresholds: Mapped[dict[str, float]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -198,3 +198,26 @@ class HitRateOut(BaseModel):
     inspected: int
     with_findings: int
     hit_rate: float | None
+
+
+class ModelVersionOut(BaseModel):
+    """A stored risk model: how it was trained and judged, and whether it is in use."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    version: str
+    trained_at: datetime
+    training_rows: int
+    source: str
+    metrics: dict[str, Any]
+    thresholds: dict[str, float]
+    status: str
+    created_at: datetime
+    promoted_at: datetime | None
+
+
+class PromotionOut(BaseModel):
+    promoted: bool
+    reason: str
+    model: ModelVersionOut
