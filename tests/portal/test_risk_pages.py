@@ -183,3 +183,30 @@ def test_new_version_is_prefilled_and_deactivate_needs_a_reason(client: TestClie
         f"/risk/profiles/{second}/deactivate", data={"csrf_token": token, "why": "season over"}
     )
     assert f"Deactivated {form['code']} version 2." in done.text
+
+
+def test_the_overview_shows_model_versions_with_their_figures(client: TestClient) -> None:
+    from onewindow.risk.models import RiskModelVersion
+
+    version = "page-" + uuid.uuid4().hex[:8]
+    with session_scope() as session:
+        row = RiskModelVersion(
+            version=version,
+            trained_at=utcnow(),
+            training_rows=1234,
+            source="test",
+            metrics={
+                "precision_at": {"5": 0.991, "10": 0.975},
+                "recall_at": {"5": 0.24, "10": 0.47},
+                "critical_recall_at": {"5": 0.66},
+            },
+            thresholds={"red": 0.9, "yellow": 0.5},
+            status="retired",
+            blob=b"{}",
+            created_at=utcnow(),
+        )
+        session.add(row)
+    _officer(client)
+    page = client.get("/risk")
+    assert version in page.text
+    assert "0.991 / 0.975" in page.text

@@ -88,7 +88,12 @@ def overview(request: Request, session: SessionDep, principal: OptionalPrincipal
     return render(
         request,
         "risk_overview.html",
-        {"rates": service.hit_rates(session, _since()), "counts": counts, "days": WINDOW_DAYS},
+        {
+            "rates": service.hit_rates(session, _since()),
+            "counts": counts,
+            "days": WINDOW_DAYS,
+            "models": service.model_versions(session)[:10],
+        },
         principal,
     )
 
