@@ -69,3 +69,15 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
     )
     assert run.returncode == 2
     assert "nope.csv does not exist" in run.stderr
+
+
+def test_training_from_inspections_needs_enough_inspected_goods() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "onewindow", "risk", "train", "--from-inspections", "1"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "too few to learn from" in run.stdout

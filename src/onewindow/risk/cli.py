@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +42,16 @@ def evaluate(
 
 @app.command("train")
 def train(
-    csv: Annotated[list[Path], typer.Option("--csv", help="training CSV; repeat for several")],
+    csv: Annotated[
+        list[Path] | None, typer.Option("--csv", help="training CSV; repeat for several")
+    ] = None,
+    from_inspections: Annotated[
+        int | None,
+        typer.Option(
+            "--from-inspections",
+            help="train on the declarations inspected in the last N days (results are labels)",
+        ),
+    ] = None,
     recent: Annotated[
         Path | None,
         typer.Option(
@@ -61,12 +70,24 @@ def train(
     from onewindow.db import session_scope
     from onewindow.risk import service
 
+    csv = csv or []
+    if not csv and from_inspections is None:
+        typer.echo("Give --csv FILE or --from-inspections DAYS.", err=True)
+        raise typer.Exit(2)
     for path in [*csv, *([recent] if recent else [])]:
         if not path.exists():
             typer.echo(f"{path} does not exist.", err=True)
             raise typer.Exit(2)
     try:
-        frame = model.read_declarations_csv(csv)
+        if from_inspections is not None:
+            since = datetime.now(UTC) - timedelta(days=from_inspections)
+            with session_scope() as session:
+                frame = service.training_frame_from_inspections(session, since)
+            if len(frame) < 50:
+                typer.echo(f"Only {len(frame)} inspected goods items: too few to learn from.")
+                raise typer.Exit(2)
+        else:
+            frame = model.read_declarations_csv(csv)
         if recent is not None:
             recent_frame = model.read_declarations_csv([recent])
         else:
@@ -78,7 +99,7 @@ def train(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         trained.save(out)
-    source = "csv:" + ",".join(p.name for p in csv)
+    source = "csv:" + ",".join(p.name for p in csv) if csv else "inspections"
     with session_scope() as session:
         row = service.register_model(
             session, trained, source=source, recent_frame=recent_frame, actor="cli"
