@@ -278,6 +278,12 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/declarations/{declaration_id}/release"): CustomsOnly(
         lambda b: _declaration(b, "/release"), lambda b: {"reason": "matrix"}, ok_status=409
     ),
+    ("GET", "/api/v1/risk/settings"): CustomsOnly(
+        lambda b: "/api/v1/risk/settings", lambda b: None
+    ),
+    ("PUT", "/api/v1/risk/settings"): CustomsOnly(
+        lambda b: "/api/v1/risk/settings", lambda b: {"target_yellow": 0.07}
+    ),
     ("GET", "/api/v1/notifications"): Own("/api/v1/notifications"),
     ("POST", "/api/v1/notifications/read-all"): Own("/api/v1/notifications/read-all"),
     ("POST", "/api/v1/notifications/{notification_id}/read"): ById(

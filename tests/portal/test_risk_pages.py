@@ -210,3 +210,31 @@ def test_the_overview_shows_model_versions_with_their_figures(client: TestClient
     page = client.get("/risk")
     assert version in page.text
     assert "0.991 / 0.975" in page.text
+
+
+def test_the_officer_changes_the_rates_on_the_overview(client: TestClient) -> None:
+    from sqlalchemy import delete
+
+    from onewindow.risk import service
+    from onewindow.risk.models import RiskSetting
+
+    token = _officer(client)
+    previous = service.rates()
+    try:
+        page = client.post(
+            "/risk/settings",
+            data={"csrf_token": token, "target_red": "4", "random_rate": "0"},
+            follow_redirects=True,
+        )
+        assert "Rates saved" in page.text
+        assert 'id="rate-target_red" name="target_red" inputmode="decimal" value="4"' in page.text
+        bad = client.post(
+            "/risk/settings",
+            data={"csrf_token": token, "aeo_factor": "lots"},
+            follow_redirects=True,
+        )
+        assert "is not a percentage" in bad.text
+    finally:
+        with session_scope() as session:
+            session.execute(delete(RiskSetting))
+        service.set_rates(**{name: getattr(previous, name) for name in service.SETTABLE})

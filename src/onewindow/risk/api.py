@@ -32,6 +32,8 @@ from onewindow.risk.schemas import (
     ProfileOut,
     ProfileVersionIn,
     PromotionOut,
+    RatesIn,
+    RatesOut,
     WatchIn,
     WatchOut,
     Why,
@@ -244,3 +246,22 @@ def drift(
     """How recent declarations differ from what the model learned on (last 30 days by default)."""
     _officer(principal, "risk:read")
     return service.drift_report(session, model_id, since)
+
+
+def _rates_out(rates: service.Rates) -> RatesOut:
+    return RatesOut(**{name: getattr(rates, name) for name in service.SETTABLE})
+
+
+@router.get("/settings", response_model=RatesOut)
+def read_rates(session: SessionDep, principal: PrincipalDep) -> RatesOut:
+    """The selectivity rates in force: random selection, learning share, AEO factor, targets."""
+    _officer(principal, "risk:read")
+    return _rates_out(service.refresh_rates(session, force=True))
+
+
+@router.put("/settings", response_model=RatesOut)
+def set_rates(body: RatesIn, session: SessionDep, principal: PrincipalDep) -> RatesOut:
+    """Change selectivity rates (audited); every server applies them within 30 seconds."""
+    _officer(principal, "risk:write")
+    changes = {k: v for k, v in body.model_dump().items() if v is not None}
+    return _rates_out(service.configure_rates(session, principal, **changes))

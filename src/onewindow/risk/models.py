@@ -169,3 +169,15 @@ class RiskModelVersion(Base):
     blob: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RiskSetting(Base):
+    """A selectivity rate a risk officer set (random selection, learning share, AEO factor,
+    target shares per channel); the code's defaults apply where none is set."""
+
+    __tablename__ = "risk_setting"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

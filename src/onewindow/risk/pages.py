@@ -92,10 +92,52 @@ def overview(request: Request, session: SessionDep, principal: OptionalPrincipal
             "rates": service.hit_rates(session, _since()),
             "counts": counts,
             "days": WINDOW_DAYS,
+            "rate_labels": RATE_LABELS,
             "models": service.model_versions(session)[:10],
+            "settings": {
+                name: getattr(service.refresh_rates(session, force=True), name)
+                for name in service.SETTABLE
+            },
+            "message": request.query_params.get("message", ""),
         },
         principal,
     )
+
+
+RATE_LABELS = {
+    "random_rate": "Random selection (share of all declarations)",
+    "learning_rate": "Share of model selections chosen to learn",
+    "aeo_factor": "Chance an AEO's random or model yellow is kept",
+    "target_red": "Target share sent red (physical inspection capacity)",
+    "target_yellow": "Target share sent yellow (documentary check capacity)",
+}
+
+
+@router.post("/settings")
+async def change_rates(
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep
+) -> Response:
+    """Change the selectivity rates from the overview's form (percentages)."""
+    refused = _refusal(request, principal)
+    if refused or principal is None:
+        return refused or not_found_page(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not csrf_ok(request, form.get("csrf_token", "")):
+        return _back("/risk", "The form expired; please try again.")
+    changes: dict[str, float] = {}
+    for name in service.SETTABLE:
+        text = form.get(name, "").strip().rstrip("%")
+        if not text:
+            continue
+        try:
+            changes[name] = float(text) / 100
+        except ValueError:
+            return _back("/risk", f"{RATE_LABELS[name]}: {text!r} is not a percentage.")
+    try:
+        service.configure_rates(session, principal, **changes)
+    except DomainError as exc:
+        return _back("/risk", _problem(exc))
+    return _back("/risk", "Rates saved; every server applies them within 30 seconds.")
 
 
 # Profiles ----------------------------------------------------------------------------------------

@@ -221,3 +221,23 @@ class PromotionOut(BaseModel):
     promoted: bool
     reason: str
     model: ModelVersionOut
+
+
+class RatesIn(BaseModel):
+    """The selectivity rates to change (shares between 0 and 1); omitted ones stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    random_rate: float | None = Field(default=None, ge=0, le=1)
+    learning_rate: float | None = Field(default=None, ge=0, le=1)
+    aeo_factor: float | None = Field(default=None, ge=0, le=1)
+    target_red: float | None = Field(default=None, ge=0, le=1)
+    target_yellow: float | None = Field(default=None, ge=0, le=1)
+
+
+class RatesOut(BaseModel):
+    random_rate: float
+    learning_rate: float
+    aeo_factor: float
+    target_red: float
+    target_yellow: float

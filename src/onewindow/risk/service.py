@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,7 @@ from onewindow.risk.models import (
     IprRecord,
     RiskModelVersion,
     RiskProfile,
+    RiskSetting,
     SelectivityDecision,
     WatchedParty,
 )
@@ -92,6 +94,62 @@ def set_rates(**changes: Any) -> Rates:
             raise ValueError(f"{name} must lie between 0 and 1")
     _rates = replace(_rates, **changes)
     return previous
+
+
+SETTABLE = ("random_rate", "learning_rate", "aeo_factor", "target_red", "target_yellow")
+"""The rates a risk officer may set; each lies between 0 and 1."""
+
+REFRESH_SECONDS = 30.0
+_settings_read_at = 0.0
+
+
+def configure_rates(session: Session, principal: Principal, **changes: float) -> Rates:
+    """A risk officer sets selectivity rates: stored, audited, and in force in this process at
+    once and in every other within :data:`REFRESH_SECONDS`. Every error is reported at once."""
+    require_customs(principal)
+    errors = [
+        FieldError(f"/{name}", f"unknown rate: use one of {', '.join(SETTABLE)}")
+        for name in changes
+        if name not in SETTABLE
+    ]
+    errors += [
+        FieldError(f"/{name}", "must lie between 0 and 1")
+        for name, value in changes.items()
+        if name in SETTABLE and not 0.0 <= float(value) <= 1.0
+    ]
+    if errors:
+        raise InvalidInput("The rates cannot be set.", errors)
+    before = {name: getattr(_rates, name) for name in changes}
+    for name, value in changes.items():
+        row = session.get(RiskSetting, name)
+        if row is None:
+            row = RiskSetting(name=name)
+            session.add(row)
+        row.value, row.updated_by, row.updated_at = float(value), principal.actor, utcnow()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.rates_configured",
+        subject_type="risk_setting",
+        subject_id=",".join(sorted(changes)),
+        data={"before": before, "after": {k: float(v) for k, v in changes.items()}},
+    )
+    session.flush()
+    set_rates(**{name: float(value) for name, value in changes.items()})
+    return _rates
+
+
+def refresh_rates(session: Session, *, force: bool = False) -> Rates:
+    """Apply the stored rates (at most every :data:`REFRESH_SECONDS` unless ``force``)."""
+    global _settings_read_at
+    clock = time.monotonic()
+    if force or clock - _settings_read_at >= REFRESH_SECONDS:
+        _settings_read_at = clock
+        stored = {row.name: row.value for row in session.scalars(select(RiskSetting))}
+        changed = {k: v for k, v in stored.items() if k in SETTABLE and getattr(_rates, k) != v}
+        if changed:
+            set_rates(**changed)
+    return _rates
 
 
 @dataclass(frozen=True)
@@ -414,6 +472,7 @@ def select_channel(
     Raises Conflict if the declaration already has a decision.
     """
     now = now or utcnow()
+    refresh_rates(session)
     today = now.date()
     settings = _rates
     if session.scalar(
@@ -1260,6 +1319,7 @@ def load_promoted_at_start(database_url: str | None = None) -> bool:
 
     try:
         with session_scope(database_url) as session:
+            refresh_rates(session, force=True)
             return load_promoted(session)
     except Exception:  # the service must start without a model
         log.warning("no risk model loaded", exc_info=True)
