@@ -238,3 +238,11 @@ def test_the_officer_changes_the_rates_on_the_overview(client: TestClient) -> No
         with session_scope() as session:
             session.execute(delete(RiskSetting))
         service.set_rates(**{name: getattr(previous, name) for name in service.SETTABLE})
+
+
+def test_the_overview_has_a_plain_title_and_each_section_once(client: TestClient) -> None:
+    _officer(client)
+    page = client.get("/risk").text
+    assert "<title>Risk management · onewindow</title>" in page
+    assert page.count("<h2>Selectivity rates</h2>") == 1
+    assert page.count("<h2>Learned model</h2>") == 1
