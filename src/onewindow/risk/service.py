@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -863,13 +863,40 @@ def watch_list(session: Session) -> Sequence[WatchedParty]:
     ).all()
 
 
-def unwatch_party(session: Session, principal: Principal, watch_id: int, *, why: str) -> None:
-    row = session.get(WatchedParty, watch_id)
+_Rule = TypeVar("_Rule", WatchedParty, FastLane)
+
+
+def _withdraw(
+    session: Session,
+    principal: Principal,
+    model: type[_Rule],
+    row_id: int,
+    *,
+    what: str,
+    action: str,
+    subject_type: str,
+    why: str,
+) -> None:
+    """Take a rule out of force: kept, marked removed by whom and when, audited with why."""
+    row = session.get(model, row_id)
     if row is None or row.removed_at is not None:
-        raise NotFound(f"No watch-list entry {watch_id}.")
+        raise NotFound(f"No {what} {row_id}.")
     row.removed_at, row.removed_by = utcnow(), principal.actor
     session.flush()
-    _audit_rule(session, principal.actor, "risk.watch_removed", "risk_watch", row.id, why)
+    _audit_rule(session, principal.actor, action, subject_type, row.id, why)
+
+
+def unwatch_party(session: Session, principal: Principal, watch_id: int, *, why: str) -> None:
+    _withdraw(
+        session,
+        principal,
+        WatchedParty,
+        watch_id,
+        what="watch-list entry",
+        action="risk.watch_removed",
+        subject_type="risk_watch",
+        why=why,
+    )
 
 
 def open_fast_lane(
@@ -913,12 +940,16 @@ def fast_lanes(session: Session) -> Sequence[FastLane]:
 
 
 def close_fast_lane(session: Session, principal: Principal, lane_id: int, *, why: str) -> None:
-    row = session.get(FastLane, lane_id)
-    if row is None or row.removed_at is not None:
-        raise NotFound(f"No fast lane {lane_id}.")
-    row.removed_at, row.removed_by = utcnow(), principal.actor
-    session.flush()
-    _audit_rule(session, principal.actor, "risk.fast_lane_closed", "risk_fast_lane", row.id, why)
+    _withdraw(
+        session,
+        principal,
+        FastLane,
+        lane_id,
+        what="fast lane",
+        action="risk.fast_lane_closed",
+        subject_type="risk_fast_lane",
+        why=why,
+    )
 
 
 def record_ipr(
