@@ -6,6 +6,7 @@ The matrix below must list every route of the API; a new route without an entry 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,6 +173,25 @@ def _ipr_of(b: Party) -> str:
 
 def _nothing(b: Party) -> None:
     return None
+
+
+@functools.cache
+def _broker() -> Party:
+    return make_party(("customs-broker",))
+
+
+def _mandate_of(b: Party) -> int:
+    """A mandate granted by B to a broker that is not A."""
+    broker = _broker()
+    with session_scope() as session:
+        user = parties.find_user(session, b.email)
+        assert user is not None
+        return parties.grant_mandate(
+            session,
+            parties.principal_for_user(user, "test"),
+            representative=broker.identifier,
+            representation="direct",
+        ).id
 
 
 MATRIX: dict[tuple[str, str], Access] = {
@@ -358,8 +378,23 @@ MATRIX: dict[tuple[str, str], Access] = {
         lambda a: {"trade_mark": "MATRIX", "hs_prefixes": ["0101"], "keywords": ["matrix-none"]},
     ),
     ("DELETE", "/api/v1/risk/ipr-records/{record_id}"): ById(_ipr_of, ok_status=204),
-    ("GET", "/api/v1/risk/decisions/{declaration_id}"): ById(
-        lambda b: f"/api/v1/risk/decisions/{lodged_by(b.email)[0]}"
+    # Targeting is confidential: even the declarant does not read its decision.
+    ("GET", "/api/v1/risk/decisions/{declaration_id}"): CustomsOnly(
+        lambda b: f"/api/v1/risk/decisions/{lodged_by(b.email)[0]}", _nothing
+    ),
+    ("GET", "/api/v1/risk/ipr-detentions"): Own("/api/v1/risk/ipr-detentions"),
+    # Nothing waits for an assessment on a plain declaration: 409 once customs may ask.
+    ("POST", "/api/v1/declarations/{declaration_id}/assess"): CustomsOnly(
+        lambda b: _declaration(b, "/assess"), _nothing, ok_status=409
+    ),
+    ("GET", "/api/v1/mandates"): Own("/api/v1/mandates"),
+    ("POST", "/api/v1/mandates"): Own(
+        "/api/v1/mandates",
+        lambda a: {"representative": _broker().identifier, "representation": "direct"},
+    ),
+    ("GET", "/api/v1/mandates/{mandate_id}"): ById(lambda b: f"/api/v1/mandates/{_mandate_of(b)}"),
+    ("POST", "/api/v1/mandates/{mandate_id}/revoke"): ById(
+        lambda b: f"/api/v1/mandates/{_mandate_of(b)}/revoke", body=lambda b: {"reason": "matrix"}
     ),
     ("GET", "/api/v1/risk/inspections/queue"): CustomsOnly(
         lambda b: "/api/v1/risk/inspections/queue", _nothing

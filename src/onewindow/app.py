@@ -31,6 +31,7 @@ from onewindow.errors import DomainError, FieldError
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
+from onewindow.parties.pages import router as parties_pages
 from onewindow.payments.api import router as payments_router
 from onewindow.portal.pages import router as portal_router
 from onewindow.reference.api import router as reference_router
@@ -45,6 +46,7 @@ log = logging.getLogger("onewindow.http")
 ROUTERS = [
     reference_router,
     parties_router,
+    parties_pages,
     tariff_router,
     declarations_router,
     declarations_pages,

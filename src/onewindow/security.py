@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -20,17 +21,34 @@ _hasher = PasswordHasher()
 # A fixed hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
+
+class Role(StrEnum):
+    """A role an organisation plays in the single window (one organisation may play several)."""
+
+    TRADER = "trader"
+    CUSTOMS_BROKER = "customs-broker"
+    CARRIER = "carrier"
+    TERMINAL_OPERATOR = "terminal-operator"
+    PORT_AUTHORITY = "port-authority"
+    CUSTOMS = "customs-office"
+    PERMIT_AGENCY = "permit-agency"
+    ADMINISTRATOR = "administrator"
+
+
 ORGANISATION_ROLES: dict[str, str] = {
-    "trader": "Importer / exporter",
-    "customs-broker": "Customs broker",
-    "carrier": "Carrier",
-    "terminal-operator": "Terminal or warehouse operator",
-    "port-authority": "Port authority",
-    "customs-office": "Customs office",
-    "permit-agency": "Permit-issuing agency",
-    "administrator": "Single window administrator",
+    Role.TRADER: "Importer / exporter",
+    Role.CUSTOMS_BROKER: "Customs broker",
+    Role.CARRIER: "Carrier",
+    Role.TERMINAL_OPERATOR: "Terminal or warehouse operator",
+    Role.PORT_AUTHORITY: "Port authority",
+    Role.CUSTOMS: "Customs office",
+    Role.PERMIT_AGENCY: "Permit-issuing agency",
+    Role.ADMINISTRATOR: "Single window administrator",
 }
 """Roles an organisation can play, with the labels people see."""
+
+LODGING_ROLES = frozenset({Role.TRADER, Role.CUSTOMS_BROKER})
+"""Who may lodge goods declarations: importers and exporters, and the brokers they mandate."""
 
 USER_ROLES: dict[str, str] = {
     "admin": "Administrator of the organisation's users and tokens",
@@ -55,6 +73,49 @@ SCOPES: dict[str, str] = {
     "risk:write": "Record your trade marks; customs: manage risk rules and record inspections",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
+
+# Managing users and tokens is an organisation admin's, whatever the organisation does.
+_EVERYONE = frozenset(
+    {"organisation:read", "notifications:read", "webhooks:write", "users:write", "tokens:write"}
+)
+_DECLARANT = frozenset(
+    {
+        "declarations:read",
+        "declarations:write",
+        "payments:read",
+        "payments:write",
+        "risk:read",
+    }
+)
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.TRADER: _EVERYONE | _DECLARANT | {"risk:write"},
+    Role.CUSTOMS_BROKER: _EVERYONE | _DECLARANT,
+    Role.CARRIER: _EVERYONE,
+    Role.TERMINAL_OPERATOR: _EVERYONE,
+    Role.PORT_AUTHORITY: _EVERYONE,
+    Role.CUSTOMS: _EVERYONE
+    | {
+        "declarations:read",
+        "declarations:control",
+        "payments:read",
+        "payments:write",
+        "ledger:read",
+        "risk:read",
+        "risk:write",
+    },
+    Role.PERMIT_AGENCY: _EVERYONE,
+    Role.ADMINISTRATOR: _EVERYONE | {"payments:read", "payments:write", "organisations:admin"},
+}
+"""What each organisation role may do at all: a role that cannot lodge never holds the scope to
+(a trader's ``risk:write`` is recording its own trade marks for IPR protection)."""
+
+
+def role_scopes(organisation_roles: frozenset[str]) -> frozenset[str]:
+    """Every scope the organisation's roles allow together."""
+    allowed: set[str] = set()
+    for role in organisation_roles:
+        allowed |= ROLE_SCOPES.get(role, frozenset())
+    return frozenset(allowed)
 
 
 def hash_password(password: str) -> str:
@@ -111,14 +172,15 @@ class Principal:
 
 
 def scopes_for_user(user_role: str, organisation_roles: frozenset[str]) -> frozenset[str]:
-    """The scopes a logged-in user holds, from their role in the organisation."""
-    scopes = set(SCOPES) - {"users:write", "tokens:write", "organisations:admin"}
+    """The scopes a logged-in user holds: what the organisation's roles allow, by user role.
+
+    Viewers read only; only an organisation's admins manage its users and tokens.
+    """
+    scopes = set(role_scopes(organisation_roles))
     if user_role == "viewer":
         scopes = {s for s in scopes if s.endswith(":read")}
-    if user_role == "admin":
-        scopes |= {"users:write", "tokens:write"}
-        if "administrator" in organisation_roles:
-            scopes.add("organisations:admin")
+    if user_role != "admin":
+        scopes -= {"users:write", "tokens:write", "organisations:admin"}
     return frozenset(scopes)
 
 

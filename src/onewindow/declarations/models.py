@@ -102,3 +102,16 @@ class Assessment(Base):
     trace: Mapped[list[str]] = mapped_column(JSONType)
     assessed_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeclarationParty(Base):
+    """A registered organisation a declaration names (declarant, importer, exporter, agent):
+    who may see it besides its lodger, and whose identifier rules look at."""
+
+    __tablename__ = "declaration_party"
+    __table_args__ = (UniqueConstraint("declaration_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(Integer, index=True)

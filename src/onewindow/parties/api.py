@@ -5,20 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from onewindow import audit
+from onewindow.db import utcnow
 from onewindow.deps import PrincipalDep, SessionDep
 from onewindow.parties import service
+from onewindow.parties.models import Mandate
 from onewindow.parties.schemas import (
     AeoIn,
     AuditEntryOut,
     IssuedToken,
+    MandateIn,
+    MandateOut,
     Me,
     OrganisationIn,
     OrganisationOut,
+    RevocationIn,
     TokenIn,
     TokenOut,
     UserIn,
     UserOut,
 )
+from onewindow.security import Role
 
 router = APIRouter(prefix="/api/v1", tags=["parties"])
 
@@ -127,6 +133,10 @@ def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) ->
     return TokenOut.model_validate(service.revoke_token(session, principal, token_id))
 
 
+CONFIDENTIAL_ACTIONS = ("risk.", "hold.")
+"""Audit actions about an organisation that it does not read: targeting and control reasons."""
+
+
 @router.get("/audit", response_model=list[AuditEntryOut])
 def read_audit_trail(
     session: SessionDep,
@@ -134,9 +144,50 @@ def read_audit_trail(
     limit: int = Query(default=100, ge=1, le=1000),
     before_seq: int | None = Query(default=None, ge=1),
 ) -> list[AuditEntryOut]:
-    """Decisions recorded about your organisation, newest first."""
+    """Decisions recorded about your organisation, newest first (customs' targeting and control
+    reasons are not among them: they stay with customs)."""
     service.require_scope(principal, "organisation:read")
     rows = audit.entries_of_organisation(
-        session, principal.organisation_id, limit=limit, before_seq=before_seq
+        session,
+        principal.organisation_id,
+        limit=limit,
+        before_seq=before_seq,
+        hidden_prefixes=() if principal.has_role(Role.CUSTOMS) else CONFIDENTIAL_ACTIONS,
     )
     return [AuditEntryOut.model_validate(r) for r in rows]
+
+
+def _mandate(mandate: Mandate) -> MandateOut:
+    return MandateOut.model_validate(
+        {
+            **{k: getattr(mandate, k) for k in MandateOut.model_fields if k != "in_force"},
+            "in_force": service.mandate_in_force(mandate, utcnow().date()),
+        }
+    )
+
+
+@router.get("/mandates", response_model=list[MandateOut])
+def list_mandates(session: SessionDep, principal: PrincipalDep) -> list[MandateOut]:
+    """Mandates your company granted, and those it holds from its clients (a broker's)."""
+    service.require_scope(principal, "declarations:read")
+    return [_mandate(m) for m in service.list_mandates(session, principal)]
+
+
+@router.post("/mandates", response_model=MandateOut, status_code=201)
+def grant_mandate(body: MandateIn, session: SessionDep, principal: PrincipalDep) -> MandateOut:
+    """Mandate a customs broker to lodge in your name (importers and exporters; audited)."""
+    return _mandate(service.grant_mandate(session, principal, **body.model_dump()))
+
+
+@router.get("/mandates/{mandate_id}", response_model=MandateOut)
+def read_mandate(mandate_id: int, session: SessionDep, principal: PrincipalDep) -> MandateOut:
+    service.require_scope(principal, "declarations:read")
+    return _mandate(service.get_mandate(session, principal, mandate_id))
+
+
+@router.post("/mandates/{mandate_id}/revoke", response_model=MandateOut)
+def revoke_mandate(
+    mandate_id: int, body: RevocationIn, session: SessionDep, principal: PrincipalDep
+) -> MandateOut:
+    """End a mandate your company granted; what was lodged under it stays as it is."""
+    return _mandate(service.revoke_mandate(session, principal, mandate_id, reason=body.reason))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onewindow.db import Base, JSONType, UTCDateTime
@@ -97,3 +97,32 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class Mandate(Base):
+    """A company's authority for a representative to lodge in its name (direct or indirect).
+
+    Granted and revoked by the represented company; limited to flows (import, export, transit)
+    and requested procedures (two-digit codes) when those lists are not empty, and to its dates.
+    """
+
+    __tablename__ = "mandate"
+    __table_args__ = (Index("ix_mandate_parties", "representative_id", "represented_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    represented_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    representation: Mapped[str] = mapped_column(String(10))
+    flows: Mapped[list[str]] = mapped_column(JSONType)
+    procedures: Mapped[list[str]] = mapped_column(JSONType)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    granted_by: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    represented: Mapped[Organisation] = relationship(foreign_keys=[represented_id], lazy="joined")
+    representative: Mapped[Organisation] = relationship(
+        foreign_keys=[representative_id], lazy="joined"
+    )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class OrganisationIn(BaseModel):
@@ -111,3 +111,55 @@ class AuditEntryOut(BaseModel):
     subject_id: str
     reason: str
     data: dict[str, object]
+
+
+class MandateIn(BaseModel):
+    """A mandate for a customs broker to lodge declarations in your name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    representative: str = Field(
+        min_length=3, max_length=40, description="the broker's registered identifier (EORI, TIN)"
+    )
+    representation: Literal["direct", "indirect"]
+    flows: list[Literal["IM", "EX", "TR"]] = Field(
+        default=[], max_length=3, description="import, export, transit; empty: all"
+    )
+    procedures: list[Annotated[str, StringConstraints(pattern=r"^\d{2}$")]] = Field(
+        default=[], max_length=50, description="requested procedure codes, e.g. 40; empty: all"
+    )
+    valid_from: date | None = Field(default=None, description="today when not given")
+    valid_to: date | None = None
+
+
+class MandatePartyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    identifier: str
+
+
+class MandateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    represented: MandatePartyOut
+    representative: MandatePartyOut
+    representation: str
+    flows: list[str]
+    procedures: list[str]
+    valid_from: date
+    valid_to: date | None
+    granted_by: str
+    granted_at: datetime
+    revoked_by: str | None
+    revoked_at: datetime | None
+    revoke_reason: str | None
+    in_force: bool
+
+
+class RevocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=512)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -18,14 +18,23 @@ from onewindow.db import utcnow
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.parties.identifiers import check_country, check_identifier
-from onewindow.parties.models import ApiToken, Organisation, OrganisationRole, User, UserSession
+from onewindow.parties.models import (
+    ApiToken,
+    Mandate,
+    Organisation,
+    OrganisationRole,
+    User,
+    UserSession,
+)
 from onewindow.security import (
     ORGANISATION_ROLES,
     SCOPES,
     USER_ROLES,
     Principal,
+    Role,
     hash_password,
     new_token,
+    role_scopes,
     scopes_for_user,
     token_digest,
     verify_password,
@@ -460,11 +469,13 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     # Record use at most once a minute: a write on every request would serialise reads.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
+    roles = frozenset(token.organisation.role_names)
     return Principal(
         organisation_id=token.organisation_id,
         organisation_name=token.organisation.name,
-        organisation_roles=frozenset(token.organisation.role_names),
-        scopes=frozenset(token.scopes),
+        organisation_roles=roles,
+        # A token never does more than its organisation's roles allow, whatever it was issued with.
+        scopes=frozenset(token.scopes) & role_scopes(roles),
         via="token",
         token_id=token.id,
     )
@@ -478,3 +489,268 @@ def require_scope(principal: Principal, scope: str) -> None:
 
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count(User.id))) or 0
+
+
+# Parties named on documents --------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """A company name as it is compared: case, punctuation and legal-form spelling folded.
+
+    >>> name_key("Harbour Trading Ltd.") == name_key("HARBOUR  TRADING LIMITED")
+    True
+    """
+    words = "".join(c if c.isalnum() else " " for c in name.casefold()).split()
+    forms = {"limited": "ltd", "company": "co", "corporation": "corp", "incorporated": "inc"}
+    return " ".join(forms.get(w, w) for w in words)
+
+
+@dataclass(frozen=True)
+class NamedParty:
+    """A party as a document names it: by identifier, or by name (and country)."""
+
+    identifier: str | None = None
+    name: str | None = None
+    country: str | None = None
+
+
+def resolve_parties(session: Session, named: Sequence[NamedParty]) -> list[Organisation | None]:
+    """The registered organisation behind each named party, whatever form names it.
+
+    An identifier that is registered decides; otherwise a registered organisation of the same
+    name (and country, when given) is the party: naming a company by its name, or by another
+    identifier, does not make it someone else. Unregistered parties resolve to None.
+    """
+    identifiers = {p.identifier.strip().upper() for p in named if p.identifier}
+    by_identifier: dict[str, Organisation] = {}
+    if identifiers:
+        for registered in session.scalars(
+            select(Organisation).where(Organisation.identifier.in_(identifiers))
+        ):
+            by_identifier[registered.identifier] = registered
+    keys = {name_key(p.name) for p in named if p.name and name_key(p.name)}
+    by_name: dict[str, list[Organisation]] = {}
+    if keys:
+        # Names are compared folded, so the few candidates are read by their first word.
+        firsts = {k.split()[0] for k in keys}
+        candidates = session.scalars(
+            select(Organisation).where(
+                or_(*(func.lower(Organisation.name).contains(w, autoescape=True) for w in firsts))
+            )
+        )
+        for candidate in candidates:
+            if name_key(candidate.name) in keys:
+                by_name.setdefault(name_key(candidate.name), []).append(candidate)
+    found: list[Organisation | None] = []
+    for party in named:
+        org: Organisation | None = by_identifier.get((party.identifier or "").strip().upper())
+        if org is None and party.name:
+            same = [
+                o
+                for o in by_name.get(name_key(party.name), [])
+                if party.country is None or o.country == party.country
+            ]
+            org = same[0] if len(same) == 1 else None
+        found.append(org)
+    return found
+
+
+# Mandates: who may act for whom ----------------------------------------------------------------
+
+REPRESENTATIONS: dict[str, str] = {
+    "direct": "Direct representation: the representative acts in your name",
+    "indirect": "Indirect representation: the representative acts in its own name for you",
+}
+REPRESENTATION_CODES = {"2": "direct", "3": "indirect"}
+"""The WCO representation status codes a declaration carries, and the mandate each needs."""
+
+FLOWS: dict[str, str] = {"IM": "Import", "EX": "Export", "TR": "Transit"}
+
+
+def _mandate_errors(
+    representation: str,
+    flows: Sequence[str],
+    procedures: Sequence[str],
+    valid_from: date,
+    valid_to: date | None,
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if representation not in REPRESENTATIONS:
+        errors.append(FieldError("/representation", f"use {' or '.join(REPRESENTATIONS)}"))
+    for i, flow in enumerate(flows):
+        if flow not in FLOWS:
+            errors.append(FieldError(f"/flows/{i}", f"use {', '.join(FLOWS)}"))
+    for i, code in enumerate(procedures):
+        if len(code) != 2 or not code.isdigit():
+            errors.append(
+                FieldError(f"/procedures/{i}", "a requested procedure is two digits, e.g. 40")
+            )
+    if valid_to is not None and valid_to < valid_from:
+        errors.append(FieldError("/valid_to", "must not be before valid_from"))
+    return errors
+
+
+def grant_mandate(
+    session: Session,
+    principal: Principal,
+    *,
+    representative: str,
+    representation: str,
+    flows: Sequence[str] = (),
+    procedures: Sequence[str] = (),
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> Mandate:
+    """The principal's company mandates a customs broker (named by its identifier) to lodge for it.
+
+    Only an importer or exporter grants mandates, for itself; audited, and both sides are told.
+    """
+    require_scope(principal, "declarations:write")
+    if not principal.has_role(Role.TRADER):
+        raise Forbidden("Only importers and exporters grant mandates, for themselves.")
+    valid_from = valid_from or utcnow().date()
+    errors = _mandate_errors(representation, flows, procedures, valid_from, valid_to)
+    agent = session.scalar(
+        select(Organisation).where(Organisation.identifier == representative.strip().upper())
+    )
+    if agent is None or not agent.active:
+        errors.append(FieldError("/representative", f"no registered company {representative}"))
+    elif Role.CUSTOMS_BROKER not in agent.role_names:
+        errors.append(
+            FieldError("/representative", f"{agent.name} is not registered as a customs broker")
+        )
+    elif agent.id == principal.organisation_id:
+        errors.append(FieldError("/representative", "a company does not mandate itself"))
+    if errors:
+        raise InvalidInput("The mandate cannot be granted.", errors)
+    assert agent is not None
+    mandate = Mandate(
+        represented_id=principal.organisation_id,
+        representative_id=agent.id,
+        representation=representation,
+        flows=sorted(set(flows)),
+        procedures=sorted(set(procedures)),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        granted_by=principal.actor,
+        granted_at=utcnow(),
+    )
+    session.add(mandate)
+    session.flush()
+    _mandate_recorded(session, principal.actor, mandate, "granted", "")
+    return mandate
+
+
+def _mandate_recorded(
+    session: Session, actor: str, mandate: Mandate, what: str, reason: str
+) -> None:
+    data = {
+        "represented": mandate.represented_id,
+        "representative": mandate.representative_id,
+        "representation": mandate.representation,
+        "flows": mandate.flows,
+        "procedures": mandate.procedures,
+        "valid_from": mandate.valid_from.isoformat(),
+        "valid_to": mandate.valid_to.isoformat() if mandate.valid_to else None,
+    }
+    for organisation_id in (mandate.represented_id, mandate.representative_id):
+        audit.record(
+            session,
+            actor=actor,
+            action=f"mandate.{what}",
+            subject_type="mandate",
+            subject_id=mandate.id,
+            organisation_id=organisation_id,
+            reason=reason,
+            data=data,
+        )
+        record_event(
+            session,
+            f"mandate.{what}",
+            "mandate",
+            mandate.id,
+            {
+                "represented": mandate.represented.name,
+                "representative": mandate.representative.name,
+                "reason": reason,
+            },
+            organisation_id=organisation_id,
+        )
+
+
+def revoke_mandate(
+    session: Session, principal: Principal, mandate_id: int, *, reason: str
+) -> Mandate:
+    """The represented company ends a mandate; declarations lodged under it stay as they are."""
+    require_scope(principal, "declarations:write")
+    mandate = get_mandate(session, principal, mandate_id)
+    if mandate.represented_id != principal.organisation_id:
+        raise Forbidden("Only the company that granted a mandate revokes it.")
+    if mandate.revoked_at is not None:
+        raise Conflict(f"Mandate {mandate_id} was already revoked.")
+    if not reason.strip():
+        raise InvalidInput("Say why.", [FieldError("/reason", "must not be empty")])
+    mandate.revoked_at, mandate.revoked_by = utcnow(), principal.actor
+    mandate.revoke_reason = reason.strip()
+    session.flush()
+    _mandate_recorded(session, principal.actor, mandate, "revoked", mandate.revoke_reason)
+    return mandate
+
+
+def get_mandate(session: Session, principal: Principal, mandate_id: int) -> Mandate:
+    """A mandate the principal's company granted or holds; 404 for anyone else."""
+    mandate = session.get(Mandate, mandate_id)
+    if mandate is None or principal.organisation_id not in (
+        mandate.represented_id,
+        mandate.representative_id,
+    ):
+        raise NotFound(f"No mandate {mandate_id}.")
+    return mandate
+
+
+def list_mandates(session: Session, principal: Principal) -> Sequence[Mandate]:
+    """Mandates the principal's company granted and those it holds (a broker's clients), newest
+    first."""
+    me = principal.organisation_id
+    return session.scalars(
+        select(Mandate)
+        .where(or_(Mandate.represented_id == me, Mandate.representative_id == me))
+        .order_by(Mandate.id.desc())
+    ).all()
+
+
+def mandate_in_force(mandate: Mandate, on: date) -> bool:
+    return (
+        mandate.revoked_at is None
+        and mandate.valid_from <= on
+        and (mandate.valid_to is None or on <= mandate.valid_to)
+    )
+
+
+def covering_mandate(
+    session: Session,
+    *,
+    represented_id: int,
+    representative_id: int,
+    representation: str,
+    flow: str,
+    procedures: Iterable[str],
+    on: date,
+) -> Mandate | None:
+    """A mandate in force on ``on`` that covers the flow and every requested procedure."""
+    wanted = set(procedures)
+    for mandate in session.scalars(
+        select(Mandate).where(
+            Mandate.represented_id == represented_id,
+            Mandate.representative_id == representative_id,
+            Mandate.representation == representation,
+            Mandate.revoked_at.is_(None),
+        )
+    ):
+        if (
+            mandate_in_force(mandate, on)
+            and (not mandate.flows or flow in mandate.flows)
+            and (not mandate.procedures or wanted <= set(mandate.procedures))
+        ):
+            return mandate
+    return None

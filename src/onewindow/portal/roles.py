@@ -24,6 +24,9 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability(
             "Lodge goods declarations", "Import, export and transit, typed once.", "/declarations"
         ),
+        Capability(
+            "Mandate your customs broker", "Who may lodge in your name, and for what.", "/mandates"
+        ),
         Capability("Apply for permits", "The permits your goods need travel with the declaration."),
         Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
         Capability("Track your consignments", "Every decision and its reason, as it happens."),
@@ -32,6 +35,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability(
             "Lodge declarations for your clients", "As their representative.", "/declarations"
         ),
+        Capability("Your clients", "The companies that mandated you, and for what.", "/mandates"),
         Capability("Follow your clients' consignments", "Holds, assessments and releases."),
     ],
     "carrier": [

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     Float,
+    ForeignKey,
     Integer,
     LargeBinary,
     Numeric,
@@ -181,3 +182,19 @@ class RiskSetting(Base):
     value: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IprDetention(Base):
+    """Goods held because they may infringe a recorded right: what its right holder may see."""
+
+    __tablename__ = "risk_ipr_detention"
+    __table_args__ = (UniqueConstraint("declaration_id", "ipr_record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(Integer)
+    declaration_number: Mapped[str | None] = mapped_column(String(20))
+    ipr_record_id: Mapped[int] = mapped_column(ForeignKey("risk_ipr_record.id"))
+    right_holder_organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+    trade_mark: Mapped[str] = mapped_column(String(200))
+    goods: Mapped[list[dict[str, str]]] = mapped_column(JSONType)
+    detained_at: Mapped[datetime] = mapped_column(UTCDateTime)
