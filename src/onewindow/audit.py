@@ -205,10 +205,18 @@ def entries_for(session: Session, subject_type: str, subject_id: str | int) -> l
 
 
 def entries_of_organisation(
-    session: Session, organisation_id: int, *, limit: int = 100, before_seq: int | None = None
+    session: Session,
+    organisation_id: int,
+    *,
+    limit: int = 100,
+    before_seq: int | None = None,
+    hidden_prefixes: tuple[str, ...] = (),
 ) -> list[AuditEntry]:
-    """Decisions recorded about one organisation, newest first, a page at a time."""
+    """Decisions recorded about one organisation, newest first, a page at a time, without the
+    actions whose names start with ``hidden_prefixes``."""
     query = select(AuditEntry).where(AuditEntry.organisation_id == organisation_id)
+    for prefix in hidden_prefixes:
+        query = query.where(~AuditEntry.action.startswith(prefix, autoescape=True))
     if before_seq is not None:
         query = query.where(AuditEntry.seq < before_seq)
     return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))

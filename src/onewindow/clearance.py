@@ -16,20 +16,23 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow import events
+from onewindow import audit, events
 from onewindow.config import get_settings
 from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.lifecycle import Status
 from onewindow.declarations.models import Declaration
-from onewindow.declarations.schemas import DeclarationIn
-from onewindow.errors import Conflict
+from onewindow.declarations.schemas import DeclarationIn, Party
+from onewindow.declarations.service import Action
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput
 from onewindow.events import Event
 from onewindow.parties import service as parties
+from onewindow.parties.models import Organisation
 from onewindow.payments import service as payments
+from onewindow.payments.gateway import PaymentGateway
 from onewindow.reference import service as reference
 from onewindow.risk import service as risk
-from onewindow.security import Principal
+from onewindow.security import LODGING_ROLES, Principal
 from onewindow.tariff import service as tariff
 from onewindow.tariff.engine import AssessmentError, Money
 from onewindow.tariff.valuation import ItemPrice, customs_values
@@ -40,27 +43,131 @@ SYSTEM = "system"
 def lodge(
     session: Session, principal: Principal, body: DeclarationIn, *, today: date | None = None
 ) -> declarations.Lodgement:
-    """Lodge a declaration and carry it as far as it can go without a person."""
+    """Lodge a declaration and carry it as far as it can go without a person.
+
+    Only importers, exporters and brokers lodge, in their own name or in the name of a company
+    that mandated them (:func:`lodging_parties`). A retry of the same reference and body answers
+    with the first declaration, whatever happened since.
+    """
     settings = get_settings()
     today = today or date.today()
-    lodgement = declarations.lodge(session, principal, body, country=settings.country, today=today)
+    _may_lodge(principal)
+    found = declarations.previous_lodgement(session, principal, body)
+    if found is not None:
+        return found
+    named = lodging_parties(session, principal, body, today)
+    lodgement = declarations.lodge(
+        session,
+        principal,
+        body,
+        country=settings.country,
+        today=today,
+        parties={role: org.id for role, org in named.items()},
+    )
     if lodgement.created and lodgement.declaration.status == Status.ACCEPTED:
-        _select(session, lodgement.declaration, body)
+        _select(session, lodgement.declaration, body, named)
         advance(session, lodgement.declaration)
     return lodgement
+
+
+def _may_lodge(principal: Principal) -> None:
+    if "declarations:write" not in principal.scopes:
+        raise Forbidden("This needs the scope 'declarations:write'.")
+    if not principal.has_role(*LODGING_ROLES):
+        raise Forbidden("Only importers, exporters and customs brokers lodge declarations.")
+
+
+def _in_whose_name(body: DeclarationIn) -> dict[str, Party]:
+    """The parties a declaration binds: the declarant, and the importer or the exporter."""
+    named: dict[str, Party | None] = {
+        "declarant": body.declarant,
+        "importer": body.importer if body.type == "IM" else None,
+        "exporter": body.exporter if body.type == "EX" else None,
+    }
+    return {role: party for role, party in named.items() if party is not None}
+
+
+def lodging_parties(
+    session: Session, principal: Principal, body: DeclarationIn, today: date
+) -> dict[str, Organisation]:
+    """The registered companies a declaration names, once the principal may lodge it.
+
+    Parties are resolved whatever form names them (identifier, or name and country). Each
+    registered company in whose name it is lodged is the principal itself, or has mandated the
+    principal for this flow and these procedures, in force today, with the representation the
+    declaration states; the representative it names is the principal. Unregistered parties bind
+    nobody here and are lodged as named.
+    """
+    bound = _in_whose_name(body)
+    roles = [*bound, *(["representative"] if body.representative else [])]
+    people = [*bound.values(), *([body.representative] if body.representative else [])]
+    orgs = parties.resolve_parties(
+        session,
+        [
+            parties.NamedParty(p.identifier, p.name, p.address.country if p.address else None)
+            for p in people
+        ],
+    )
+    named = {role: org for role, org in zip(roles, orgs, strict=True) if org is not None}
+    me = principal.organisation_id
+    agent = named.get("representative")
+    if agent is not None and agent.id != me:
+        raise Forbidden(f"You cannot lodge as the representative {agent.name}.")
+    others = {org.id: org for role, org in named.items() if role in bound and org.id != me}
+    if not others:
+        return named
+    if body.representative is None:
+        name = next(iter(others.values())).name
+        raise InvalidInput(
+            f"You lodge in the name of {name}: name yourself as its representative.",
+            [FieldError("/representative", "is required when you lodge for another company")],
+        )
+    if agent is None:
+        raise InvalidInput(
+            "The representative must be your company.",
+            [FieldError("/representative", f"name {principal.organisation_name} here")],
+        )
+    representation = parties.REPRESENTATION_CODES[body.representative.representation]
+    procedures = {item.procedure[:2] for item in body.items}
+    for org in others.values():
+        mandate = parties.covering_mandate(
+            session,
+            represented_id=org.id,
+            representative_id=me,
+            representation=representation,
+            flow=body.type,
+            procedures=procedures,
+            on=today,
+        )
+        if mandate is None:
+            raise Forbidden(
+                f"{org.name} has not mandated {principal.organisation_name} for "
+                f"{parties.FLOWS[body.type].lower()} declarations under procedure "
+                f"{', '.join(sorted(procedures))} in {representation} representation "
+                f"on {today.isoformat()}."
+            )
+    return named
 
 
 CHANNEL_HOLDS = {"yellow": "documentary-check", "red": "physical-inspection"}
 
 
-def _select(session: Session, declaration: Declaration, body: DeclarationIn) -> None:
-    """Risk assessment: the channel, and for yellow or red the hold that puts it under control."""
+def _select(
+    session: Session, declaration: Declaration, body: DeclarationIn, named: dict[str, Organisation]
+) -> None:
+    """Risk assessment: the channel, and for yellow or red the hold that puts it under control.
+
+    Rules on parties see each registered party by its registered identifier too, however the
+    declaration named it.
+    """
     selection = risk.select_channel(
         session,
         declaration.id,
         body,
         organisation_id=declaration.organisation_id,
         organisation_is_aeo=parties.is_aeo(session, declaration.organisation_id, utcnow().date()),
+        party_identifiers={org.identifier for org in named.values()},
+        declaration_number=declaration.number,
     )
     decision = selection.decision
     declarations.set_channel(declaration, decision.channel)
@@ -91,7 +198,7 @@ def advance(session: Session, declaration: Declaration) -> Declaration:
             declaration,
             Status.UNDER_CONTROL,
             actor=SYSTEM,
-            reason="; ".join(h.reason for h in controls),
+            reason=" ".join(dict.fromkeys(declarations.told(h.kind, h.reason) for h in controls)),
         )
         return declaration
     if status in {Status.ACCEPTED, Status.UNDER_CONTROL} and not controls:
@@ -154,13 +261,14 @@ def _compute(session: Session, declaration: Declaration, on: date | None = None)
         items, build_up = _items_to_assess(session, body, on, national)
         result = tariff.assess(session, items, on)
     except AssessmentError as exc:
-        declarations.place_hold(
-            session,
-            declaration,
-            kind="other",
-            actor=SYSTEM,
-            reason=f"Cannot be assessed automatically: {exc}. An officer assesses it.",
-        )
+        if not any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
+            declarations.place_hold(
+                session,
+                declaration,
+                kind="assessment",
+                actor=SYSTEM,
+                reason=f"Cannot be assessed automatically: {exc}. An officer sees to it.",
+            )
         return None
     lines: list[dict[str, Any]] = [
         {
@@ -289,12 +397,76 @@ def settle(session: Session, declaration_id: int, *, secured: bool, reference_te
     release_if_clear(session, declaration)
 
 
+def amend(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    body: DeclarationIn,
+    *,
+    reason: str,
+    today: date | None = None,
+) -> Declaration:
+    """The lodger amends before release and payment; parties are checked again, duties redone."""
+    today = today or date.today()
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.AMEND, for_update=True
+    )
+    named = lodging_parties(session, principal, body, today)
+    declarations.amend(
+        session, declaration, body, actor=principal.actor, reason=reason, today=today
+    )
+    declarations.set_parties(session, declaration, {role: o.id for role, o in named.items()})
+    return reassess(session, declaration)
+
+
+def pay(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    *,
+    method: str,
+    gateway: PaymentGateway,
+    account: str | None = None,
+) -> payments.PaymentOutcome:
+    """Pay what a declaration owes, by bank or deferred account (the payer's only)."""
+    declaration = declarations.authorize(session, principal, declaration_id, Action.READ)
+    open_requests = payments.list_payment_requests(
+        session, principal, declaration_id=declaration.id, status="open"
+    )
+    if not open_requests:
+        raise Conflict(f"Nothing is due on declaration {declaration.number or declaration.id}.")
+    return payments.pay(
+        session,
+        principal,
+        open_requests[0].id,
+        method=method,
+        gateway=gateway,
+        account=account,
+    )
+
+
+CONTROL_CHANNELS = {"documentary-check": "yellow", "physical-inspection": "red"}
+LIFTED_BY = {
+    "payment": "paying or securing the duties and taxes",
+    "physical-inspection": "recording the inspection result",
+    "assessment": "the assessment (set the missing exchange rate, then assess again)",
+}
+"""Holds an officer does not lift by hand, and what lifts them."""
+
+
 def place_hold(
     session: Session, principal: Principal, declaration_id: int, *, kind: str, reason: str
 ) -> Declaration:
-    """A person (or another domain) holds the declaration; controls put it under control."""
-    declaration = declarations.get_for_update(session, declaration_id)
+    """An officer holds the declaration; a control hold selects it for control, as risk would."""
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
     declarations.place_hold(session, declaration, kind=kind, reason=reason, actor=principal.actor)
+    if kind in CONTROL_CHANNELS:
+        channel = risk.select_by_officer(
+            session, principal, declaration.id, CONTROL_CHANNELS[kind], reason
+        )
+        declarations.set_channel(declaration, channel)
     return advance(session, declaration)
 
 
@@ -302,34 +474,157 @@ def lift_hold(
     session: Session, principal: Principal, declaration_id: int, hold_id: int, *, reason: str
 ) -> Declaration:
     """Lift a hold; the declaration moves on (assessment, release) if nothing else stops it."""
-    declaration = declarations.get_for_update(session, declaration_id)
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
     hold = next((h for h in declaration.holds if h.id == hold_id), None)
-    if hold is not None and hold.kind == "payment":
-        raise Conflict("The payment hold is lifted by paying or securing the amount due.")
+    if hold is not None and hold.lifted_at is None and hold.kind in LIFTED_BY:
+        raise Conflict(f"This hold is lifted by {LIFTED_BY[hold.kind]}.")
     declarations.lift_hold(session, declaration, hold_id, reason=reason, actor=principal.actor)
     return advance(session, declaration)
+
+
+RELEASABLE = frozenset(
+    {
+        Status.ACCEPTED,
+        Status.UNDER_CONTROL,
+        Status.ASSESSED,
+        Status.AWAITING_PAYMENT,
+        Status.PAID,
+        Status.GUARANTEED,
+    }
+)
 
 
 def release(
     session: Session, principal: Principal, declaration_id: int, *, reason: str
 ) -> Declaration:
-    """An officer releases: every control hold is lifted with the reason; payment must be done."""
-    declaration = declarations.get_for_update(session, declaration_id)
-    if any(h.kind == "payment" for h in declarations.open_holds(declaration)):
-        raise Conflict(
-            "Duties and taxes are not paid or secured yet: the goods cannot be released."
-        )
+    """An officer releases: the holds an officer may lift are lifted with the reason.
+
+    All or nothing: when anything still stops the goods (a payment, an inspection result, a
+    permit, an assessment), nothing is changed and the refusal says what is missing.
+    """
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
+    status = Status(declaration.status)
+    if status == Status.RELEASED:
+        raise Conflict("The goods are already released.")
+    if status not in RELEASABLE:
+        raise Conflict(f"A declaration that is {status.value} cannot be released.")
+    missing = sorted(
+        {LIFTED_BY[h.kind] for h in declarations.open_holds(declaration) if h.kind in LIFTED_BY}
+    )
+    if status == Status.AWAITING_PAYMENT and LIFTED_BY["payment"] not in missing:
+        missing.append(LIFTED_BY["payment"])
+    if any(h.kind == "seizure" for h in declarations.open_holds(declaration)):
+        missing.append("the seizure to be lifted")
+    if missing:
+        raise Conflict(f"The goods cannot be released yet: waiting for {'; '.join(missing)}.")
+    if not reason.strip():
+        raise InvalidInput("Say why.", [FieldError("/reason", "must not be empty")])
+    mark = audit.pending_count(session)
+    attempt = session.begin_nested()
     for hold in declarations.open_holds(declaration):
         declarations.lift_hold(session, declaration, hold.id, reason=reason, actor=principal.actor)
     advance(session, declaration)
     if declaration.status != Status.RELEASED:
-        raise Conflict(f"A declaration that is {declaration.status} cannot be released yet.")
+        outcome = Status(declaration.status)
+        attempt.rollback()
+        audit.discard_pending(session, mark)
+        session.refresh(declaration)
+        why = (
+            "duties and taxes are due first"
+            if outcome == Status.AWAITING_PAYMENT
+            else (f"it would be {outcome.value}")
+        )
+        raise Conflict(f"The goods cannot be released yet: {why}.")
+    attempt.commit()
     return declaration
 
 
+def record_inspection(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    *,
+    finding: str,
+    currency: str,
+    revenue_recovered: Decimal = Decimal(0),
+    goods_seized: bool = False,
+    notes: str = "",
+) -> risk.InspectionResult:
+    """The officer's inspection result: it lifts the control holds; seized goods stay held."""
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
+    result = risk.record_inspection(
+        session,
+        principal,
+        declaration.id,
+        finding=finding,
+        currency=currency,
+        revenue_recovered=revenue_recovered,
+        goods_seized=goods_seized,
+        notes=notes,
+    )
+    text = f"Inspection result: {risk.FINDINGS[finding]}" + (f". {notes}" if notes else "")
+    if goods_seized:
+        declarations.place_hold(
+            session, declaration, kind="seizure", actor=principal.actor, reason=text
+        )
+    for hold in declarations.open_holds(declaration):
+        if hold.kind in declarations.CONTROL_HOLDS:
+            declarations.lift_hold(
+                session, declaration, hold.id, reason=text, actor=principal.actor
+            )
+    advance(session, declaration)
+    return result
+
+
+def assess_again(session: Session, declaration: Declaration, actor: str) -> bool:
+    """Retry an assessment that waited for customs (a missing exchange rate, say).
+
+    The assessment hold is lifted only when the duties can now be computed; otherwise nothing
+    changes. Returns whether it was assessed.
+    """
+    held = [h for h in declarations.open_holds(declaration) if h.kind == "assessment"]
+    if not held:
+        return False
+    mark = audit.pending_count(session)
+    attempt = session.begin_nested()
+    for hold in held:
+        declarations.lift_hold(
+            session, declaration, hold.id, reason="assessed by customs", actor=actor
+        )
+    advance(session, declaration)
+    if any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
+        attempt.rollback()
+        audit.discard_pending(session, mark)
+        session.refresh(declaration)
+        return False
+    attempt.commit()
+    return True
+
+
+def assess_by_officer(session: Session, principal: Principal, declaration_id: int) -> bool:
+    """An officer asks for the held assessment to be done again (after setting a rate)."""
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
+    if not any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
+        raise Conflict("The declaration does not wait for an assessment.")
+    return assess_again(session, declaration, principal.actor)
+
+
 def cancel(session: Session, principal: Principal, declaration_id: int, reason: str) -> Declaration:
-    """The declarant withdraws the declaration: nothing is owed any more."""
-    declaration = declarations.cancel(session, principal, declaration_id, reason)
+    """The declarant (or the importer or exporter) withdraws it: nothing is owed any more."""
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CANCEL, for_update=True
+    )
+    declarations.transition(
+        session, declaration, Status.CANCELLED, actor=principal.actor, reason=reason
+    )
     _close(session, declaration, principal.actor, f"declaration cancelled: {reason}")
     return declaration
 
@@ -337,8 +632,13 @@ def cancel(session: Session, principal: Principal, declaration_id: int, reason: 
 def invalidate(
     session: Session, principal: Principal, declaration_id: int, reason: str
 ) -> Declaration:
-    """Customs invalidates the declaration: nothing is owed any more."""
-    declaration = declarations.invalidate(session, principal, declaration_id, reason)
+    """Customs invalidates the declaration (e.g. goods never presented): nothing is owed."""
+    declaration = declarations.authorize(
+        session, principal, declaration_id, Action.CONTROL, for_update=True
+    )
+    declarations.transition(
+        session, declaration, Status.INVALIDATED, actor=principal.actor, reason=reason
+    )
     _close(session, declaration, principal.actor, f"declaration invalidated: {reason}")
     return declaration
 
@@ -365,7 +665,27 @@ def _on_payment(session: Session, event: Event) -> None:
     )
 
 
+def _on_exchange_rate(session: Session, event: Event) -> None:
+    """A customs exchange rate was set: declarations that waited for one are assessed again."""
+    currency = str(event.payload.get("currency", ""))
+    for declaration_id in declarations.held_for(session, "assessment"):
+        declaration = declarations.get_for_update(session, declaration_id)
+        if currency in {c.get("currency") for c in _currencies(declaration)}:
+            assess_again(session, declaration, SYSTEM)
+
+
+def _currencies(declaration: Declaration) -> list[dict[str, Any]]:
+    content = declaration.content
+    amounts = [content.get(k) for k in ("invoice", "freight", "insurance")]
+    amounts += [item.get("value") for item in content.get("items", [])]
+    return [a for a in amounts if isinstance(a, dict)]
+
+
 def register_consumers() -> None:
     """Subscribe the flow to the events that move declarations on (once per process)."""
-    events.unsubscribe("clearance.payments")
-    events.subscribe("clearance.payments", "payment.", _on_payment)
+    for name, prefix, consumer in (
+        ("clearance.payments", "payment.", _on_payment),
+        ("clearance.exchange_rates", "exchange_rate.set", _on_exchange_rate),
+    ):
+        events.unsubscribe(name)
+        events.subscribe(name, prefix, consumer)

@@ -670,22 +670,15 @@ def _deferred_account(session: Session, principal: Principal, officer: Principal
 def _pay(
     session: Session, principal: Principal, officer: Principal, demo: DemoDeclaration, id_: int
 ) -> None:
-    requests = payments.list_payment_requests(session, principal, declaration_id=id_, status="open")
-    if not requests:
-        raise RuntimeError(f"{demo.reference} of {demo.lodged_by}: no open payment request")
-    if demo.pay == "bank":
-        payments.start_payment(
-            session,
-            principal.organisation_id,
-            requests[0].id,
-            SimulatedBank(session),
-            actor=principal.actor,
-        )
-        return
-    account = _deferred_account(session, principal, officer)
-    outcome = payments.settle_by_deferment(session, requests[0].id, account, principal.actor)
-    if not outcome.ok:
-        raise RuntimeError(f"{demo.reference} of {demo.lodged_by}: {outcome.reason}")
+    account = _deferred_account(session, principal, officer) if demo.pay == "deferment" else None
+    clearance.pay(
+        session,
+        principal,
+        id_,
+        method=demo.pay or "bank",
+        gateway=SimulatedBank(session),
+        account=account,
+    )
 
 
 def load_demo_declarations(session: Session) -> dict[str, int]:
@@ -740,6 +733,16 @@ def finish_demo_declarations(unit_of_work: UnitOfWork) -> dict[str, int]:
                 continue
             declaration = _lodge(session, demo)[1].declaration
             if declaration.status != Status.PAID:
+                continue
+            if demo.hold[0] == "physical-inspection":
+                clearance.record_inspection(
+                    session,
+                    officer,
+                    declaration.id,
+                    finding="none",
+                    currency=get_settings().currency,
+                    notes=demo.lift_after_payment,
+                )
                 continue
             for hold in declarations.open_holds(declaration):
                 if hold.kind == demo.hold[0]:

@@ -24,6 +24,8 @@ class DomainError(Exception):
     status_code = 400
     title = "Bad request"
     type_slug = "bad-request"
+    # A refusal whose audit entry must outlive it: the boundary commits it, then answers.
+    kept_on_record = False
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(detail)

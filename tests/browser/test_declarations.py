@@ -152,7 +152,7 @@ def test_a_trader_lodges_two_items_corrects_an_error_pays_and_sees_the_release(
     expect(page.get_by_role("button", name=re.compile(r"^Pay"))).to_have_count(0)
 
 
-def test_a_customs_officer_holds_and_lifts_from_the_queue(page: Page, base_url: str) -> None:
+def test_a_customs_officer_holds_and_inspects_from_the_queue(page: Page, base_url: str) -> None:
     trader = make_party(("trader",))
     lodged = _lodge_by_api(base_url, trader)
     officer = make_party(("customs-office",), user_role="staff")
@@ -182,13 +182,22 @@ def test_a_customs_officer_holds_and_lifts_from_the_queue(page: Page, base_url: 
     inspection = holds.get_by_role("listitem").filter(has_text="Goods to be inspected")
     expect(inspection).to_contain_text("Undervaluation suspected: open two cartons")
 
-    inspection.get_by_label("Reason for lifting").fill("Inspected: goods as declared")
-    inspection.get_by_role("button", name="Lift hold").click()
-    expect(page.get_by_role("status")).to_have_text("Hold lifted.")
+    # Releasing now would need the payment and the inspection result: it changes nothing.
+    control.get_by_label("Reason for release").fill("Looks fine")
+    control.get_by_role("button", name="Release the goods").click()
+    expect(page.get_by_role("status")).to_contain_text("cannot be released yet")
+    expect(page.get_by_role("status")).to_contain_text("recording the inspection result")
+    expect(inspection).not_to_contain_text("lifted")
+    expect(_status(page)).to_have_text("Awaiting payment")
+
+    expect(inspection.get_by_role("button", name="Lift hold")).to_have_count(0)
+    inspection.get_by_label("Findings").fill("Two cartons opened: goods as declared")
+    inspection.get_by_role("button", name="Record the result").click()
+    expect(page.get_by_role("status")).to_have_text("Inspection result recorded.")
     inspection = holds.get_by_role("listitem").filter(has_text="Goods to be inspected")
     expect(inspection).to_contain_text("lifted")
-    expect(inspection).to_contain_text("Inspected: goods as declared")
-    expect(inspection.get_by_role("button", name="Lift hold")).to_have_count(0)
+    expect(inspection).to_contain_text("Two cartons opened: goods as declared")
+    expect(inspection.get_by_role("button", name="Record the result")).to_have_count(0)
     expect(_status(page)).to_have_text("Awaiting payment")
 
 

@@ -166,17 +166,28 @@ class TestHoldsAndRelease:
         )
         assert held.status_code == 201, held.text
         hold = next(h for h in held.json()["holds"] if h["kind"] == "physical-inspection")
-        pay = client.post(
+        refused = client.post(
             f"{API}/{lodged['id']}/release", json={"reason": "seen"}, headers=customs.auth
         )
-        assert pay.status_code == 409
-        assert "not paid" in pay.json()["detail"]
-        lifted = client.post(
+        assert refused.status_code == 409
+        assert "paying or securing" in refused.json()["detail"]
+        assert "inspection result" in refused.json()["detail"]
+        by_hand = client.post(
             f"{API}/{lodged['id']}/holds/{hold['id']}/lift",
             json={"reason": "inspected, goods as declared"},
             headers=customs.auth,
         )
-        assert lifted.json()["status"] == "awaiting_payment"
+        assert by_hand.status_code == 409
+        assert "inspection result" in by_hand.json()["detail"]
+        result = client.post(
+            "/api/v1/risk/inspections",
+            json={"declaration_id": lodged["id"], "finding": "none", "currency": "GBP"},
+            headers=customs.auth,
+        )
+        assert result.status_code == 201, result.text
+        after = client.get(f"{API}/{lodged['id']}", headers=party.auth).json()
+        assert after["status"] == "awaiting_payment"
+        assert all(h["lifted_at"] for h in after["holds"] if h["kind"] == hold["kind"])
 
     def test_a_trader_cannot_hold_or_release(self, client: TestClient, party: Party) -> None:
         lodged = client.post(API, json=declaration(), headers=party.auth).json()
@@ -289,16 +300,24 @@ def test_a_currency_without_a_rate_waits_for_customs_to_set_one(
     lodged = client.post(API, json=body, headers=party.auth).json()
     assert lodged["status"] == "accepted"
     hold = lodged["holds"][0]
-    assert hold["kind"] == "other" and "DKK" in hold["reason"]
+    officer_view = client.get(f"{API}/{lodged['id']}", headers=customs.auth).json()["holds"][0]
+    assert hold["kind"] == "assessment" and "DKK" in officer_view["reason"]
+    early = client.post(f"{API}/{lodged['id']}/assess", headers=customs.auth)
+    assert early.status_code == 409 and "DKK" in early.json()["detail"]
+    by_hand = client.post(
+        f"{API}/{lodged['id']}/holds/{hold['id']}/lift",
+        json={"reason": "skip it"},
+        headers=customs.auth,
+    )
+    assert by_hand.status_code == 409
+    assert client.get(f"{API}/{lodged['id']}", headers=party.auth).json()["status"] == "accepted"
     rate = client.post(
         "/api/v1/reference/exchange-rates",
         json={"currency": "DKK", "rate": "0.1150", "valid_from": "2026-01-01"},
         headers=customs.auth,
     )
     assert rate.status_code == 201, rate.text
-    assessed = client.post(
-        f"{API}/{lodged['id']}/holds/{hold['id']}/lift",
-        json={"reason": "DKK rate set"},
-        headers=customs.auth,
-    ).json()
+    _deliver()  # the rate's event assesses what waited for it
+    assessed = client.get(f"{API}/{lodged['id']}", headers=party.auth).json()
     assert assessed["status"] == "awaiting_payment"
+    assert all(h["lifted_at"] for h in assessed["holds"] if h["kind"] == "assessment")

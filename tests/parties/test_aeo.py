@@ -87,7 +87,7 @@ def test_an_aeo_is_spared_random_selection(everything_drawn: None, customs: Part
         with session_scope() as session:
             body = DeclarationIn.model_validate(declaration())
             lodged = clearance.lodge(session, principal, body)
-            decision = risk.decision_for(session, principal, lodged.declaration.id)
+            decision = risk.decision_for(session, officer, lodged.declaration.id)
             channels[who.org_id] = (decision.channel, {r["source"] for r in decision.reasons})
     assert channels[other.org_id] == ("yellow", {"random"})
     assert channels[aeo.org_id] == ("green", {"aeo"})

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import PASSWORD, Party, make_party
+from tests.conftest import make_party
 from tests.declarations.factory import declaration
-
-
-def _log_in(client: TestClient, party: Party) -> str:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    client.post("/login", data={"email": party.email, "password": PASSWORD, "csrf_token": token[1]})
-    return token[1]
+from tests.portal import log_in
 
 
 def _form(token: str, **fields: str) -> dict[str, str]:
@@ -52,7 +44,7 @@ def _form(token: str, **fields: str) -> dict[str, str]:
 
 def test_errors_are_shown_next_to_their_fields_and_nothing_is_lodged(client: TestClient) -> None:
     trader = make_party(("trader",))
-    token = _log_in(client, trader)
+    token = log_in(client, trader)
     page = client.post(
         "/declarations/new",
         data=_form(token, **{"items-0-commodity_code": "010000", "transport-mode": "X"}),
@@ -65,14 +57,14 @@ def test_errors_are_shown_next_to_their_fields_and_nothing_is_lodged(client: Tes
 
 
 def test_add_item_keeps_what_was_typed(client: TestClient) -> None:
-    token = _log_in(client, make_party(("trader",)))
+    token = log_in(client, make_party(("trader",)))
     page = client.post("/declarations/new", data=_form(token, action="add-item"))
     assert "Goods item 2" in page.text
     assert 'value="Leather handbags"' in page.text
 
 
 def test_a_good_form_lodges_and_shows_the_declaration(client: TestClient) -> None:
-    token = _log_in(client, make_party(("trader",)))
+    token = log_in(client, make_party(("trader",)))
     response = client.post("/declarations/new", data=_form(token), follow_redirects=False)
     assert response.status_code == 303
     detail = client.get(response.headers["location"])
@@ -81,7 +73,7 @@ def test_a_good_form_lodges_and_shows_the_declaration(client: TestClient) -> Non
 
 
 def test_upload_a_json_declaration(client: TestClient) -> None:
-    token = _log_in(client, make_party(("trader",)))
+    token = log_in(client, make_party(("trader",)))
     body = json.dumps(declaration()).encode()
     response = client.post(
         "/declarations/upload",
@@ -94,7 +86,7 @@ def test_upload_a_json_declaration(client: TestClient) -> None:
 
 
 def test_upload_of_a_broken_file_says_why(client: TestClient) -> None:
-    token = _log_in(client, make_party(("trader",)))
+    token = log_in(client, make_party(("trader",)))
     response = client.post(
         "/declarations/upload",
         data={"csrf_token": token},
@@ -108,7 +100,7 @@ def test_an_officer_sees_the_queue_and_holds_a_declaration(client: TestClient) -
     trader = make_party(("trader",))
     lodged = client.post("/api/v1/declarations", json=declaration(), headers=trader.auth).json()
     officer = make_party(("customs-office",), user_role="staff")
-    token = _log_in(client, officer)
+    token = log_in(client, officer)
     queue = client.get("/declarations?status=awaiting_payment")
     assert lodged["number"] in queue.text
     client.post(

@@ -14,8 +14,9 @@ from sqlalchemy import func, select, update
 
 from onewindow.db import session_scope, utcnow
 from onewindow.risk.models import FastLane, IprRecord, RiskProfile, WatchedParty
-from tests.conftest import PASSWORD, Party, make_party
+from tests.conftest import make_party
 from tests.declarations.factory import declaration
+from tests.portal import log_in
 
 FOOTWEAR = [
     {"field": "hs", "op": "prefix", "value": "6403"},
@@ -34,16 +35,8 @@ def no_rules_left() -> Iterator[None]:
             session.execute(update(table).where(table.removed_at.is_(None)).values(removed_at=now))
 
 
-def _log_in(client: TestClient, party: Party) -> str:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    client.post("/login", data={"email": party.email, "password": PASSWORD, "csrf_token": token[1]})
-    return token[1]
-
-
 def _officer(client: TestClient) -> str:
-    return _log_in(client, make_party(("customs-office",), user_role="staff"))
+    return log_in(client, make_party(("customs-office",), user_role="staff"))
 
 
 def _profile_form(token: str, **changes: Any) -> dict[str, str]:
@@ -78,7 +71,7 @@ def test_a_profile_made_in_the_form_selects_the_next_declaration(client: TestCli
     trader = make_party(("trader",))
     lodged = client.post("/api/v1/declarations", json=declaration(), headers=trader.auth).json()
     assert lodged["channel"] == "red"
-    decision = client.get(f"/api/v1/risk/decisions/{lodged['id']}", headers=trader.auth).json()
+    decision = client.get(f"/api/v1/risk/decisions/{lodged['id']}").json()  # the officer's
     assert decision["reasons"][0]["text"] == form["reason"]
 
 
@@ -112,7 +105,7 @@ def test_the_backtest_button_counts_past_declarations_without_saving(client: Tes
 
 def test_a_trader_cannot_use_the_risk_pages(client: TestClient) -> None:
     assert client.get("/risk", follow_redirects=False).status_code == 303
-    token = _log_in(client, make_party(("trader",)))
+    token = log_in(client, make_party(("trader",)))
     for path in ("/risk", "/risk/profiles", "/risk/inspections", "/risk/lists"):
         assert client.get(path).status_code == 404
     refused = client.post("/risk/profiles", data=_profile_form(token))

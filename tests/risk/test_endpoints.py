@@ -14,6 +14,8 @@ from onewindow.db import session_scope, utcnow
 from onewindow.risk.models import FastLane, IprRecord, RiskProfile, WatchedParty
 from tests.conftest import Party
 from tests.declarations.factory import declaration
+from tests.notifications import drain
+from tests.portal import log_in
 
 PROFILES = "/api/v1/risk/profiles"
 
@@ -114,21 +116,61 @@ class TestProfiles:
         assert figures.json()["hits"] >= 1
 
 
-class TestDecisions:
-    def test_the_declarant_reads_its_channel_and_another_organisation_cannot(
+class TestTargetingIsConfidential:
+    """The declarant learns that its goods are controlled and what to do, never why."""
+
+    REASON = "Undervalued footwear from CN"
+
+    def test_customs_reads_the_decision_and_the_declarant_cannot(
         self, client: TestClient, customs: Party, party: Party, other_party: Party
     ) -> None:
         client.post(PROFILES, json=_profile_body(), headers=customs.auth)
         lodged = _lodge(client, party)
         assert lodged["channel"] == "red"
         path = f"/api/v1/risk/decisions/{lodged['id']}"
-        own = client.get(path, headers=party.auth)
-        assert own.status_code == 200
-        assert own.json()["channel"] == "red"
-        assert own.json()["reasons"][0]["text"] == "Undervalued footwear from CN"
-        assert "score" not in own.json()
-        assert client.get(path, headers=other_party.auth).status_code == 404
-        assert "score" in client.get(path, headers=customs.auth).json()
+        seen = client.get(path, headers=customs.auth)
+        assert seen.status_code == 200
+        assert seen.json()["reasons"][0]["text"] == self.REASON
+        assert "score" in seen.json()
+        assert client.get(path, headers=party.auth).status_code == 403
+        assert client.get(path, headers=other_party.auth).status_code == 403
+
+    def test_no_reason_reaches_the_declarant_anywhere(
+        self, client: TestClient, customs: Party, party: Party
+    ) -> None:
+        client.post(PROFILES, json=_profile_body(), headers=customs.auth)
+        lodged = _lodge(client, party)
+        drain()
+        declaration_path = f"/api/v1/declarations/{lodged['id']}"
+        seen_by_trader = [
+            client.get(declaration_path, headers=party.auth).text,
+            client.get(f"{declaration_path}/timeline", headers=party.auth).text,
+            client.get("/api/v1/notifications?limit=200", headers=party.auth).text,
+            client.get("/api/v1/audit", headers=party.auth).text,
+            client.get("/api/v1/declarations", headers=party.auth).text,
+        ]
+        for text in seen_by_trader:
+            assert self.REASON not in text
+            assert "risk-engine" not in text
+            assert "profile" not in text.lower()
+        holds = client.get(declaration_path, headers=party.auth).json()["holds"]
+        assert [h["kind"] for h in holds] == ["physical-inspection"]
+        assert "present the goods" in holds[0]["reason"]
+        assert holds[0]["placed_by"] == "customs"
+        officer_view = client.get(declaration_path, headers=customs.auth).json()["holds"]
+        assert officer_view[0]["reason"] == self.REASON
+
+    def test_the_portal_page_shows_the_trader_what_to_do_and_the_officer_why(
+        self, client: TestClient, customs: Party, party: Party
+    ) -> None:
+        client.post(PROFILES, json=_profile_body(), headers=customs.auth)
+        lodged = _lodge(client, party)
+        log_in(client, party)
+        page = client.get(f"/declarations/{lodged['id']}").text
+        assert "present the goods" in page and self.REASON not in page
+        client.cookies.clear()
+        log_in(client, customs)
+        assert self.REASON in client.get(f"/declarations/{lodged['id']}").text
 
 
 class TestInspections:

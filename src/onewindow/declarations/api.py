@@ -21,31 +21,32 @@ from onewindow.declarations.schemas import (
     DryRunOut,
     ErrorOut,
     HoldIn,
+    HoldOut,
     Reason,
     StatusChangeOut,
     VersionOut,
 )
-from onewindow.declarations.validation import validate
+from onewindow.declarations.service import Action
 from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.formats import service as formats
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
-from onewindow.reference import service as reference
 from onewindow.security import Principal
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 MAX_XML_BYTES = 5_000_000
 
 
-def _out(declaration: Declaration) -> DeclarationOut:
-    return DeclarationOut.model_validate(declaration)
+def _out(declaration: Declaration, principal: Principal) -> DeclarationOut:
+    """The declaration as the principal may see it (customs' reasons stay with customs)."""
+    out = DeclarationOut.model_validate(declaration)
+    out.holds = [HoldOut.model_validate(h) for h in service.hold_views(principal, declaration)]
+    return out
 
 
-def _customs(principal: Principal) -> None:
-    require_scope(principal, "declarations:control")
-    if not principal.has_role(service.CUSTOMS):
-        raise Forbidden("Only a customs office can do this.")
+def _read(session: SessionDep, principal: Principal, declaration_id: int) -> Declaration:
+    return service.authorize(session, principal, declaration_id, Action.READ)
 
 
 @router.post("", response_model=DeclarationOut, status_code=201)
@@ -55,11 +56,10 @@ def lodge(
     """Lodge a declaration. Answers 201 when created, 200 when the same reference and body were
     lodged before (idempotent retry), 409 when the reference was used for another body.
     A rejected declaration is recorded too: its ``errors`` say what to correct."""
-    require_scope(principal, "declarations:write")
     lodgement = clearance.lodge(session, principal, body)
     if not lodgement.created:
         response.status_code = 200
-    return _out(lodgement.declaration)
+    return _out(lodgement.declaration, principal)
 
 
 WCO_BODY = {
@@ -97,7 +97,7 @@ async def lodge_wco(
         raise Conflict(exc.reason) from None
     if dry_run:
         response.status_code = 200
-        errors = validate(body, reference.lookups(session), date.today())
+        errors = service.check_declaration(session, body, date.today())
         return DryRunOut(
             ok=not errors,
             errors=[ErrorOut(pointer=e.pointer, code=e.code, detail=e.detail) for e in errors],
@@ -106,7 +106,7 @@ async def lodge_wco(
     lodgement = clearance.lodge(session, principal, body)
     if not lodgement.created:
         response.status_code = 200
-    return _out(lodgement.declaration)
+    return _out(lodgement.declaration, principal)
 
 
 @router.get("", response_model=list[DeclarationOut])
@@ -117,7 +117,8 @@ def list_declarations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> list[DeclarationOut]:
-    """Your declarations, newest first (a customs office sees its whole queue)."""
+    """Declarations you lodged or that name you as declarant, importer, exporter or
+    representative, newest first (a customs office sees its whole queue)."""
     require_scope(principal, "declarations:read")
     rows = service.list_declarations(
         session,
@@ -126,15 +127,14 @@ def list_declarations(
         limit=limit,
         before_id=before_id,
     )
-    return [_out(d) for d in rows]
+    return [_out(d, principal) for d in rows]
 
 
 @router.get("/{declaration_id}", response_model=DeclarationDetail)
 def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
+    declaration = _read(session, principal, declaration_id)
     return DeclarationDetail.model_validate(
-        {**_out(declaration).model_dump(), "content": declaration.content}
+        {**_out(declaration, principal).model_dump(), "content": declaration.content}
     )
 
 
@@ -146,8 +146,7 @@ def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> D
 def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
     """Where the declaration stands, as a WCO RES document (acceptance, rejection, assessment,
     release), valid against the WCO Data Model 3.6 schema."""
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
+    declaration = _read(session, principal, declaration_id)
     assessment = service.latest_assessment(session, declaration)
     document = formats.wco_response(
         status=declaration.status,
@@ -166,15 +165,14 @@ def timeline(
     declaration_id: int, session: SessionDep, principal: PrincipalDep
 ) -> list[StatusChangeOut]:
     """Every step of the declaration with its time and reason."""
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
-    return [StatusChangeOut.model_validate(c) for c in service.timeline(session, declaration)]
+    declaration = _read(session, principal, declaration_id)
+    steps = service.timeline_for(session, principal, declaration)
+    return [StatusChangeOut.model_validate(c) for c in steps]
 
 
 @router.get("/{declaration_id}/versions", response_model=list[VersionOut])
 def versions(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
+    declaration = _read(session, principal, declaration_id)
     return [VersionOut.model_validate(v) for v in service.versions(session, declaration)]
 
 
@@ -183,8 +181,7 @@ def changes(
     declaration_id: int, version: int, session: SessionDep, principal: PrincipalDep
 ) -> list[ChangeOut]:
     """What version ``version`` changed compared with the one before."""
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
+    declaration = _read(session, principal, declaration_id)
     kept = {v.version: v for v in service.versions(session, declaration)}
     if version not in kept or version - 1 not in kept:
         raise NotFound(f"No amendment {version} of declaration {declaration_id}.")
@@ -199,35 +196,32 @@ def amend(
     declaration_id: int, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Amend before release and payment; the assessment is redone."""
-    require_scope(principal, "declarations:write")
-    declaration = service.amend(
-        session, principal, declaration_id, body.declaration, reason=body.reason, today=date.today()
+    declaration = clearance.amend(
+        session, principal, declaration_id, body.declaration, reason=body.reason
     )
-    clearance.reassess(session, declaration)
-    return _out(declaration)
+    return _out(declaration, principal)
 
 
 @router.post("/{declaration_id}/cancel", response_model=DeclarationOut)
 def cancel(
     declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
-    require_scope(principal, "declarations:write")
-    return _out(clearance.cancel(session, principal, declaration_id, body.reason))
+    """The declarant (or the importer or exporter it names) withdraws the declaration."""
+    return _out(clearance.cancel(session, principal, declaration_id, body.reason), principal)
 
 
 @router.post("/{declaration_id}/invalidate", response_model=DeclarationOut)
 def invalidate(
     declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
-    _customs(principal)
-    return _out(clearance.invalidate(session, principal, declaration_id, body.reason))
+    """Customs invalidates the declaration (goods never presented, for example)."""
+    return _out(clearance.invalidate(session, principal, declaration_id, body.reason), principal)
 
 
 @router.get("/{declaration_id}/assessment", response_model=AssessmentOut)
 def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
     """Duties and taxes, line by line: which measure, rate, base and amount."""
-    require_scope(principal, "declarations:read")
-    declaration = service.get(session, principal, declaration_id)
+    declaration = _read(session, principal, declaration_id)
     row = service.latest_assessment(session, declaration)
     if row is None:
         raise NotFound(f"Declaration {declaration_id} is not assessed yet.")
@@ -238,31 +232,44 @@ def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep
 def place_hold(
     declaration_id: int, body: HoldIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
-    """Customs holds the goods (documentary check, inspection, ...), with the reason."""
-    _customs(principal)
-    service.get(session, principal, declaration_id)
+    """Customs holds the goods (documentary check, inspection, ...), with the reason; a check or
+    an inspection selects the declaration for control and joins the inspection queue."""
     declaration = clearance.place_hold(
         session, principal, declaration_id, kind=body.kind, reason=body.reason
     )
-    return _out(declaration)
+    return _out(declaration, principal)
 
 
 @router.post("/{declaration_id}/holds/{hold_id}/lift", response_model=DeclarationOut)
 def lift_hold(
     declaration_id: int, hold_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
-    _customs(principal)
-    service.get(session, principal, declaration_id)
-    return _out(
-        clearance.lift_hold(session, principal, declaration_id, hold_id, reason=body.reason)
+    """Customs lifts a hold with the reason. Payment, inspection and assessment holds are lifted
+    by paying, by the inspection result and by the assessment, not by hand (409)."""
+    declaration = clearance.lift_hold(
+        session, principal, declaration_id, hold_id, reason=body.reason
     )
+    return _out(declaration, principal)
 
 
 @router.post("/{declaration_id}/release", response_model=DeclarationOut)
 def release(
     declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
-    """Customs releases the goods: control holds are lifted with this reason."""
-    _customs(principal)
-    service.get(session, principal, declaration_id)
-    return _out(clearance.release(session, principal, declaration_id, reason=body.reason))
+    """Customs releases the goods: documentary-check and other holds are lifted with this reason.
+    All or nothing: while a payment, an inspection result, a permit or an assessment is missing,
+    nothing changes and the 409 says what is missing."""
+    return _out(
+        clearance.release(session, principal, declaration_id, reason=body.reason), principal
+    )
+
+
+@router.post("/{declaration_id}/assess", response_model=DeclarationOut)
+def assess(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationOut:
+    """Customs assesses again a declaration that waited for it (after setting a missing exchange
+    rate, say); 409 with the reason when the duties still cannot be computed."""
+    if not clearance.assess_by_officer(session, principal, declaration_id):
+        declaration = service.get(session, principal, declaration_id)
+        held = [h.reason for h in service.open_holds(declaration) if h.kind == "assessment"]
+        raise Conflict(f"Still not assessed: {'; '.join(held)}")
+    return _out(service.get(session, principal, declaration_id), principal)

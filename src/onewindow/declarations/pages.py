@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from onewindow import clearance
+from onewindow.config import get_settings
 from onewindow.declarations import service
 from onewindow.declarations.form import ITEM_FIELDS, field_name, item_count, to_declaration
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.schemas import DeclarationIn
+from onewindow.declarations.service import Action
 from onewindow.deps import OptionalPrincipalDep, SessionDep
-from onewindow.errors import DomainError, FieldError
+from onewindow.errors import DomainError, FieldError, Forbidden, InvalidInput
 from onewindow.formats import service as formats
 from onewindow.formats import wco
 from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import SimulatedBank
-from onewindow.portal.pages import csrf_ok, not_found_page, render
+from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
+from onewindow.reference import service as reference
 from onewindow.reference.codelists import code_list
+from onewindow.risk.models import FINDINGS
 from onewindow.security import Principal
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
@@ -237,22 +244,33 @@ def detail(
     if principal is None:
         return _login(request)
     try:
-        declaration = service.get(session, principal, declaration_id)
+        declaration = service.authorize(session, principal, declaration_id, Action.READ)
     except DomainError:
         return not_found_page(request)
     requests = payments.list_payment_requests(session, principal, declaration_id=declaration.id)
+    payment = requests[0] if requests else None
+    allowed = service.allowed_actions(session, principal, declaration)
+    open_holds = service.open_holds(declaration)
     return render(
         request,
         "declarations_detail.html",
         {
             "d": declaration,
             "content": declaration.content,
-            "timeline": service.timeline(session, declaration),
+            "holds": service.hold_views(principal, declaration),
+            "timeline": service.timeline_for(session, principal, declaration),
             "assessment": service.latest_assessment(session, declaration),
-            "payment": requests[0] if requests else None,
-            "open_holds": service.open_holds(declaration),
-            "customs": _is_customs(principal),
+            "payment": payment,
+            "open_holds": open_holds,
+            "customs": Action.CONTROL in allowed,
+            "may_cancel": Action.CANCEL in allowed,
+            "may_pay": payment is not None
+            and payment.organisation_id == principal.organisation_id
+            and "payments:write" in principal.scopes,
             "own": declaration.organisation_id == principal.organisation_id,
+            "lifted_by": clearance.LIFTED_BY,
+            "held_kinds": {h.kind for h in open_holds},
+            "findings": FINDINGS,
             "versions": service.versions(session, declaration),
             "message": request.query_params.get("message", ""),
             **_choices(),
@@ -262,8 +280,6 @@ def detail(
 
 
 def _back(declaration_id: int, message: str) -> RedirectResponse:
-    from urllib.parse import quote
-
     return RedirectResponse(
         f"/declarations/{declaration_id}?message={quote(message)}", status_code=303
     )
@@ -279,55 +295,108 @@ def act(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=512)] = "",
     kind: Annotated[str, Form(max_length=30)] = "",
-    hold_id: Annotated[int, Form()] = 0,
+    hold_id: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
     method: Annotated[str, Form(max_length=20)] = "bank",
+    finding: Annotated[str, Form(max_length=10)] = "",
+    goods_seized: Annotated[str, Form(max_length=10)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
+    rate: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    """One button of the detail page: pay, cancel, hold, lift, release."""
+    """One button of the detail page. Every action goes through the same door as the API
+    (``clearance``), so a page never does what the API refuses; a refusal changes nothing."""
     if principal is None:
         return _login(request)
     if not csrf_ok(request, csrf_token):
         return _back(declaration_id, "The form expired; please try again.")
     try:
-        declaration = service.get(session, principal, declaration_id)
-        if action == "pay":
-            requests = payments.list_payment_requests(
-                session, principal, declaration_id=declaration.id, status="open"
-            )
-            if not requests:
-                return _back(declaration_id, "Nothing to pay.")
-            if method == "deferment":
-                outcome = payments.settle_by_deferment(
-                    session, requests[0].id, None, principal.actor
-                )
-                message = (
-                    "Secured by your deferred-payment account." if outcome.ok else outcome.reason
-                )
-            else:
-                payments.start_payment(
-                    session,
-                    principal.organisation_id,
-                    requests[0].id,
-                    SimulatedBank(session),
-                    actor=principal.actor,
-                )
-                message = "Payment sent to the bank; the receipt follows its confirmation."
-        elif action == "cancel":
-            clearance.cancel(
-                session, principal, declaration_id, reason or "withdrawn by the declarant"
-            )
-            message = "Cancelled."
-        elif action == "hold" and _is_customs(principal):
-            clearance.place_hold(session, principal, declaration_id, kind=kind, reason=reason)
-            message = "Hold placed."
-        elif action == "lift" and _is_customs(principal):
-            clearance.lift_hold(session, principal, declaration_id, hold_id, reason=reason)
-            message = "Hold lifted."
-        elif action == "release" and _is_customs(principal):
-            clearance.release(session, principal, declaration_id, reason=reason)
-            message = "Released."
-        else:
-            return _back(declaration_id, "That action is not available to you.")
+        message = _act(
+            session,
+            principal,
+            declaration_id,
+            action,
+            reason=reason,
+            kind=kind,
+            hold_id=hold_id,
+            method=method,
+            finding=finding,
+            goods_seized=bool(goods_seized),
+            currency=currency,
+            rate=rate,
+        )
     except DomainError as exc:
-        details = "; ".join(e.detail for e in exc.errors)
-        return _back(declaration_id, f"{exc.detail} {details}".strip())
+        return _back(declaration_id, refusal(session, exc))
     return _back(declaration_id, message)
+
+
+def _act(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    action: str,
+    *,
+    reason: str,
+    kind: str,
+    hold_id: int,
+    method: str,
+    finding: str,
+    goods_seized: bool,
+    currency: str,
+    rate: str,
+) -> str:
+    if action == "pay":
+        outcome = clearance.pay(
+            session, principal, declaration_id, method=method, gateway=SimulatedBank(session)
+        )
+        if outcome.method == "deferment":
+            return "Secured by your deferred-payment account."
+        return "Payment sent to the bank; the receipt follows its confirmation."
+    if action == "cancel":
+        clearance.cancel(session, principal, declaration_id, reason or "withdrawn by the declarant")
+        return "Cancelled."
+    if action == "hold":
+        clearance.place_hold(session, principal, declaration_id, kind=kind, reason=reason)
+        return "Hold placed."
+    if action == "lift":
+        clearance.lift_hold(session, principal, declaration_id, hold_id, reason=reason)
+        return "Hold lifted."
+    if action == "release":
+        clearance.release(session, principal, declaration_id, reason=reason)
+        return "Released."
+    if action == "inspect":
+        clearance.record_inspection(
+            session,
+            principal,
+            declaration_id,
+            finding=finding,
+            currency=get_settings().currency,
+            goods_seized=goods_seized,
+            notes=reason.strip(),
+        )
+        return "Inspection result recorded."
+    if action == "assess":
+        if currency or rate:
+            reference.set_exchange_rate_by(
+                session,
+                principal,
+                currency=currency.strip().upper(),
+                rate=_rate(rate),
+                valid_from=_accepted_on(session, principal, declaration_id),
+            )
+        if clearance.assess_by_officer(session, principal, declaration_id):
+            return "Assessed."
+        return "Still not assessed: see the hold for what is missing."
+    raise Forbidden("That action is not available here.")
+
+
+def _rate(text: str) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidInput(
+            "The exchange rate is not a number.", [FieldError("/rate", "write it like 0.79")]
+        ) from None
+
+
+def _accepted_on(session: Session, principal: Principal, declaration_id: int) -> date:
+    declaration = service.authorize(session, principal, declaration_id, Action.CONTROL)
+    return (declaration.accepted_at or declaration.lodged_at).date()

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from onewindow import audit
 from onewindow.db import utcnow
@@ -23,6 +26,7 @@ from onewindow.declarations.lifecycle import AMENDABLE, FINAL, Status, check
 from onewindow.declarations.models import (
     Assessment,
     Declaration,
+    DeclarationParty,
     DeclarationVersion,
     ReleaseHold,
     StatusChange,
@@ -32,10 +36,10 @@ from onewindow.declarations.validation import validate
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.reference import service as reference
-from onewindow.security import Principal
+from onewindow.security import Principal, Role
 from onewindow.tariff import service as tariff
 
-CUSTOMS = "customs-office"
+CUSTOMS = Role.CUSTOMS
 
 HOLD_KINDS = {
     "payment": "Duties and taxes not yet paid or secured",
@@ -43,9 +47,51 @@ HOLD_KINDS = {
     "physical-inspection": "Goods to be inspected",
     "permit": "A permit the goods need is missing or not yet approved",
     "ipr": "Suspected infringement of an intellectual property right",
+    "assessment": "Duties and taxes to be assessed by customs",
+    "seizure": "Goods seized by customs",
     "other": "Held by customs",
 }
 CONTROL_HOLDS = frozenset({"documentary-check", "physical-inspection"})
+
+HOLD_NOTICES = {
+    "documentary-check": (
+        "Selected for a documentary check: keep the invoice, transport document, certificates "
+        "and permits ready; customs may ask for them."
+    ),
+    "physical-inspection": (
+        "Selected for a physical inspection: present the goods at the place of examination; "
+        "customs will tell you when."
+    ),
+    "ipr": "Held for a check of intellectual property rights; customs will contact you.",
+    "assessment": "Customs assesses the duties and taxes by hand; the payment request follows.",
+    "seizure": "The goods are seized by customs; you will receive the decision in writing.",
+    "other": "Held by customs; customs will contact you.",
+}
+"""What the declarant is told of a customs hold: what happens and what to do. Why customs
+selected the declaration (risk rules, profiles, the model, intelligence) stays with customs."""
+
+CONFIDENTIAL_HOLDS = frozenset(HOLD_NOTICES)
+"""Holds whose reasons are customs' own; payment and permit holds are told as they are."""
+
+PARTY_ROLES = ("declarant", "importer", "exporter", "representative")
+"""The parties of a declaration that can be registered organisations."""
+
+
+class Action(StrEnum):
+    """What a principal may try on a declaration; :func:`authorize` decides, for pages and API."""
+
+    READ = "read"
+    AMEND = "amend"
+    CANCEL = "cancel"
+    CONTROL = "control"
+
+
+ACTION_SCOPES = {
+    Action.READ: "declarations:read",
+    Action.AMEND: "declarations:write",
+    Action.CANCEL: "declarations:write",
+    Action.CONTROL: "declarations:control",
+}
 
 
 def request_digest(body: DeclarationIn) -> str:
@@ -138,34 +184,53 @@ class Lodgement:
     created: bool
 
 
-def lodge(
-    session: Session, principal: Principal, body: DeclarationIn, *, country: str, today: date
-) -> Lodgement:
-    """Record a declaration and validate it: accepted with a number, or rejected with every error.
+def previous_lodgement(
+    session: Session, principal: Principal, body: DeclarationIn
+) -> Lodgement | None:
+    """The declaration already lodged under this reference by the principal's organisation.
 
-    The declarant's reference is an idempotency key: the same reference and body gives back the
-    first declaration; the same reference with another body is refused (409).
+    The same reference with another body is refused (409): use a new reference, or amend.
     """
-    digest = request_digest(body)
     existing = session.scalar(
         select(Declaration).where(
             Declaration.organisation_id == principal.organisation_id,
             Declaration.declarant_reference == body.declarant_reference,
         )
     )
-    if existing is not None:
-        if existing.request_digest != digest:
-            raise Conflict(
-                f"Reference {body.declarant_reference} was used for another declaration; "
-                "use a new reference, or amend the declaration."
-            )
-        return Lodgement(existing, False)
+    if existing is None:
+        return None
+    if existing.request_digest != request_digest(body):
+        raise Conflict(
+            f"Reference {body.declarant_reference} was used for another declaration; "
+            "use a new reference, or amend the declaration."
+        )
+    return Lodgement(existing, False)
+
+
+def lodge(
+    session: Session,
+    principal: Principal,
+    body: DeclarationIn,
+    *,
+    country: str,
+    today: date,
+    parties: Mapping[str, int] | None = None,
+) -> Lodgement:
+    """Record a declaration and validate it: accepted with a number, or rejected with every error.
+
+    The declarant's reference is an idempotency key: the same reference and body gives back the
+    first declaration, also when both requests arrive at once; the same reference with another
+    body is refused (409). ``parties`` are the registered organisations it names, by role.
+    """
+    found = previous_lodgement(session, principal, body)
+    if found is not None:
+        return found
     now = utcnow()
     content = body.model_dump(mode="json")
     declaration = Declaration(
         organisation_id=principal.organisation_id,
         declarant_reference=body.declarant_reference,
-        request_digest=digest,
+        request_digest=request_digest(body),
         type=body.type,
         status=Status.LODGED.value,
         version=1,
@@ -174,8 +239,17 @@ def lodge(
         lodged_at=now,
         updated_at=now,
     )
-    session.add(declaration)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(declaration)
+            session.flush()
+    except IntegrityError:
+        # The same reference committed by a concurrent request: this one is its retry.
+        found = previous_lodgement(session, principal, body)
+        if found is None:
+            raise
+        return found
+    set_parties(session, declaration, parties or {})
     session.add(
         DeclarationVersion(
             declaration_id=declaration.id,
@@ -209,18 +283,115 @@ def lodge(
     return Lodgement(declaration, True)
 
 
-def _visible(principal: Principal) -> bool:
+def set_parties(session: Session, declaration: Declaration, parties: Mapping[str, int]) -> None:
+    """Record which registered organisations the declaration names (replacing earlier ones)."""
+    kept = {
+        row.role: row
+        for row in session.scalars(
+            select(DeclarationParty).where(DeclarationParty.declaration_id == declaration.id)
+        )
+    }
+    for role, row in kept.items():
+        if parties.get(role) != row.organisation_id:
+            session.delete(row)
+    session.flush()
+    for role, organisation_id in parties.items():
+        if role in kept and kept[role].organisation_id == organisation_id:
+            continue
+        session.add(
+            DeclarationParty(
+                declaration_id=declaration.id, role=role, organisation_id=organisation_id
+            )
+        )
+
+
+def parties_of(session: Session, declaration: Declaration) -> dict[str, int]:
+    """The registered organisations the declaration names, by role."""
+    return {
+        row.role: row.organisation_id
+        for row in session.scalars(
+            select(DeclarationParty).where(DeclarationParty.declaration_id == declaration.id)
+        )
+    }
+
+
+def _is_customs(principal: Principal) -> bool:
     return principal.has_role(CUSTOMS)
 
 
+def _concerns(principal: Principal) -> ColumnElement[bool]:
+    """Declarations lodged by the principal's organisation or naming it as a party."""
+    named = select(DeclarationParty.declaration_id).where(
+        DeclarationParty.organisation_id == principal.organisation_id
+    )
+    return or_(Declaration.organisation_id == principal.organisation_id, Declaration.id.in_(named))
+
+
+def _sees(session: Session, principal: Principal, declaration: Declaration) -> bool:
+    if _is_customs(principal) or declaration.organisation_id == principal.organisation_id:
+        return True
+    return principal.organisation_id in parties_of(session, declaration).values()
+
+
 def get(session: Session, principal: Principal, declaration_id: int) -> Declaration:
-    """A declaration its organisation (or customs) may see; 404 otherwise."""
+    """A declaration the principal may see (its lodger, the parties it names, customs); 404
+    otherwise."""
     declaration = session.get(Declaration, declaration_id)
-    if declaration is None or (
-        declaration.organisation_id != principal.organisation_id and not _visible(principal)
-    ):
+    if declaration is None or not _sees(session, principal, declaration):
         raise NotFound(f"No declaration {declaration_id}.")
     return declaration
+
+
+def authorize(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    action: Action,
+    *,
+    for_update: bool = False,
+) -> Declaration:
+    """The one door to a declaration, for pages and API alike: scope, sight, then standing.
+
+    Reading needs sight of it; amending is the lodger's; cancelling the lodger's or the importer's
+    or exporter's it names; control is customs'. 403 when seen but not allowed, 404 when unseen.
+    """
+    scope = ACTION_SCOPES[action]
+    if scope not in principal.scopes:
+        raise Forbidden(f"This needs the scope {scope!r}.")
+    declaration = get(session, principal, declaration_id)
+    if for_update:
+        declaration = get_for_update(session, declaration_id)
+    refused = _standing(session, principal, declaration, action)
+    if refused:
+        raise Forbidden(refused)
+    return declaration
+
+
+def _standing(
+    session: Session, principal: Principal, declaration: Declaration, action: Action
+) -> str | None:
+    me = principal.organisation_id
+    if action == Action.CONTROL and not _is_customs(principal):
+        return "Only a customs office can do this."
+    if action == Action.AMEND and declaration.organisation_id != me:
+        return "Only the declarant who lodged the declaration amends it."
+    if action == Action.CANCEL and declaration.organisation_id != me:
+        named = parties_of(session, declaration)
+        if me not in (named.get("importer"), named.get("exporter")):
+            return "Only the declarant, importer or exporter can cancel it."
+    return None
+
+
+def allowed_actions(
+    session: Session, principal: Principal, declaration: Declaration
+) -> frozenset[Action]:
+    """What the principal may do to a declaration it sees: what its pages offer."""
+    return frozenset(
+        action
+        for action in Action
+        if ACTION_SCOPES[action] in principal.scopes
+        and _standing(session, principal, declaration, action) is None
+    )
 
 
 def get_for_update(session: Session, declaration_id: int) -> Declaration:
@@ -233,13 +404,6 @@ def get_for_update(session: Session, declaration_id: int) -> Declaration:
     return declaration
 
 
-def find_by_number(session: Session, principal: Principal, number: str) -> Declaration:
-    declaration = session.scalar(select(Declaration).where(Declaration.number == number))
-    if declaration is None:
-        raise NotFound(f"No declaration {number}.")
-    return get(session, principal, declaration.id)
-
-
 def list_declarations(
     session: Session,
     principal: Principal,
@@ -248,10 +412,11 @@ def list_declarations(
     limit: int = 50,
     before_id: int | None = None,
 ) -> Sequence[Declaration]:
-    """The organisation's own declarations (customs sees all: its queue), newest first."""
+    """Declarations the organisation lodged or is named in (customs sees all: its queue), newest
+    first."""
     query = select(Declaration)
-    if not _visible(principal):
-        query = query.where(Declaration.organisation_id == principal.organisation_id)
+    if not _is_customs(principal):
+        query = query.where(_concerns(principal))
     if status:
         query = query.where(Declaration.status == Status(status).value)
     if before_id:
@@ -261,28 +426,24 @@ def list_declarations(
 
 def count_by_status(session: Session, principal: Principal) -> dict[str, int]:
     query = select(Declaration.status, func.count(Declaration.id)).group_by(Declaration.status)
-    if not _visible(principal):
-        query = query.where(Declaration.organisation_id == principal.organisation_id)
+    if not _is_customs(principal):
+        query = query.where(_concerns(principal))
     return {status: count for status, count in session.execute(query).all()}
-
-
-def _own(principal: Principal, declaration: Declaration) -> None:
-    if declaration.organisation_id != principal.organisation_id:
-        raise Forbidden("Only the declarant can do this.")
 
 
 def amend(
     session: Session,
-    principal: Principal,
-    declaration_id: int,
+    declaration: Declaration,
     body: DeclarationIn,
     *,
+    actor: str,
     reason: str,
     today: date,
 ) -> Declaration:
-    """Replace the content with a new version, before release and payment; every error at once."""
-    declaration = get(session, principal, declaration_id)
-    _own(principal, declaration)
+    """Replace the content with a new version, before release and payment; every error at once.
+
+    The caller has authorised the amendment (:func:`authorize` with ``Action.AMEND``).
+    """
     if Status(declaration.status) not in AMENDABLE:
         raise Conflict(f"A declaration that is {declaration.status} cannot be amended.")
     if body.declarant_reference != declaration.declarant_reference or body.type != declaration.type:
@@ -308,7 +469,7 @@ def amend(
             version=declaration.version,
             content=content,
             reason=reason,
-            actor=principal.actor,
+            actor=actor,
             recorded_at=declaration.updated_at,
         )
     )
@@ -322,7 +483,7 @@ def amend(
     )
     audit.record(
         session,
-        actor=principal.actor,
+        actor=actor,
         action="declaration.amended",
         subject_type="declaration",
         subject_id=declaration.id,
@@ -332,25 +493,6 @@ def amend(
     )
     session.flush()
     return declaration
-
-
-def cancel(session: Session, principal: Principal, declaration_id: int, reason: str) -> Declaration:
-    """The declarant withdraws the declaration before release."""
-    declaration = get(session, principal, declaration_id)
-    _own(principal, declaration)
-    return transition(session, declaration, Status.CANCELLED, actor=principal.actor, reason=reason)
-
-
-def invalidate(
-    session: Session, principal: Principal, declaration_id: int, reason: str
-) -> Declaration:
-    """Customs invalidates an accepted declaration (e.g. goods never presented)."""
-    if not _visible(principal):
-        raise Forbidden("Only customs can invalidate a declaration.")
-    declaration = get(session, principal, declaration_id)
-    return transition(
-        session, declaration, Status.INVALIDATED, actor=principal.actor, reason=reason
-    )
 
 
 def versions(session: Session, declaration: Declaration) -> list[DeclarationVersion]:
@@ -397,6 +539,91 @@ def timeline(session: Session, declaration: Declaration) -> list[StatusChange]:
 # Release holds -----------------------------------------------------------------------------------
 
 
+def told(kind: str, reason: str, *, lifted: bool = False) -> str:
+    """What the declarant and the parties are told of a hold: customs' reasons stay with customs.
+
+    >>> told("payment", "GBP 10.00 to pay or secure")
+    'GBP 10.00 to pay or secure'
+    >>> told("physical-inspection", "Watch list: undervaluation", lifted=True)
+    'The control is done.'
+    """
+    if kind not in CONFIDENTIAL_HOLDS:
+        return reason
+    return "The control is done." if lifted else HOLD_NOTICES[kind]
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """A hold as one principal may see it (see :func:`hold_views`)."""
+
+    id: int
+    kind: str
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    lifted_by: str | None
+    lifted_at: datetime | None
+    lift_reason: str | None
+
+
+def hold_views(principal: Principal, declaration: Declaration) -> list[HoldView]:
+    """The declaration's holds: whole for customs; for the trade, what happens and what to do."""
+    customs = _is_customs(principal)
+    views = []
+    for h in declaration.holds:
+        if customs or h.kind not in CONFIDENTIAL_HOLDS:
+            views.append(
+                HoldView(
+                    h.id,
+                    h.kind,
+                    h.reason,
+                    h.placed_by,
+                    h.placed_at,
+                    h.lifted_by,
+                    h.lifted_at,
+                    h.lift_reason,
+                )
+            )
+            continue
+        lifted = h.lifted_at is not None
+        views.append(
+            HoldView(
+                h.id,
+                h.kind,
+                told(h.kind, h.reason),
+                "customs",
+                h.placed_at,
+                "customs" if lifted else None,
+                h.lifted_at,
+                told(h.kind, h.lift_reason or "", lifted=True) if lifted else None,
+            )
+        )
+    return views
+
+
+def timeline_for(
+    session: Session, principal: Principal, declaration: Declaration
+) -> list[StatusChange]:
+    """The timeline as the principal may see it: the trade never sees which engine decided."""
+    steps = timeline(session, declaration)
+    if _is_customs(principal):
+        return steps
+    return [
+        StatusChange(
+            declaration_id=s.declaration_id,
+            from_status=s.from_status,
+            to_status=s.to_status,
+            reason=s.reason,
+            actor="customs" if s.actor in INTERNAL_ACTORS else s.actor,
+            at=s.at,
+        )
+        for s in steps
+    ]
+
+
+INTERNAL_ACTORS = frozenset({"risk-engine"})
+
+
 def open_holds(declaration: Declaration) -> list[ReleaseHold]:
     return [hold for hold in declaration.holds if hold.lifted_at is None]
 
@@ -428,7 +655,7 @@ def place_hold(
         "declaration.hold_placed",
         "declaration",
         declaration.id,
-        {"number": declaration.number, "hold": kind, "reason": hold.reason},
+        {"number": declaration.number, "hold": kind, "reason": told(hold.kind, hold.reason)},
         organisation_id=declaration.organisation_id,
     )
     audit.record(
@@ -462,7 +689,11 @@ def lift_hold(
         "declaration.hold_lifted",
         "declaration",
         declaration.id,
-        {"number": declaration.number, "hold": hold.kind, "reason": hold.lift_reason},
+        {
+            "number": declaration.number,
+            "hold": hold.kind,
+            "reason": told(hold.kind, hold.lift_reason, lifted=True),
+        },
         organisation_id=declaration.organisation_id,
     )
     audit.record(
@@ -486,6 +717,19 @@ def lift_holds_of_kind(
     for hold in held:
         lift_hold(session, declaration, hold.id, reason=reason, actor=actor)
     return len(held)
+
+
+def held_for(session: Session, kind: str, limit: int = 1000) -> list[int]:
+    """Ids of declarations with an open hold of this kind, oldest first."""
+    return list(
+        session.scalars(
+            select(ReleaseHold.declaration_id)
+            .where(ReleaseHold.kind == kind, ReleaseHold.lifted_at.is_(None))
+            .order_by(ReleaseHold.declaration_id)
+            .distinct()
+            .limit(limit)
+        )
+    )
 
 
 def set_channel(declaration: Declaration, channel: str) -> None:

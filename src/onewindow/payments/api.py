@@ -90,33 +90,22 @@ def pay(
 
     A deferred account that cannot carry the amount is refused with 409 and the reason.
     """
-    require_scope(principal, "payments:write")
-    request = service.get_payment_request(session, principal, payment_request_id)
-    if request.organisation_id != principal.organisation_id:
-        raise Forbidden("Only the organisation that owes a payment request pays it.")
-    if body.method == "bank":
-        payment = service.start_payment(
-            session,
-            principal.organisation_id,
-            request.id,
-            SimulatedBank(session),
-            actor=principal.actor,
-        )
-        response.status_code = 202
-        return PayOut(
-            method="bank",
-            status=payment.status,
-            payment_request=PaymentRequestOut.model_validate(request),
-            payment=PaymentOut.model_validate(payment),
-        )
     with _refusals_on_record(session):
-        outcome = service.settle_by_deferment(session, request.id, body.account, principal.actor)
-        if not outcome.ok:
-            raise service.DefermentRefused(f"Deferment refused: {outcome.reason}.")
+        outcome = service.pay(
+            session,
+            principal,
+            payment_request_id,
+            method=body.method,
+            account=body.account,
+            gateway=SimulatedBank(session),
+        )
+    if outcome.payment is not None:
+        response.status_code = 202
     return PayOut(
-        method="deferment",
-        status=outcome.payment_request.status,
+        method=outcome.method,
+        status=outcome.payment.status if outcome.payment else outcome.payment_request.status,
         payment_request=PaymentRequestOut.model_validate(outcome.payment_request),
+        payment=PaymentOut.model_validate(outcome.payment) if outcome.payment else None,
         account_number=outcome.account_number,
     )
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,6 +81,8 @@ def deferment_account(number: str) -> str:
 
 class RefusalOnRecord(DomainError):
     """A refusal whose audit entry must outlive it: the boundary commits, then answers."""
+
+    kept_on_record = True
 
 
 class CallbackRefused(RefusalOnRecord, Forbidden):
@@ -583,6 +585,57 @@ def open_deferred_account(
         organisation_id=organisation_id,
     )
     return account
+
+
+# Paying: the one door for the API, the portal and the demo -------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """How a payment request was paid: a pending bank payment, or secured on a deferred account."""
+
+    method: Literal["bank", "deferment"]
+    payment_request: PaymentRequest
+    payment: Payment | None = None
+    account_number: str | None = None
+
+
+PAYMENT_METHODS = {"bank": "Electronic payment", "deferment": "Deferred-payment account"}
+
+
+def pay(
+    session: Session,
+    principal: Principal,
+    payment_request_id: int,
+    *,
+    method: str,
+    gateway: PaymentGateway,
+    account: str | None = None,
+) -> PaymentOutcome:
+    """Pay an open request by bank, or charge it to the payer's deferred account.
+
+    Only the organisation that owes the request pays it, with the ``payments:write`` scope,
+    whoever else may read it. A deferred account that cannot carry the amount is a
+    :class:`DefermentRefused` (its audit entry kept).
+    """
+    if "payments:write" not in principal.scopes:
+        raise Forbidden("This needs the scope 'payments:write'.")
+    if method not in PAYMENT_METHODS:
+        raise InvalidInput("Unknown method.", [FieldError("/method", "use bank or deferment")])
+    request = get_payment_request(session, principal, payment_request_id)
+    if request.organisation_id != principal.organisation_id:
+        raise Forbidden("Only the organisation that owes a payment request pays it.")
+    if method == "bank":
+        payment = start_payment(
+            session, principal.organisation_id, request.id, gateway, actor=principal.actor
+        )
+        return PaymentOutcome("bank", request, payment)
+    outcome = settle_by_deferment(session, request.id, account, principal.actor)
+    if not outcome.ok:
+        raise DefermentRefused(f"Deferment refused: {outcome.reason}.")
+    return PaymentOutcome(
+        "deferment", outcome.payment_request, account_number=outcome.account_number
+    )
 
 
 # Bank payments ---------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
-from onewindow.errors import NotFound
+from onewindow.errors import DomainError, NotFound
 from onewindow.parties import service as parties
 from onewindow.portal.roles import capabilities_for
 from onewindow.reference import service as reference
@@ -63,6 +64,20 @@ def csrf_ok(request: Request, submitted: str) -> bool:
     """Whether a portal form echoed the CSRF token of its cookie."""
     guard: CsrfGuard = request.app.state.csrf
     return guard.check(request.cookies.get(CsrfGuard.COOKIE), submitted)
+
+
+def refusal(session: Session, exc: DomainError) -> str:
+    """A page action that was refused changes nothing: undo what it did, and say why.
+
+    The API gets the same effect from its error answer (the unit of work rolls back); a page
+    answers with a redirect, so it must undo by itself. Refusals kept on record stay.
+    """
+    if exc.kept_on_record:
+        session.commit()
+    else:
+        session.rollback()
+    details = "; ".join(e.detail for e in exc.errors)
+    return f"{exc.detail} {details}".strip()
 
 
 def not_found_page(request: Request) -> HTMLResponse:

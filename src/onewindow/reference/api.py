@@ -7,9 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from onewindow import audit
 from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.errors import Forbidden
 from onewindow.reference import service
 from onewindow.reference.schemas import (
     CodeListOut,
@@ -122,15 +120,5 @@ def set_exchange_rate(
     body: ExchangeRateIn, session: SessionDep, principal: PrincipalDep
 ) -> ExchangeRateOut:
     """Customs sets the rate of a currency for a period (declarations are assessed with it)."""
-    if not principal.has_role("customs-office", "administrator"):
-        raise Forbidden("Only customs or an administrator sets exchange rates.")
-    row = service.set_exchange_rate(session, source=principal.actor, **body.model_dump())
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="exchange_rate.set",
-        subject_type="exchange_rate",
-        subject_id=f"{row.currency}:{row.valid_from}",
-        data={"rate": str(row.rate), "valid_to": str(row.valid_to)},
-    )
+    row = service.set_exchange_rate_by(session, principal, **body.model_dump())
     return ExchangeRateOut.model_validate(row)

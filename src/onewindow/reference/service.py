@@ -22,8 +22,10 @@ import pycountry
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from onewindow import audit
 from onewindow.db import Base, utcnow
-from onewindow.errors import FieldError, InvalidInput, NotFound
+from onewindow.errors import FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.events import record_event
 from onewindow.reference.models import (
     CodeListEntry,
     Country,
@@ -34,6 +36,7 @@ from onewindow.reference.models import (
     Location,
     ReferenceDataset,
 )
+from onewindow.security import Principal, Role
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while a loader works."""
@@ -517,6 +520,45 @@ def set_exchange_rate(
         session.add(row)
     row.rate, row.valid_to, row.source = rate, valid_to, source
     session.flush()
+    # Declarations waiting for this currency's rate are assessed again (see clearance).
+    record_event(
+        session,
+        "exchange_rate.set",
+        "exchange_rate",
+        f"{row.currency}:{row.valid_from}",
+        {"currency": row.currency, "rate": str(row.rate), "valid_from": str(row.valid_from)},
+    )
+    return row
+
+
+def set_exchange_rate_by(
+    session: Session,
+    principal: Principal,
+    *,
+    currency: str,
+    rate: Decimal,
+    valid_from: date,
+    valid_to: date | None = None,
+) -> ExchangeRate:
+    """Customs (or an administrator) sets a customs exchange rate; audited."""
+    if not principal.has_role(Role.CUSTOMS, Role.ADMINISTRATOR):
+        raise Forbidden("Only customs or an administrator sets exchange rates.")
+    row = set_exchange_rate(
+        session,
+        currency=currency,
+        rate=rate,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        source=principal.actor,
+    )
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="exchange_rate.set",
+        subject_type="exchange_rate",
+        subject_id=f"{row.currency}:{row.valid_from}",
+        data={"rate": str(row.rate), "valid_to": str(row.valid_to)},
+    )
     return row
 
 

@@ -1,6 +1,6 @@
 """HTTP routes of the risk domain: profiles, watch list, fast lanes, IPR records, decisions,
-inspections and hit rates. Rules and inspections are for customs offices; a declarant reads its
-own declaration's channel and reasons; a right holder records its own trade marks.
+inspections and hit rates. Rules, decisions and inspections are for customs offices (targeting is
+confidential); a right holder records its own trade marks and sees the detentions they caused.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from onewindow import clearance
 from onewindow.db import utcnow
 from onewindow.deps import PrincipalDep, SessionDep
 from onewindow.errors import Conflict
@@ -19,12 +20,12 @@ from onewindow.risk.schemas import (
     BacktestIn,
     BacktestOut,
     DecisionDetail,
-    DecisionOut,
     FastLaneIn,
     FastLaneOut,
     HitRateOut,
     InspectionIn,
     InspectionOut,
+    IprDetentionOut,
     IprIn,
     IprOut,
     ModelVersionOut,
@@ -164,16 +165,20 @@ def remove_ipr(record_id: int, session: SessionDep, principal: PrincipalDep) -> 
     return Response(status_code=204)
 
 
-@router.get("/decisions/{declaration_id}", response_model=DecisionOut | DecisionDetail)
+@router.get("/decisions/{declaration_id}", response_model=DecisionDetail)
 def read_decision(
     declaration_id: int, session: SessionDep, principal: PrincipalDep
-) -> DecisionOut | DecisionDetail:
-    """A declaration's channel and reasons, for its declarant; customs sees the score too."""
+) -> DecisionDetail:
+    """A declaration's channel, its reasons and the model's score (customs offices only)."""
+    _officer(principal, "risk:read")
+    return DecisionDetail.model_validate(service.decision_for(session, principal, declaration_id))
+
+
+@router.get("/ipr-detentions", response_model=list[IprDetentionOut])
+def ipr_detentions(session: SessionDep, principal: PrincipalDep) -> list[IprDetentionOut]:
+    """Goods held because they may infringe your recorded rights (all of them for customs)."""
     require_scope(principal, "risk:read")
-    decision = service.decision_for(session, principal, declaration_id)
-    if service.is_customs(principal):
-        return DecisionDetail.model_validate(decision)
-    return DecisionOut.model_validate(decision)
+    return [IprDetentionOut.model_validate(d) for d in service.ipr_detentions(session, principal)]
 
 
 @router.get("/inspections/queue", response_model=list[DecisionDetail])
@@ -193,10 +198,11 @@ def inspection_queue(
 def record_inspection(
     body: InspectionIn, session: SessionDep, principal: PrincipalDep
 ) -> InspectionOut:
-    """What the officer found; it is the label the next model learns from."""
+    """What the officer found: it lifts the control holds (seized goods stay held), and it is
+    the label the next model learns from."""
     _officer(principal, "risk:write")
     fields = body.model_dump(exclude={"declaration_id"})
-    row = service.record_inspection(session, principal, body.declaration_id, **fields)
+    row = clearance.record_inspection(session, principal, body.declaration_id, **fields)
     return InspectionOut.model_validate(row)
 
 

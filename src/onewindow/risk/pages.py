@@ -16,10 +16,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from onewindow import clearance
 from onewindow.db import utcnow
 from onewindow.deps import OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
-from onewindow.portal.pages import csrf_ok, not_found_page, render
+from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
 from onewindow.risk import service
 from onewindow.risk.models import CHANNELS, FINDINGS
 from onewindow.security import Principal
@@ -48,11 +49,6 @@ def _refusal(request: Request, principal: Principal | None) -> Response | None:
 
 def _back(path: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?message={quote(message)}", status_code=303)
-
-
-def _problem(exc: DomainError) -> str:
-    details = "; ".join(f"{e.pointer.lstrip('/')}: {e.detail}" for e in exc.errors)
-    return f"{exc.detail} {details}".strip()
 
 
 def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
@@ -136,7 +132,7 @@ async def change_rates(
     try:
         service.configure_rates(session, principal, **changes)
     except DomainError as exc:
-        return _back("/risk", _problem(exc))
+        return _back("/risk", refusal(session, exc))
     return _back("/risk", "Rates saved; every server applies them within 30 seconds.")
 
 
@@ -315,7 +311,7 @@ def deactivate(
     try:
         profile = service.deactivate_profile(session, principal, profile_id, why=why.strip())
     except DomainError as exc:
-        return _back("/risk/profiles", _problem(exc))
+        return _back("/risk/profiles", refusal(session, exc))
     return _back("/risk/profiles", f"Deactivated {profile.code} version {profile.version}.")
 
 
@@ -368,7 +364,7 @@ def record_inspection(
     if amount and not (len(code) == 3 and code.isalpha()):
         return _back(back, f"Declaration {declaration_id}: give the currency of the revenue.")
     try:
-        service.record_inspection(
+        clearance.record_inspection(
             session,
             principal,
             declaration_id,
@@ -379,7 +375,7 @@ def record_inspection(
             notes=notes.strip(),
         )
     except DomainError as exc:
-        return _back(back, _problem(exc))
+        return _back(back, refusal(session, exc))
     return _back(back, f"Inspection result recorded for declaration {declaration_id}.")
 
 
@@ -477,7 +473,7 @@ def add_to_list(
             )
             done = f"IPR record for {record.trade_mark} kept."
     except DomainError as exc:
-        return _back(back, _problem(exc))
+        return _back(back, refusal(session, exc))
     return _back(back, done)
 
 
@@ -507,5 +503,5 @@ def remove_from_list(
     try:
         removers[kind](session, principal, row_id, why=why.strip() or "removed")
     except DomainError as exc:
-        return _back(back, _problem(exc))
+        return _back(back, refusal(session, exc))
     return _back(back, "Removed.")

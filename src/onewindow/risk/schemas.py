@@ -149,6 +149,25 @@ class ReasonOut(BaseModel):
     text: str
 
 
+class DetainedGoods(BaseModel):
+    commodity_code: str
+    description: str
+    origin: str
+    quantity: str
+
+
+class IprDetentionOut(BaseModel):
+    """A detention as the right holder sees it: the goods its record matched, not the rest."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    declaration_number: str | None
+    trade_mark: str
+    goods: list[DetainedGoods]
+    detained_at: datetime
+
+
 class DecisionOut(BaseModel):
     """The channel of a declaration and every reason for it."""
 

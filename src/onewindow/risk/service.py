@@ -14,7 +14,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -34,6 +34,7 @@ from onewindow.risk.models import (
     FINDINGS,
     FastLane,
     InspectionResult,
+    IprDetention,
     IprRecord,
     RiskModelVersion,
     RiskProfile,
@@ -407,9 +408,11 @@ def _ipr_hits(records: Sequence[IprRecord], body: DeclarationIn) -> list[IprReco
     return hits
 
 
-def _parties(body: DeclarationIn) -> set[str]:
-    named = (body.declarant, body.importer, body.exporter)
-    return {p.identifier.upper() for p in named if p is not None and p.identifier}
+def _parties(body: DeclarationIn, registered: Iterable[str] = ()) -> set[str]:
+    """Every identifier the rules may know a party by: as named, and as registered."""
+    named = (body.declarant, body.importer, body.exporter, body.representative)
+    found = {p.identifier.upper() for p in named if p is not None and p.identifier}
+    return found | {identifier.upper() for identifier in registered}
 
 
 def _model_record(body: DeclarationIn, item: GoodsItem) -> dict[str, object]:
@@ -464,12 +467,17 @@ def select_channel(
     *,
     organisation_is_aeo: bool = False,
     organisation_id: int | None = None,
+    party_identifiers: Iterable[str] = (),
+    declaration_number: str | None = None,
     now: datetime | None = None,
 ) -> Selection:
     """Choose the declaration's channel, store the decision with every reason, and say so.
 
-    Four reads (IPR records, watch list, profiles, fast lanes) and one write: milliseconds.
-    Raises Conflict if the declaration already has a decision.
+    ``party_identifiers`` are the registered identifiers of the parties it names, however it
+    names them: the watch list sees through a name or another identifier. Four reads (IPR
+    records, watch list, profiles, fast lanes) and one write: milliseconds. The decision and its
+    reasons are customs' own: the declarant is told only what the holds ask of it. Raises
+    Conflict if the declaration already has a decision.
     """
     now = now or utcnow()
     refresh_rates(session)
@@ -495,7 +503,7 @@ def select_channel(
         )
         channels.append("red")
 
-    parties = _parties(body)
+    parties = _parties(body, party_identifiers)
     watched = session.scalars(
         select(WatchedParty).where(
             WatchedParty.removed_at.is_(None),
@@ -573,14 +581,8 @@ def select_channel(
     session.add(decision)
     session.flush()
     payload: dict[str, Any] = {"channel": decision.channel, "reasons": reasons}
-    record_event(
-        session,
-        "risk.channel_selected",
-        "declaration",
-        declaration_id,
-        payload,
-        organisation_id=organisation_id,
-    )
+    # Targeting is confidential: the event concerns no trade organisation (no notification).
+    record_event(session, "risk.channel_selected", "declaration", declaration_id, payload)
     audit.record(
         session,
         actor=ENGINE,
@@ -591,30 +593,106 @@ def select_channel(
         reason="; ".join(r["text"] for r in reasons) or "no rule applies",
         data={"channel": decision.channel, "reasons": reasons, "score": score},
     )
+    for record in ipr_hits:
+        session.add(
+            IprDetention(
+                declaration_id=declaration_id,
+                declaration_number=declaration_number,
+                ipr_record_id=record.id,
+                right_holder_organisation_id=record.right_holder_organisation_id,
+                trade_mark=record.trade_mark,
+                goods=_goods_for(record, body),
+                detained_at=now,
+            )
+        )
     holders = sorted({r.right_holder_organisation_id for r in ipr_hits})
     for holder in holders:
         marks = sorted({r.trade_mark for r in ipr_hits if r.right_holder_organisation_id == holder})
+        # The right holder learns of the detention, not of the declaration: it is not a party.
         record_event(
             session,
             "risk.ipr_suspected",
-            "declaration",
+            "ipr_detention",
             declaration_id,
-            {"trade_marks": marks, "channel": decision.channel},
+            {"trade_marks": marks, "number": declaration_number or str(declaration_id)},
             organisation_id=holder,
         )
     return Selection(decision, holders)
 
 
-def decision_for(
-    session: Session, principal: Principal, declaration_id: int
-) -> SelectivityDecision:
-    """The channel decision of a declaration, for its declarant or customs; 404 otherwise."""
+def _goods_for(record: IprRecord, body: DeclarationIn) -> list[dict[str, str]]:
+    """What a right holder is shown of the goods: the items its record matched, nothing else."""
+    words = [k.lower() for k in record.keywords]
+    return [
+        {
+            "commodity_code": item.commodity_code,
+            "description": item.description,
+            "origin": item.origin or "",
+            "quantity": f"{item.net_mass_kg} kg" if item.net_mass_kg is not None else "",
+        }
+        for item in body.items
+        if any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
+        and any(w in item.description.lower() for w in words)
+    ]
+
+
+def ipr_detentions(session: Session, principal: Principal) -> Sequence[IprDetention]:
+    """The detentions that concern the principal's recorded rights, newest first (all for
+    customs)."""
+    query = select(IprDetention).order_by(IprDetention.id.desc()).limit(500)
+    if not is_customs(principal):
+        query = query.where(IprDetention.right_holder_organisation_id == principal.organisation_id)
+    return session.scalars(query).all()
+
+
+def select_by_officer(
+    session: Session, principal: Principal, declaration_id: int, channel: str, reason: str
+) -> str:
+    """An officer selects a declaration for control: its channel rises (never falls), the
+    reason is kept with the others, and it joins the inspection queue. Returns the channel."""
+    require_customs(principal)
     decision = session.scalar(
         select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
     )
-    if decision is None or (
-        decision.organisation_id != principal.organisation_id and not is_customs(principal)
-    ):
+    because = _reason("officer", principal.actor, reason)
+    if decision is None:
+        decision = SelectivityDecision(
+            declaration_id=declaration_id,
+            channel=channel,
+            reasons=[because],
+            score=None,
+            random_selected=False,
+            for_learning=False,
+            decided_at=utcnow(),
+        )
+        session.add(decision)
+    else:
+        decision.channel = _severest([decision.channel, channel])
+        decision.reasons = [*decision.reasons, because]
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.selected_by_officer",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        organisation_id=decision.organisation_id,
+        reason=reason,
+        data={"channel": decision.channel},
+    )
+    return decision.channel
+
+
+def decision_for(
+    session: Session, principal: Principal, declaration_id: int
+) -> SelectivityDecision:
+    """The channel decision of a declaration and its reasons: customs' own (targeting is
+    confidential; the declarant sees the holds and what they ask)."""
+    require_customs(principal)
+    decision = session.scalar(
+        select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
+    )
+    if decision is None:
         raise NotFound(f"No channel decision for declaration {declaration_id}.")
     return decision
 
