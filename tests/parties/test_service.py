@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
-from onewindow.db import session_scope, utcnow
+from onewindow import migrations
+from onewindow.db import engine_for, session_scope, utcnow
 from onewindow.errors import Conflict, InvalidInput
 from onewindow.parties import service
 from onewindow.parties.identifiers import check_identifier, lei_checksum_ok
-from onewindow.parties.models import UserSession
+from onewindow.parties.models import ApiToken, UserSession
 from onewindow.security import token_digest
 from tests.conftest import PASSWORD, Party
 
@@ -142,3 +145,45 @@ def test_a_revoked_token_no_longer_works(party: Party) -> None:
         service.revoke_token(session, principal, party.token_id)
     with session_scope() as session:
         assert service.principal_for_token(session, party.token) is None
+
+
+def test_the_upgrade_gives_tokens_without_expiry_one(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrations.upgrade(url, "20261123_0005")
+    created = datetime(2025, 1, 1, tzinfo=UTC)
+    with engine_for(url).begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisation (id, name, identifier_scheme, identifier, country,"
+                " active, created_at) VALUES (1, 'Old', 'EORI', 'GB1', 'GB', 1, :at)"
+            ),
+            {"at": created},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_token (name, organisation_id, token_digest, prefix, scopes,"
+                " created_at, expires_at) VALUES ('forever', 1, 'd1', 'ow_1', '[]', :at, NULL)"
+            ),
+            {"at": created},
+        )
+    migrations.upgrade(url)
+    with session_scope(url) as session:
+        [token] = session.scalars(select(ApiToken)).all()
+        left = token.expires_at - utcnow()
+    assert timedelta(days=89) < left <= timedelta(days=90)
+    engine_for(url).dispose()
+
+
+@pytest.mark.parametrize("days", [None, 0, 366])
+def test_the_service_never_issues_a_token_without_expiry(party: Party, days: int | None) -> None:
+    with pytest.raises(InvalidInput) as caught, session_scope() as session:
+        principal = service.principal_for_token(session, party.token)
+        assert principal is not None
+        service.issue_token(
+            session,
+            principal,
+            name="forever",
+            scopes=["organisation:read"],
+            expires_in_days=days,  # type: ignore[arg-type]
+        )
+    assert [e.pointer for e in caught.value.errors] == ["/expires_in_days"]

@@ -93,7 +93,8 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     scopes: Mapped[list[str]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every token expires: a forgotten one in a script stops working by itself.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")

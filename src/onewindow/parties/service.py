@@ -32,6 +32,8 @@ from onewindow.security import (
 )
 
 MIN_PASSWORD_LENGTH = 12
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
 
 
 # Organisations ---------------------------------------------------------------------------------
@@ -377,11 +379,12 @@ def issue_token(
     *,
     name: str,
     scopes: Sequence[str],
-    expires_in_days: int | None = 365,
+    expires_in_days: int = TOKEN_DAYS_DEFAULT,
 ) -> tuple[ApiToken, str]:
     """Create a bearer token for the principal's organisation; the secret is returned once.
 
-    A token can hold only scopes its creator holds.
+    A token can hold only scopes its creator holds, and every token expires, within
+    :data:`TOKEN_DAYS_MAX` days.
     """
     errors: list[FieldError] = []
     if not name.strip():
@@ -393,8 +396,15 @@ def issue_token(
             errors.append(FieldError(f"/scopes/{i}", f"unknown scope {scope!r}"))
         elif scope not in principal.scopes:
             errors.append(FieldError(f"/scopes/{i}", f"you do not hold the scope {scope!r}"))
-    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        errors.append(FieldError("/expires_in_days", "must be between 1 and 3650"))
+    # bool is an int to Python, and a token must never live "True" days.
+    if (
+        not isinstance(expires_in_days, int)
+        or isinstance(expires_in_days, bool)
+        or not 1 <= expires_in_days <= TOKEN_DAYS_MAX
+    ):
+        errors.append(
+            FieldError("/expires_in_days", f"must be a whole number from 1 to {TOKEN_DAYS_MAX}")
+        )
     if errors:
         raise InvalidInput("The token cannot be issued.", errors)
     secret = new_token("ow_")
@@ -407,7 +417,7 @@ def issue_token(
         prefix=secret[:10],
         scopes=sorted(set(scopes)),
         created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=now + timedelta(days=expires_in_days),
     )
     session.add(token)
     session.flush()
@@ -418,7 +428,11 @@ def issue_token(
         subject_type="api_token",
         subject_id=token.id,
         organisation_id=principal.organisation_id,
-        data={"name": token.name, "scopes": token.scopes},
+        data={
+            "name": token.name,
+            "scopes": token.scopes,
+            "expires_at": token.expires_at.isoformat(),
+        },
     )
     return token, secret
 
@@ -455,7 +469,7 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     now = utcnow()
     if token is None or token.revoked_at is not None or not token.organisation.active:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at <= now:
         return None
     # Record use at most once a minute: a write on every request would serialise reads.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
