@@ -67,3 +67,37 @@ def test_hs_browser_lists_sections_and_finds_by_words(client: TestClient) -> Non
     assert "090121" in found.text
     detail = client.get("/hs/0901")
     assert "Coffee" in detail.text and "090111" in detail.text
+
+
+def _logged_in(client: TestClient, party: Party) -> tuple[str, str]:
+    """Log the party in; return (the CSRF form token, the session cookie)."""
+    token = _csrf(client)
+    response = client.post(
+        "/login",
+        data={"email": party.email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookie = client.cookies.get("ow_session")
+    assert cookie
+    return token, cookie
+
+
+def test_logging_out_ends_the_session_on_the_server(client: TestClient, party: Party) -> None:
+    token, cookie = _logged_in(client, party)
+    out = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set("ow_session", cookie)  # a copy of the cookie kept elsewhere
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_logging_out_without_the_csrf_token_still_ends_the_session(
+    client: TestClient, party: Party
+) -> None:
+    _, cookie = _logged_in(client, party)
+    assert client.get("/api/v1/me").status_code == 200
+    out = client.post("/logout", follow_redirects=False)
+    assert out.status_code == 303 and 'ow_session=""' in out.headers["set-cookie"]
+    client.cookies.set("ow_session", cookie)
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/notifications", follow_redirects=False).headers["location"] == "/login"
