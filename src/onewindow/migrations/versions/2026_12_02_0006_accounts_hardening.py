@@ -1,4 +1,4 @@
-"""accounts hardening: every API token expires
+"""accounts hardening: every API token expires, webhook hosts allowed by administrators
 
 Revision ID: 20261202_0006
 Revises: 20261123_0005
@@ -25,6 +25,16 @@ GRACE_DAYS = 90
 
 
 def upgrade() -> None:
+    op.create_table(
+        "webhook_allowed_host",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("host", sa.String(length=253), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("allowed_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", onewindow.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_allowed_host")),
+        sa.UniqueConstraint("host", name=op.f("uq_webhook_allowed_host_host")),
+    )
     api_token = sa.table(
         "api_token", sa.column("expires_at", onewindow.db.UTCDateTime(timezone=True))
     )
@@ -40,6 +50,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_allowed_host")
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.alter_column(
             "expires_at", existing_type=onewindow.db.UTCDateTime(timezone=True), nullable=True
