@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from onewindow.db import engine_for, session_scope, utcnow
 from onewindow.errors import Conflict, InvalidInput
 from onewindow.parties import service
 from onewindow.parties.identifiers import check_identifier, lei_checksum_ok
-from onewindow.parties.models import ApiToken, UserSession
+from onewindow.parties.models import ApiToken, LoginFailure, UserSession
 from onewindow.security import token_digest
 from tests.conftest import PASSWORD, Party
 
@@ -77,10 +78,18 @@ def test_an_identifier_is_registered_once(party: Party) -> None:
         )
 
 
-def _log_in(email: str, password: str) -> service.LoginOutcome:
+LIMITS = service.LoginLimits(max_failures=3, max_source_failures=6, window=timedelta(minutes=15))
+
+
+def _source() -> str:
+    """A client address of its own, so that no other test's failures count against it."""
+    return f"198.51.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+
+def _log_in(email: str, password: str, client: str = "192.0.2.1") -> service.LoginOutcome:
     with session_scope() as session:
         return service.log_in(
-            session, email, password, session_hours=8, max_failures=3, lockout_minutes=15
+            session, email, password, client=client, session_hours=8, limits=LIMITS
         )
 
 
@@ -95,16 +104,51 @@ def test_a_good_password_opens_a_session_that_logging_out_closes(party: Party) -
         assert service.principal_for_session(session, outcome.token) is None
 
 
-def test_repeated_failures_lock_the_account_even_for_the_right_password(party: Party) -> None:
+def test_a_source_that_failed_too_often_is_refused_but_another_logs_in(party: Party) -> None:
+    attacker, owner = _source(), _source()
     for _ in range(3):
-        assert _log_in(party.email, "wrong password 1").refusal == "invalid"
-    locked = _log_in(party.email, PASSWORD)
-    assert locked.token is None and locked.refusal == "locked"
-    assert locked.locked_until is not None and locked.locked_until > utcnow()
+        assert _log_in(party.email, "wrong password 1", attacker).refusal == "invalid"
+    throttled = _log_in(party.email, PASSWORD, attacker)
+    assert throttled.token is None and throttled.refusal == "throttled"
+    assert 14 * 60 < throttled.retry_after_s <= 15 * 60
+    assert _log_in(party.email, PASSWORD, owner).token is not None
 
 
-def test_an_unknown_email_is_refused_like_a_wrong_password() -> None:
-    assert _log_in("nobody@example.com", PASSWORD).refusal == "invalid"
+def test_an_unknown_email_is_counted_and_refused_exactly_like_a_known_one(party: Party) -> None:
+    source = _source()
+    outcomes = {}
+    for email in (party.email, "nobody-" + party.email):
+        tries = [_log_in(email, "wrong password 1", source) for _ in range(4)]
+        outcomes[email] = [(o.refusal, o.retry_after_s > 0) for o in tries]
+    known, unknown = outcomes.values()
+    assert known == unknown == [("invalid", False)] * 3 + [("throttled", True)]
+
+
+def test_one_source_trying_many_emails_is_refused_for_all(party: Party) -> None:
+    source = _source()
+    for n in range(6):
+        assert _log_in(f"guess-{n}@example.com", "wrong password 1", source).refusal == "invalid"
+    assert _log_in(party.email, PASSWORD, source).refusal == "throttled"
+    assert _log_in(party.email, PASSWORD, _source()).token is not None
+
+
+def test_failures_leave_the_window_and_old_rows_are_pruned(party: Party) -> None:
+    source = _source()
+    for _ in range(3):
+        _log_in(party.email, "wrong password 1", source)
+    with session_scope() as session:
+        for row in session.scalars(select(LoginFailure).where(LoginFailure.source == source)):
+            row.failed_at -= timedelta(minutes=16)
+    assert _log_in(party.email, "wrong password 1", source).refusal == "invalid"
+    with session_scope() as session:
+        left = session.scalars(select(LoginFailure).where(LoginFailure.source == source)).all()
+    assert len(left) == 1
+    assert _log_in(party.email, PASSWORD, source).token is not None
+
+
+def test_the_source_of_an_ipv6_client_is_its_64() -> None:
+    assert service.login_source("2001:db8:5:6:1::9") == service.login_source("2001:db8:5:6:ff::1")
+    assert service.login_source("::ffff:203.0.113.5") == "203.0.113.5"
 
 
 def test_an_expired_session_is_worthless(party: Party) -> None:

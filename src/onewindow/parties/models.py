@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onewindow.db import Base, JSONType, UTCDateTime
@@ -59,8 +59,6 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -98,3 +96,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class LoginFailure(Base):
+    """One failed login: from which source, for which e-mail, when; what throttling counts.
+
+    The e-mail is kept as a digest only (a password typed into the wrong field must not be kept
+    in clear), and for every address tried, whether or not an account has it. Rows older than
+    the throttling window are pruned.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_source_email", "source", "email_digest", "failed_at"),
+        Index("ix_login_failure_source", "source", "failed_at"),
+        Index("ix_login_failure_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The client's IPv4 address, or its IPv6 /64 (one subscriber's share of addresses).
+    source: Mapped[str] = mapped_column(String(64))
+    email_digest: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)

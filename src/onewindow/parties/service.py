@@ -6,11 +6,13 @@ the audit log.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -18,7 +20,14 @@ from onewindow.db import utcnow
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.parties.identifiers import check_country, check_identifier
-from onewindow.parties.models import ApiToken, Organisation, OrganisationRole, User, UserSession
+from onewindow.parties.models import (
+    ApiToken,
+    LoginFailure,
+    Organisation,
+    OrganisationRole,
+    User,
+    UserSession,
+)
 from onewindow.security import (
     ORGANISATION_ROLES,
     SCOPES,
@@ -236,7 +245,6 @@ def create_user(
         role=role,
         password_hash=hash_password(password),
         active=True,
-        failed_logins=0,
         created_at=utcnow(),
     )
     session.add(user)
@@ -277,12 +285,16 @@ def find_user(session: Session, email: str) -> User | None:
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """The result of a login attempt: a session token, or why not."""
+    """The result of a login attempt: a session token, or why not.
+
+    ``refusal`` is "invalid" (wrong e-mail or password, never saying which) or "throttled" (too
+    many failures from this source: try again in ``retry_after_s`` seconds).
+    """
 
     token: str | None
     user: User | None
     refusal: str = ""
-    locked_until: datetime | None = None
+    retry_after_s: int = 0
 
 
 def log_in(
@@ -290,38 +302,35 @@ def log_in(
     email: str,
     password: str,
     *,
+    client: str | None,
     session_hours: int,
-    max_failures: int,
-    lockout_minutes: int,
+    limits: LoginLimits,
 ) -> LoginOutcome:
-    """Check a password; lock the account for a while after ``max_failures`` in a row.
+    """Check a password, unless the client's source has failed too often lately.
 
-    The refusal never says whether the e-mail exists.
+    A source (an address, see :func:`login_source`) that failed ``limits.max_failures`` times for
+    one e-mail within the window is refused for that e-mail, right password or not, until the
+    window has moved on; one that failed ``limits.max_source_failures`` times for any e-mails is
+    refused for all. Another source still logs in. Unknown e-mails count exactly like known ones,
+    and no refusal says whether the e-mail exists.
     """
     now = utcnow()
+    source = login_source(client)
+    digest = _email_digest(email)
+    wait = _throttled_for(session, source, digest, limits, now)
+    if wait is not None:
+        return LoginOutcome(None, None, "throttled", max(1, math.ceil(wait.total_seconds())))
     user = find_user(session, email)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        return LoginOutcome(None, None, "locked", user.locked_until)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active or not user.organisation.active:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lockout_minutes)
-                user.failed_logins = 0
-                audit.record(
-                    session,
-                    actor="system",
-                    action="user.locked",
-                    subject_type="user",
-                    subject_id=user.id,
-                    organisation_id=user.organisation_id,
-                    reason=f"{max_failures} failed logins in a row",
-                )
-            session.flush()
+        _record_failure(session, source, digest, user, limits, now)
         return LoginOutcome(None, None, "invalid")
-    user.failed_logins = 0
-    user.locked_until = None
+    # A success forgives this source's failures for this e-mail, not its failures for others.
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.source == source, LoginFailure.email_digest == digest
+        )
+    )
     user.last_login_at = now
     token = new_token()
     session.add(
@@ -368,6 +377,121 @@ def principal_for_session(session: Session, token: str) -> Principal | None:
     if not user.active or not user.organisation.active:
         return None
     return principal_for_user(user, "session")
+
+
+# Login throttling ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed logins a source may have within ``window``: for one e-mail, and in all."""
+
+    max_failures: int
+    max_source_failures: int
+    window: timedelta
+
+
+def login_source(client: str | None) -> str:
+    """What failed logins are counted against: the IPv4 address, or the /64 of an IPv6 one.
+
+    One IPv6 subscriber holds a whole /64, so counting its addresses one by one would count
+    nothing.
+
+    >>> login_source("203.0.113.9")
+    '203.0.113.9'
+    >>> login_source("2001:db8:1:2:aaaa::1")
+    '2001:db8:1:2::/64'
+    >>> login_source(None)
+    'unknown'
+    """
+    try:
+        address = ipaddress.ip_address((client or "").strip())
+    except ValueError:
+        return (client or "unknown").strip()[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _email_digest(email: str) -> str:
+    return token_digest(email.strip().lower())
+
+
+def _nth_newest_failure(
+    session: Session, source: str, digest: str | None, n: int, since: datetime
+) -> datetime | None:
+    query = select(LoginFailure.failed_at).where(
+        LoginFailure.source == source, LoginFailure.failed_at > since
+    )
+    if digest is not None:
+        query = query.where(LoginFailure.email_digest == digest)
+    return session.scalar(query.order_by(LoginFailure.failed_at.desc()).offset(n - 1).limit(1))
+
+
+def _throttled_for(
+    session: Session, source: str, digest: str, limits: LoginLimits, now: datetime
+) -> timedelta | None:
+    """How long the source must wait before trying this e-mail again; None if it need not."""
+    since = now - limits.window
+    waits = []
+    for scope, n in ((digest, limits.max_failures), (None, limits.max_source_failures)):
+        # The source may try again once the n-th newest failure has left the window.
+        nth = _nth_newest_failure(session, source, scope, n, since)
+        if nth is not None:
+            waits.append(nth + limits.window - now)
+    return max(waits) if waits else None
+
+
+def _record_failure(
+    session: Session,
+    source: str,
+    digest: str,
+    user: User | None,
+    limits: LoginLimits,
+    now: datetime,
+) -> None:
+    since = now - limits.window
+    # Pruning here keeps the table as small as the window, with no job to run.
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= since))
+    session.add(LoginFailure(source=source, email_digest=digest, failed_at=now))
+    session.flush()
+    for_email = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.source == source,
+            LoginFailure.email_digest == digest,
+            LoginFailure.failed_at > since,
+        )
+    )
+    in_all = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.source == source, LoginFailure.failed_at > since
+        )
+    )
+    minutes = int(limits.window.total_seconds() // 60)
+    # Recorded once, by the failure that trips the limit: what an operator wants to know.
+    if for_email == limits.max_failures:
+        audit.record(
+            session,
+            actor="system",
+            action="login.throttled",
+            subject_type="user" if user else "login",
+            subject_id=user.id if user else digest[:16],
+            organisation_id=user.organisation_id if user else None,
+            reason=f"{limits.max_failures} failed logins for one e-mail in {minutes} minutes",
+            data={"source": source, "email_digest": digest},
+        )
+    if in_all == limits.max_source_failures:
+        audit.record(
+            session,
+            actor="system",
+            action="login.throttled",
+            subject_type="login",
+            subject_id=source,
+            reason=f"{limits.max_source_failures} failed logins in {minutes} minutes",
+            data={"source": source},
+        )
 
 
 # API tokens ------------------------------------------------------------------------------------
