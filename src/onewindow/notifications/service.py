@@ -341,9 +341,19 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
 
 def _host_and_port(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".")
-    return host, parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    # Parsed as the HTTP client parses it: the host checked is the host connected to.
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise TargetRefused("is not a valid URL") from None
+    return parsed.host.rstrip("."), parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def _host_allowed(url: str, allowed: Collection[str]) -> bool:
+    try:
+        return _host_and_port(url)[0] in allowed
+    except TargetRefused:
+        return False
 
 
 def checked_addresses(url: str, allowed: Collection[str] = ()) -> list[IPAddress]:
@@ -702,7 +712,7 @@ def _claim(session: Session, limit: int) -> list[_Attempt]:
                 subscription.secret,
                 delivery.topic,
                 _body(delivery.payload),
-                _host_and_port(subscription.url)[0] in allowed,
+                _host_allowed(subscription.url, allowed),
             )
         )
     session.flush()
