@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from onewindow import clearance
 from onewindow.db import session_scope, utcnow
+from onewindow.notifications import service as notifications
 from onewindow.parties import service as parties
 from onewindow.risk import service as risk
 from onewindow.risk.models import RiskModelVersion
@@ -72,7 +73,16 @@ class CustomsOnly:
     ok_status: int = 200
 
 
-Access = Public | Own | ById | Signed | CustomsOnly
+@dataclass(frozen=True)
+class AdminOnly:
+    """A single window administrator's decision: anonymous 401, anyone else 403, an admin ok."""
+
+    path: Callable[[], str]
+    body: Callable[[], object]
+    ok_status: int = 200
+
+
+Access = Public | Own | ById | Signed | CustomsOnly | AdminOnly
 
 
 def _declaration(b: Party, suffix: str = "") -> str:
@@ -192,6 +202,22 @@ def _mandate_of(b: Party) -> int:
             representative=broker.identifier,
             representation="direct",
         ).id
+
+
+def _administrator() -> Principal:
+    admin = make_party(("administrator",))
+    with session_scope() as session:
+        user = parties.find_user(session, admin.email)
+        assert user is not None
+        return parties.principal_for_user(user, "test")
+
+
+def _allowed_host() -> str:
+    with session_scope() as session:
+        row = notifications.allow_host(
+            session, _administrator(), host=f"matrix-{uuid.uuid4().hex[:8]}.invalid", reason="m"
+        )
+        return f"/api/v1/webhook-allowed-hosts/{row.id}"
 
 
 MATRIX: dict[tuple[str, str], Access] = {
@@ -318,6 +344,17 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/api/v1/webhooks/{subscription_id}/deliveries"): ById(
         lambda b: f"/api/v1/webhooks/{webhook_of(b)}/deliveries"
+    ),
+    ("GET", "/api/v1/webhook-allowed-hosts"): AdminOnly(
+        lambda: "/api/v1/webhook-allowed-hosts", lambda: None
+    ),
+    ("POST", "/api/v1/webhook-allowed-hosts"): AdminOnly(
+        lambda: "/api/v1/webhook-allowed-hosts",
+        lambda: {"host": f"matrix-{uuid.uuid4().hex[:8]}.invalid", "reason": "matrix"},
+        ok_status=201,
+    ),
+    ("DELETE", "/api/v1/webhook-allowed-hosts/{entry_id}"): AdminOnly(
+        _allowed_host, lambda: None, ok_status=204
     ),
     ("GET", "/api/v1/risk/profiles"): CustomsOnly(lambda b: "/api/v1/risk/profiles", _nothing),
     ("POST", "/api/v1/risk/profiles"): CustomsOnly(
@@ -456,6 +493,16 @@ def test_scoping(client: TestClient, method: str, route: str) -> None:
         assert refused.status_code == 403, refused.text
         customs = make_party(("customs-office",), user_role="staff")
         done = client.request(method, path, headers=customs.auth, json=payload)
+        assert done.status_code == access.ok_status, done.text
+        return
+    if isinstance(access, AdminOnly):
+        path, payload = access.path(), access.body()
+        assert client.request(method, path, json=payload).status_code == 401
+        for other in (b, make_party(("customs-office",), user_role="staff")):
+            refused = client.request(method, path, headers=other.auth, json=payload)
+            assert refused.status_code == 403, refused.text
+        admin = make_party(("administrator",))
+        done = client.request(method, path, headers=admin.auth, json=payload)
         assert done.status_code == access.ok_status, done.text
         return
     path = access.path(b) if isinstance(access, ById) else access.path

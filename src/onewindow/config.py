@@ -48,8 +48,15 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     session_hours: int = Field(default=8, ge=1, le=24 * 7)
-    login_max_failures: int = Field(default=5, ge=1)
-    login_lockout_minutes: int = Field(default=15, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins for one e-mail from one source per window"
+    )
+    login_max_source_failures: int = Field(
+        default=50, ge=1, description="failed logins from one source, any e-mail, per window"
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="how long failed logins count against their source"
+    )
     cookie_secure: bool | None = Field(
         default=None, description="Force Secure cookies; by default only over HTTPS"
     )

@@ -1,23 +1,29 @@
 """Helpers of the notifications tests: a principal per party, fixtures made through the service,
-and a webhook receiver listening on 127.0.0.1."""
+and a webhook receiver listening on 127.0.0.1 (which an administrator allows webhooks to reach)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
 from onewindow import events
 from onewindow.db import session_scope, utcnow
+from onewindow.errors import Conflict
 from onewindow.events import Event
 from onewindow.notifications import service
 from onewindow.parties import service as parties
 from onewindow.security import Principal
-from tests.conftest import Party
+from tests.conftest import Party, make_party
+
+LOCAL_HOST = "127.0.0.1"
 
 UNREACHABLE = "http://127.0.0.1:9/hooks"
 """The discard port: nothing listens there, so a delivery fails at once and stays local."""
@@ -31,8 +37,24 @@ def principal_of(party: Party) -> Principal:
     return principal
 
 
+def allow_local_receivers() -> None:
+    """Let webhooks reach 127.0.0.1, as a single window administrator does for a test receiver."""
+    with session_scope() as session:
+        if LOCAL_HOST in service.allowed_hosts(session):
+            return
+    administrator = principal_of(make_party(("administrator",)))
+    try:
+        with session_scope() as session:
+            service.allow_host(
+                session, administrator, host=LOCAL_HOST, reason="the tests' webhook receivers"
+            )
+    except Conflict:
+        pass  # another test process allowed it meanwhile
+
+
 def webhook_of(party: Party, url: str = UNREACHABLE, topics: list[str] | None = None) -> int:
     """A webhook subscription of the party (for the access matrix)."""
+    allow_local_receivers()
     with session_scope() as session:
         subscription, _ = service.create_subscription(
             session, principal_of(party), url=url, topics=topics or ["declaration."]
@@ -79,6 +101,7 @@ class Receiver:
 
     fail_first: int = 0
     failure_status: int = 503
+    failure_body: bytes = b""
     delay_s: float = 0.0
     requests: list[Received] = field(default_factory=list)
     url: str = ""
@@ -103,9 +126,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
             code = receiver.answer(Received(self.path, headers, body))
+            answer = receiver.failure_body if code >= 300 else b""
             self.send_response(code)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
@@ -116,6 +141,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def receiving(**options: Any) -> Iterator[Receiver]:
     """A running :class:`Receiver` on a free port of 127.0.0.1, stopped afterwards."""
+    allow_local_receivers()
     receiver = Receiver(**options)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
@@ -127,3 +153,21 @@ def receiving(**options: Any) -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, names: Mapping[str, Sequence[str]]) -> None:
+    """Make each name of ``names`` resolve to its addresses; other names resolve as usual."""
+    real = socket.getaddrinfo
+
+    def lookup(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in names:
+            return real(host, port, *args, **kwargs)
+        answers = []
+        for address in names[host]:
+            if ":" in address:
+                answers.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0)))
+            else:
+                answers.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)))
+        return answers
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from onewindow import events
 from onewindow.db import session_scope
 from onewindow.notifications.service import run_webhook_deliveries
 from tests.conftest import PASSWORD, Party
-from tests.notifications import drain, notification_of, receiving
+from tests.notifications import drain, fake_dns, notification_of, receiving
+
+PUBLIC = "93.184.216.34"
+"""A public address (example.com's): accepted, never connected to by these tests."""
 
 
 def _record(party: Party, topic: str, number: str) -> str:
@@ -149,6 +153,181 @@ class TestWebhooks:
                 ]
                 assert deliveries[0]["last_status_code"] == 204
                 assert len(receiver.requests) == 1
+            finally:
+                client.delete(f"/api/v1/webhooks/{webhook['id']}", headers=party.auth)
+
+
+def _subscribe(client: TestClient, party: Party, url: str) -> dict[str, object]:
+    response = client.post(
+        "/api/v1/webhooks", json={"url": url, "topics": ["declaration."]}, headers=party.auth
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _only_delivery(client: TestClient, party: Party, webhook_id: object) -> dict[str, object]:
+    [delivery] = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=party.auth).json()
+    return dict(delivery)
+
+
+class TestWebhookTargets:
+    @pytest.mark.parametrize(
+        ("url", "why"),
+        [
+            ("http://localhost:5432/", "loopback"),
+            ("http://127.0.0.2/hooks", "loopback"),
+            ("http://[::1]:8000/", "loopback"),
+            ("http://[::ffff:127.0.0.1]/", "loopback"),
+            ("http://2130706433/", "loopback"),
+            ("http://10.0.0.7/", "private"),
+            ("http://172.16.5.4:6379/", "private"),
+            ("http://192.168.1.1/", "private"),
+            ("http://[fd12:3456::1]/", "private"),
+            ("http://169.254.169.254/latest/meta-data/", "link-local"),
+            ("http://[fe80::1]/", "link-local"),
+            ("http://224.0.0.1/", "multicast"),
+            ("http://0.0.0.0:8000/", "unspecified"),
+            ("http://240.0.0.1/", "reserved"),
+            ("http://100.64.0.1/", "not a public address"),
+        ],
+    )
+    def test_an_internal_target_is_refused_naming_the_field_and_why(
+        self, client: TestClient, party: Party, url: str, why: str
+    ) -> None:
+        response = client.post(
+            "/api/v1/webhooks", json={"url": url, "topics": ["declaration."]}, headers=party.auth
+        )
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["pointer"] == "/url"
+        assert "internal address" in error["detail"] and why in error["detail"]
+
+    def test_a_name_with_one_internal_address_among_public_ones_is_refused(
+        self, client: TestClient, party: Party, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake_dns(monkeypatch, {"split.broker.example": [PUBLIC, "10.1.2.3"]})
+        response = client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://split.broker.example/hooks", "topics": ["declaration."]},
+            headers=party.auth,
+        )
+        assert response.status_code == 422
+        assert "10.1.2.3 is a private address" in response.json()["errors"][0]["detail"]
+        fake_dns(monkeypatch, {"public.broker.example": [PUBLIC]})
+        _subscribe(client, party, "https://public.broker.example/hooks")
+
+    def test_a_name_re_pointed_inside_after_subscribing_is_never_connected_to(
+        self, client: TestClient, party: Party, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with receiving() as internal:
+            port = internal.url.split(":")[2].split("/")[0]
+            fake_dns(monkeypatch, {"moving.broker.example": [PUBLIC]})
+            webhook = _subscribe(client, party, f"http://moving.broker.example:{port}/hooks")
+            try:
+                fake_dns(monkeypatch, {"moving.broker.example": ["127.0.0.1"]})
+                _record(party, "declaration.released", "MOVED-1")
+                drain()
+                run_webhook_deliveries()
+                assert internal.requests == []
+                delivery = _only_delivery(client, party, webhook["id"])
+                assert delivery["status"] == "pending"
+                assert delivery["last_status_code"] is None
+                assert delivery["last_error"] == "target not allowed"
+            finally:
+                client.delete(f"/api/v1/webhooks/{webhook['id']}", headers=party.auth)
+
+    def test_the_log_tells_the_status_or_no_answer_never_what_answered(
+        self, client: TestClient, party: Party
+    ) -> None:
+        secret = b"FATAL: password authentication failed for user postgres"
+        with receiving(fail_first=1, failure_status=500, failure_body=secret) as talkative:
+            webhook = _subscribe(client, party, talkative.url)
+            try:
+                _record(party, "declaration.released", "TALK-1")
+                drain()
+                run_webhook_deliveries()
+                delivery = _only_delivery(client, party, webhook["id"])
+                assert delivery["last_status_code"] == 500
+                assert delivery["last_error"] == "the receiver answered HTTP 500"
+            finally:
+                client.delete(f"/api/v1/webhooks/{webhook['id']}", headers=party.auth)
+        # Nothing listens there any more: whatever the network said, the log says "no answer".
+        closed = _subscribe(client, party, talkative.url)
+        try:
+            _record(party, "declaration.released", "TALK-2")
+            drain()
+            run_webhook_deliveries()
+            delivery = _only_delivery(client, party, closed["id"])
+            assert delivery["last_status_code"] is None
+            assert delivery["last_error"] == "no answer"
+        finally:
+            client.delete(f"/api/v1/webhooks/{closed['id']}", headers=party.auth)
+
+
+class TestAllowedHosts:
+    def test_an_administrator_allows_an_internal_host_and_takes_it_back(
+        self, client: TestClient, party: Party, administrator: Party
+    ) -> None:
+        body = {"host": " Receiver.Customs.Internal. ", "reason": "the customs data lake"}
+        assert client.post("/api/v1/webhook-allowed-hosts", json=body).status_code == 401
+        refused = client.post("/api/v1/webhook-allowed-hosts", json=body, headers=party.auth)
+        assert refused.status_code == 403
+        created = client.post(
+            "/api/v1/webhook-allowed-hosts", json=body, headers=administrator.auth
+        )
+        assert created.status_code == 201, created.text
+        entry = created.json()
+        assert entry["host"] == "receiver.customs.internal"
+        twice = client.post("/api/v1/webhook-allowed-hosts", json=body, headers=administrator.auth)
+        assert twice.status_code == 409
+        listed = client.get("/api/v1/webhook-allowed-hosts", headers=administrator.auth).json()
+        assert "receiver.customs.internal" in {h["host"] for h in listed}
+        assert client.get("/api/v1/webhook-allowed-hosts", headers=party.auth).status_code == 403
+        gone = client.delete(
+            f"/api/v1/webhook-allowed-hosts/{entry['id']}", headers=administrator.auth
+        )
+        assert gone.status_code == 204
+        actions = [
+            (e["action"], e["data"].get("host"))
+            for e in client.get("/api/v1/audit", headers=administrator.auth).json()
+        ]
+        assert actions[:2] == [
+            ("webhook_host.disallowed", "receiver.customs.internal"),
+            ("webhook_host.allowed", "receiver.customs.internal"),
+        ]
+
+    def test_a_bad_host_is_refused_naming_the_field(
+        self, client: TestClient, administrator: Party
+    ) -> None:
+        response = client.post(
+            "/api/v1/webhook-allowed-hosts",
+            json={"host": "http://10.0.0.5:8080/", "reason": " "},
+            headers=administrator.auth,
+        )
+        assert response.status_code == 422
+        assert {e["pointer"] for e in response.json()["errors"]} == {"/host", "/reason"}
+
+    def test_deliveries_to_a_host_taken_off_the_list_stop_at_once(
+        self, client: TestClient, party: Party, administrator: Party
+    ) -> None:
+        allowed = client.post(
+            "/api/v1/webhook-allowed-hosts",
+            json={"host": "localhost", "reason": "a receiver on this machine"},
+            headers=administrator.auth,
+        ).json()
+        with receiving() as local:
+            webhook = _subscribe(client, party, local.url.replace("127.0.0.1", "localhost"))
+            try:
+                client.delete(
+                    f"/api/v1/webhook-allowed-hosts/{allowed['id']}", headers=administrator.auth
+                )
+                _record(party, "declaration.released", "OFF-LIST-1")
+                drain()
+                run_webhook_deliveries()
+                assert local.requests == []
+                assert _only_delivery(client, party, webhook["id"])["last_error"] == (
+                    "target not allowed"
+                )
             finally:
                 client.delete(f"/api/v1/webhooks/{webhook['id']}", headers=party.auth)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import threading
@@ -22,7 +23,7 @@ from onewindow.notifications.messages import TEMPLATES, compose
 from onewindow.notifications.models import Notification, WebhookDelivery
 from onewindow.security import Principal
 from tests.conftest import Party
-from tests.notifications import Receiver, drain, principal_of, receiving
+from tests.notifications import Receiver, drain, fake_dns, principal_of, receiving
 
 
 @pytest.fixture(autouse=True)
@@ -341,7 +342,7 @@ class TestWebhookDelivery:
             [delivery] = _deliveries(party, subscription_id)
             assert delivery.status == "pending" and delivery.attempts == 1
             assert delivery.last_status_code is None
-            assert "ConnectError" in (delivery.last_error or "")
+            assert delivery.last_error == "no answer"
         finally:
             _unsubscribe(party, subscription_id)
 
@@ -391,6 +392,60 @@ class TestWebhookDelivery:
                 assert statuses == {"delivered"}
             finally:
                 _unsubscribe(party, subscription_id)
+
+
+class TestWebhookTargets:
+    def test_a_delivery_connects_to_the_address_it_checked_with_the_name_kept(
+        self, party: Party, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        fake_dns(monkeypatch, {"hooks.broker.example": ["93.184.216.34"]})
+        subscription_id, _ = _subscribe(party, "https://hooks.broker.example:8443/in?s=1")
+        seen: list[httpx.Request] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(204)
+
+        try:
+            _record(party, "declaration.released")
+            drain()
+            with (
+                session_scope() as session,
+                httpx.Client(transport=httpx.MockTransport(answer)) as client,
+            ):
+                service.deliver_webhooks(session, client)
+            [request] = [r for r in seen if r.headers.get("host") == "hooks.broker.example:8443"]
+            # The connection goes to the checked address; the name is not looked up again.
+            assert str(request.url) == "https://93.184.216.34:8443/in?s=1"
+            assert request.extensions["sni_hostname"] == "hooks.broker.example"
+            assert [d.status for d in _deliveries(party, subscription_id)] == ["delivered"]
+        finally:
+            _unsubscribe(party, subscription_id)
+
+    @pytest.mark.parametrize(
+        ("address", "why"),
+        [
+            ("127.0.0.1", "a loopback address"),
+            ("10.0.0.1", "a private address"),
+            ("172.31.255.255", "a private address"),
+            ("192.168.0.1", "a private address"),
+            ("fc00::1", "a private address"),
+            ("169.254.169.254", "a link-local address"),
+            ("fe80::1", "a link-local address"),
+            ("239.1.2.3", "a multicast address"),
+            ("ff02::1", "a multicast address"),
+            ("0.0.0.0", "an unspecified address"),
+            ("::", "an unspecified address"),
+            ("240.0.0.1", "a reserved address"),
+            ("::ffff:192.168.0.1", "a private address"),
+            ("2002:7f00:1::1", "a loopback address"),
+            ("64:ff9b::a00:1", "a private address"),
+            ("93.184.216.34", None),
+            ("2606:4700:4700::1111", None),
+        ],
+    )
+    def test_only_public_unicast_addresses_are_targets(self, address: str, why: str | None) -> None:
+        assert service.refused_address(ipaddress.ip_address(address)) == why
 
 
 def test_consumers_are_registered_once() -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+import pytest
 from fastapi.testclient import TestClient
 
+from onewindow.db import session_scope, utcnow
+from onewindow.parties.models import ApiToken
 from tests.conftest import Party
 
 
@@ -71,6 +76,55 @@ class TestTokens:
         assert revoked.json()["revoked_at"] is not None
         after = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
         assert after.status_code == 401
+
+    def test_every_token_expires_in_90_days_unless_told_sooner_or_later(
+        self, client: TestClient, party: Party
+    ) -> None:
+        plain = client.post(
+            "/api/v1/tokens",
+            json={"name": "plain", "scopes": ["organisation:read"]},
+            headers=party.auth,
+        )
+        assert plain.status_code == 201, plain.text
+        expires = datetime.fromisoformat(plain.json()["expires_at"])
+        assert abs(expires - (utcnow() + timedelta(days=90))) < timedelta(minutes=1)
+        year = client.post(
+            "/api/v1/tokens",
+            json={"name": "year", "scopes": ["organisation:read"], "expires_in_days": 365},
+            headers=party.auth,
+        )
+        assert year.status_code == 201, year.text
+        expires = datetime.fromisoformat(year.json()["expires_at"])
+        assert abs(expires - (utcnow() + timedelta(days=365))) < timedelta(minutes=1)
+        listed = client.get("/api/v1/tokens", headers=party.auth).json()
+        assert all(t["expires_at"] is not None for t in listed)
+
+    @pytest.mark.parametrize("days", [None, 0, 366, 3650])
+    def test_a_token_without_expiry_or_beyond_a_year_is_refused(
+        self, client: TestClient, party: Party, days: int | None
+    ) -> None:
+        refused = client.post(
+            "/api/v1/tokens",
+            json={"name": "forever", "scopes": ["organisation:read"], "expires_in_days": days},
+            headers=party.auth,
+        )
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["pointer"].endswith("/expires_in_days")
+
+    def test_an_expired_token_no_longer_works(self, client: TestClient, party: Party) -> None:
+        issued = client.post(
+            "/api/v1/tokens",
+            json={"name": "short", "scopes": ["organisation:read"], "expires_in_days": 1},
+            headers=party.auth,
+        ).json()
+        bearer = {"Authorization": f"Bearer {issued['token']}"}
+        assert client.get("/api/v1/me", headers=bearer).status_code == 200
+        with session_scope() as session:
+            row = session.get(ApiToken, issued["id"])
+            assert row is not None
+            row.expires_at = utcnow() - timedelta(seconds=1)
+        assert client.get("/api/v1/me", headers=bearer).status_code == 401
 
 
 class TestAudit:

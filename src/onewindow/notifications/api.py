@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query, Response
 from onewindow.deps import PrincipalDep, SessionDep
 from onewindow.notifications import service
 from onewindow.notifications.schemas import (
+    AllowedHostIn,
+    AllowedHostOut,
     CreatedWebhook,
     DeliveryOut,
     MarkedRead,
@@ -96,3 +98,28 @@ def list_deliveries(
         session, principal, subscription_id, limit=limit, before_id=before_id
     )
     return [DeliveryOut.model_validate(r) for r in rows]
+
+
+@router.get("/webhook-allowed-hosts", response_model=list[AllowedHostOut])
+def list_allowed_hosts(session: SessionDep, principal: PrincipalDep) -> list[AllowedHostOut]:
+    """Hosts that webhooks may reach although not public (single window administrators)."""
+    require_scope(principal, "organisations:admin")
+    return [
+        AllowedHostOut.model_validate(h) for h in service.list_allowed_hosts(session, principal)
+    ]
+
+
+@router.post("/webhook-allowed-hosts", response_model=AllowedHostOut, status_code=201)
+def allow_host(body: AllowedHostIn, session: SessionDep, principal: PrincipalDep) -> AllowedHostOut:
+    """Let webhooks reach a host at an internal address (single window administrators; audited)."""
+    require_scope(principal, "organisations:admin")
+    row = service.allow_host(session, principal, host=body.host, reason=body.reason)
+    return AllowedHostOut.model_validate(row)
+
+
+@router.delete("/webhook-allowed-hosts/{entry_id}", status_code=204, response_class=Response)
+def disallow_host(entry_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Take a host off the allow-list (single window administrators; audited)."""
+    require_scope(principal, "organisations:admin")
+    service.disallow_host(session, principal, entry_id)
+    return Response(status_code=204)

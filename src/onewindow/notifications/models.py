@@ -92,3 +92,20 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookAllowedHost(Base):
+    """A host that webhooks may reach although it is not public, as an administrator allowed.
+
+    Without an entry here, webhooks go to public addresses only; a local receiver of a demo or a
+    partner reached over a private link needs one.
+    """
+
+    __tablename__ = "webhook_allowed_host"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Lower case, without port or brackets: as urlsplit() gives a URL's hostname.
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    allowed_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -36,7 +36,10 @@ class WebhookIn(BaseModel):
 
     url: str = Field(
         max_length=2000,
-        description="Where events are POSTed: http or https, without credentials",
+        description=(
+            "Where events are POSTed: http or https, without credentials, at a public address "
+            "(internal addresses only where a single window administrator allowed the host)"
+        ),
         examples=["https://broker.example/onewindow/events"],
     )
     topics: list[str] = Field(
@@ -75,6 +78,29 @@ class DeliveryOut(BaseModel):
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = Field(
+        description="The receiver's HTTP status, 'no answer' or 'target not allowed'"
+    )
     created_at: datetime
     delivered_at: datetime | None
+
+
+class AllowedHostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(
+        max_length=300,
+        description="A host name or an IP address, as webhook URLs name it",
+        examples=["receiver.customs.internal"],
+    )
+    reason: str = Field(min_length=1, max_length=500, description="Why webhooks may reach it")
+
+
+class AllowedHostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    host: str
+    reason: str
+    allowed_by: str
+    created_at: datetime

@@ -4,15 +4,22 @@ Two outbox consumers turn every event that concerns an organisation into a porta
 :class:`Notification` and into one :class:`WebhookDelivery` per matching subscription. A worker
 POSTs due deliveries, signed with the subscription's secret, and retries failures with exponential
 backoff. Services flush; the caller's boundary commits.
+
+Webhooks go to public addresses only (checked when subscribing and again at every delivery, on
+the very address connected to), unless an administrator allowed the host: a subscriber must not
+be able to make the single window probe its own network.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
-from collections.abc import Sequence
+import re
+import socket
+from collections.abc import Collection, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,12 +34,13 @@ from sqlalchemy.sql import Select
 from onewindow import __version__, audit, events
 from onewindow.config import get_settings
 from onewindow.db import engine_for, is_postgres, session_scope, utcnow
-from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event
 from onewindow.notifications.messages import compose
 from onewindow.notifications.models import (
     DeliveryStatus,
     Notification,
+    WebhookAllowedHost,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -53,6 +61,11 @@ MAX_TOPICS = 20
 TOPIC_LENGTH = 100
 URL_LENGTH = 2000
 USER_AGENT = f"onewindow-webhooks/{__version__}"
+
+TARGET_NOT_ALLOWED = "target not allowed"
+NO_ANSWER = "no answer"
+"""What a subscriber is told of a failed delivery besides the HTTP status: nothing more, so that
+the delivery log says nothing about what listens where."""
 
 SIGNATURE_HEADER = "X-Onewindow-Signature"
 EVENT_HEADER = "X-Onewindow-Event"
@@ -266,6 +279,109 @@ def check_webhook_url(url: str) -> str:
     return url
 
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class TargetRefused(ValueError):
+    """A webhook target that the single window will not connect to; the message says why."""
+
+
+def refused_address(address: IPAddress) -> str | None:
+    """Why a webhook may not connect to ``address``, or None for a public unicast address.
+
+    >>> refused_address(ipaddress.ip_address("93.184.216.34")) is None
+    True
+    >>> refused_address(ipaddress.ip_address("169.254.169.254"))
+    'a link-local address'
+    >>> refused_address(ipaddress.ip_address("::ffff:10.0.0.1"))
+    'a private address'
+    """
+    # IPv6 forms that carry an IPv4 address are judged by the IPv4 address they reach.
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return refused_address(address.ipv4_mapped)
+        if address.sixtofour is not None:
+            return refused_address(address.sixtofour)
+        if address in _NAT64:
+            return refused_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` names (a literal address names itself); OSError when none."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    found: list[IPAddress] = []
+    for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        # An IPv6 scope ("fe80::1%eth0") is not part of the address.
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if address not in found:
+            found.append(address)
+    if not found:
+        raise OSError(f"{host} has no address")
+    return found
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    # Parsed as the HTTP client parses it: the host checked is the host connected to.
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise TargetRefused("is not a valid URL") from None
+    return parsed.host.rstrip("."), parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def _host_allowed(url: str, allowed: Collection[str]) -> bool:
+    try:
+        return _host_and_port(url)[0] in allowed
+    except TargetRefused:
+        return False
+
+
+def checked_addresses(url: str, allowed: Collection[str] = ()) -> list[IPAddress]:
+    """The addresses a delivery to ``url`` may connect to: every one its host resolves to.
+
+    Raises :class:`TargetRefused` when any of them is not public (a name that resolves to one
+    internal address among public ones is refused too), and OSError when the name does not
+    resolve. A host in ``allowed`` is not checked, and the answer is empty: connect by name.
+    """
+    host, port = _host_and_port(url)
+    if host in allowed:
+        return []
+    addresses = resolve(host, port)
+    for address in addresses:
+        problem = refused_address(address)
+        if problem is not None:
+            raise TargetRefused(f"must not point at an internal address: {address} is {problem}")
+    return addresses
+
+
+def check_webhook_target(session: Session, url: str) -> None:
+    """Refuse (:class:`TargetRefused`) a URL whose host is not public nor allowed, or unknown."""
+    try:
+        checked_addresses(url, allowed_hosts(session))
+    except OSError:
+        raise TargetRefused("names a host that cannot be resolved") from None
+
+
 def _check_topics(topics: Sequence[str], errors: list[FieldError]) -> list[str]:
     if not topics:
         errors.append(FieldError("/topics", "give at least one topic prefix, e.g. 'declaration.'"))
@@ -287,11 +403,13 @@ def create_subscription(
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe a URL of the organisation to topic prefixes; the signing secret is returned once.
 
+    The URL's host must resolve to public addresses only, unless an administrator allowed it.
     Every invalid field is reported at once.
     """
     errors: list[FieldError] = []
     try:
         url = check_webhook_url(url)
+        check_webhook_target(session, url)
     except ValueError as exc:
         errors.append(FieldError("/url", str(exc)))
     prefixes = _check_topics(topics, errors)
@@ -378,6 +496,105 @@ def list_deliveries(
     return session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
 
 
+# Hosts allowed although not public ---------------------------------------------------------------
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def check_allowed_host(host: str) -> str:
+    """The host as URLs name it (lower case, no brackets, no final dot), or a ValueError.
+
+    >>> check_allowed_host(" Receiver.Internal. ")
+    'receiver.internal'
+    >>> check_allowed_host("[::1]")
+    '::1'
+    >>> check_allowed_host("http://10.0.0.5:8080/")
+    Traceback (most recent call last):
+    ...
+    ValueError: must be a host name or an IP address alone, without scheme, port or path
+    """
+    value = host.strip().lower().rstrip(".")
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    labels = value.split(".")
+    if not value or len(value) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError("must be a host name or an IP address alone, without scheme, port or path")
+    return value
+
+
+def _require_administrator(principal: Principal) -> None:
+    if not principal.is_administrator:
+        raise Forbidden("Only single window administrators decide which hosts webhooks may reach.")
+
+
+def allowed_hosts(session: Session) -> frozenset[str]:
+    """The hosts webhooks may reach whatever their addresses are."""
+    return frozenset(session.scalars(select(WebhookAllowedHost.host)))
+
+
+def list_allowed_hosts(session: Session, principal: Principal) -> Sequence[WebhookAllowedHost]:
+    """The allow-list, by host (administrators only)."""
+    _require_administrator(principal)
+    return session.scalars(select(WebhookAllowedHost).order_by(WebhookAllowedHost.host)).all()
+
+
+def allow_host(
+    session: Session, principal: Principal, *, host: str, reason: str
+) -> WebhookAllowedHost:
+    """Let webhooks reach ``host`` even at an internal address (administrators only; audited)."""
+    _require_administrator(principal)
+    errors: list[FieldError] = []
+    try:
+        host = check_allowed_host(host)
+    except ValueError as exc:
+        errors.append(FieldError("/host", str(exc)))
+    if not reason.strip():
+        errors.append(FieldError("/reason", "say why webhooks may reach this host"))
+    if errors:
+        raise InvalidInput("The host cannot be allowed.", errors)
+    if session.scalar(select(WebhookAllowedHost.id).where(WebhookAllowedHost.host == host)):
+        raise Conflict(f"Webhooks may already reach {host}.")
+    row = WebhookAllowedHost(
+        host=host, reason=reason.strip(), allowed_by=principal.actor, created_at=utcnow()
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="webhook_host.allowed",
+        subject_type="webhook_allowed_host",
+        subject_id=row.id,
+        organisation_id=principal.organisation_id,
+        reason=row.reason,
+        data={"host": host},
+    )
+    return row
+
+
+def disallow_host(session: Session, principal: Principal, entry_id: int) -> None:
+    """Take a host off the allow-list: deliveries to it are checked like any other from now on."""
+    _require_administrator(principal)
+    row = session.get(WebhookAllowedHost, entry_id)
+    if row is None:
+        raise NotFound(f"No allowed host {entry_id}.")
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="webhook_host.disallowed",
+        subject_type="webhook_allowed_host",
+        subject_id=row.id,
+        organisation_id=principal.organisation_id,
+        data={"host": row.host},
+    )
+    session.delete(row)
+    session.flush()
+
+
 # Signatures ------------------------------------------------------------------------------------
 
 
@@ -442,6 +659,7 @@ class _Attempt:
     secret: str
     topic: str
     body: bytes
+    host_allowed: bool
 
 
 @dataclass(frozen=True)
@@ -483,6 +701,7 @@ def _claim(session: Session, limit: int) -> list[_Attempt]:
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     # A lease: another worker skips these until the batch has surely been sent or abandoned.
     lease_until = now + timedelta(seconds=DELIVERY_TIMEOUT_S * limit + 60)
+    allowed = allowed_hosts(session)
     attempts = []
     for delivery, subscription in session.execute(query):
         delivery.next_attempt_at = lease_until
@@ -493,13 +712,50 @@ def _claim(session: Session, limit: int) -> list[_Attempt]:
                 subscription.secret,
                 delivery.topic,
                 _body(delivery.payload),
+                _host_allowed(subscription.url, allowed),
             )
         )
     session.flush()
     return attempts
 
 
+def pinned_request(url: str, address: IPAddress) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(URL, headers, httpx extensions) that reach ``url``'s server at ``address``, and only there.
+
+    The host name stays in the Host header and in TLS (SNI and certificate check), so the
+    receiver sees the request it expects while the name is not resolved a second time.
+
+    >>> url, headers, extensions = pinned_request(
+    ...     "https://hooks.example:8443/in", ipaddress.ip_address("93.184.216.34")
+    ... )
+    >>> url
+    'https://93.184.216.34:8443/in'
+    >>> headers, extensions
+    ({'Host': 'hooks.example:8443'}, {'sni_hostname': 'hooks.example'})
+    """
+    parsed = httpx.URL(url)
+    pinned = str(parsed.copy_with(host=str(address)))
+    extensions: dict[str, Any] = {}
+    if parsed.scheme == "https":
+        extensions["sni_hostname"] = parsed.host
+    return pinned, {"Host": parsed.netloc.decode("ascii")}, extensions
+
+
 def _send(client: httpx.Client, attempt: _Attempt) -> _Outcome:
+    url = attempt.url
+    extra_headers: dict[str, str] = {}
+    extensions: dict[str, Any] = {}
+    if not attempt.host_allowed:
+        # Resolved again at every delivery: the name may have been re-pointed since.
+        try:
+            addresses = checked_addresses(attempt.url)
+        except TargetRefused as exc:
+            log.warning("webhook delivery %s refused: %s", attempt.delivery_id, exc)
+            return _Outcome(attempt.delivery_id, None, TARGET_NOT_ALLOWED)
+        except OSError as exc:
+            log.info("webhook delivery %s: %s", attempt.delivery_id, exc)
+            return _Outcome(attempt.delivery_id, None, NO_ANSWER)
+        url, extra_headers, extensions = pinned_request(attempt.url, addresses[0])
     timestamp = int(utcnow().timestamp())
     headers = {
         "Content-Type": "application/json",
@@ -507,20 +763,25 @@ def _send(client: httpx.Client, attempt: _Attempt) -> _Outcome:
         EVENT_HEADER: attempt.topic,
         DELIVERY_HEADER: str(attempt.delivery_id),
         SIGNATURE_HEADER: sign(attempt.secret, attempt.body, timestamp),
+        **extra_headers,
     }
     try:
         # Streamed and never read: only the status matters, whatever a receiver sends back.
         with client.stream(
             "POST",
-            attempt.url,
+            url,
             content=attempt.body,
             headers=headers,
             timeout=DELIVERY_TIMEOUT_S,
             follow_redirects=False,
+            extensions=extensions,
         ) as response:
             code = response.status_code
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return _Outcome(attempt.delivery_id, None, f"{type(exc).__name__}: {exc}"[:2000])
+        # The detail (refused, reset, timed out) is for operators only: told to the subscriber,
+        # it would map what listens where.
+        log.info("webhook delivery %s: %s: %s", attempt.delivery_id, type(exc).__name__, exc)
+        return _Outcome(attempt.delivery_id, None, NO_ANSWER)
     error = None if 200 <= code < 300 else f"the receiver answered HTTP {code}"
     return _Outcome(attempt.delivery_id, code, error)
 
@@ -553,9 +814,11 @@ def _record(session: Session, outcomes: Sequence[_Outcome]) -> int:
 def deliver_webhooks(session: Session, client: httpx.Client, limit: int = 50) -> int:
     """POST up to ``limit`` due deliveries, signed; return how many receivers answered 2xx.
 
-    Anything else (another status, a network error, no answer within 10 s) is retried later with
-    :func:`retry_delay`, up to :data:`MAX_ATTEMPTS`, then marked failed. This runs in the caller's
-    transaction, held open while receivers answer; :func:`run_webhook_deliveries` is not.
+    Anything else (another status, a network error, no answer within 10 s, a host that now
+    resolves to an internal address: "target not allowed", never connected to) is retried
+    later with :func:`retry_delay`, up to :data:`MAX_ATTEMPTS`, then marked failed. This runs in
+    the caller's transaction, held open while receivers answer; :func:`run_webhook_deliveries`
+    is not.
     """
     return _record(session, [_send(client, attempt) for attempt in _claim(session, limit)])
 

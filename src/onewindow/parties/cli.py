@@ -79,8 +79,16 @@ def issue_token(
     email: Annotated[str, typer.Option(help="the user the token is issued by")],
     name: Annotated[str, typer.Option(help="what the token is for")],
     scope: Annotated[list[str], typer.Option(help="a scope; repeat for several")] = [],  # noqa: B006
+    expires_in_days: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=service.TOKEN_DAYS_MAX,
+            help=f"days until the token stops working (at most {service.TOKEN_DAYS_MAX})",
+        ),
+    ] = service.TOKEN_DAYS_DEFAULT,
 ) -> None:
-    """Issue a bearer token on behalf of a user; prints the secret once."""
+    """Issue a bearer token on behalf of a user; prints the secret once; it expires."""
     try:
         with session_scope() as session:
             user = service.find_user(session, email)
@@ -88,7 +96,10 @@ def issue_token(
                 console.print(f"[red]No user {email}.[/red]")
                 raise typer.Exit(2)
             principal = service.principal_for_user(user, "cli")
-            _, secret = service.issue_token(session, principal, name=name, scopes=scope)
+            token, secret = service.issue_token(
+                session, principal, name=name, scopes=scope, expires_in_days=expires_in_days
+            )
             print(secret)
+            typer.echo(f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC", err=True)
     except DomainError as exc:
         _fail(exc)

@@ -59,8 +59,6 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -93,7 +91,8 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     scopes: Mapped[list[str]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every token expires: a forgotten one in a script stops working by itself.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
@@ -126,3 +125,25 @@ class Mandate(Base):
     representative: Mapped[Organisation] = relationship(
         foreign_keys=[representative_id], lazy="joined"
     )
+
+
+class LoginFailure(Base):
+    """One failed login: from which source, for which e-mail, when; what throttling counts.
+
+    The e-mail is kept as a digest only (a password typed into the wrong field must not be kept
+    in clear), and for every address tried, whether or not an account has it. Rows older than
+    the throttling window are pruned.
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_source_email", "source", "email_digest", "failed_at"),
+        Index("ix_login_failure_source", "source", "failed_at"),
+        Index("ix_login_failure_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The client's IPv4 address, or its IPv6 /64 (one subscriber's share of addresses).
+    source: Mapped[str] = mapped_column(String(64))
+    email_digest: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)

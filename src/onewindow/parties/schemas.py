@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from onewindow.parties.service import TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
+
 
 class OrganisationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -80,7 +82,12 @@ class TokenIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1)
-    expires_in_days: int | None = Field(default=365, ge=1, le=3650)
+    expires_in_days: int = Field(
+        default=TOKEN_DAYS_DEFAULT,
+        ge=1,
+        le=TOKEN_DAYS_MAX,
+        description=f"Every token expires: in 1 to {TOKEN_DAYS_MAX} days",
+    )
 
 
 class TokenOut(BaseModel):
@@ -91,7 +98,7 @@ class TokenOut(BaseModel):
     prefix: str
     scopes: list[str]
     created_at: datetime
-    expires_at: datetime | None
+    expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
 

@@ -6,11 +6,13 @@ the audit log.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -20,6 +22,7 @@ from onewindow.events import record_event
 from onewindow.parties.identifiers import check_country, check_identifier
 from onewindow.parties.models import (
     ApiToken,
+    LoginFailure,
     Mandate,
     Organisation,
     OrganisationRole,
@@ -41,6 +44,8 @@ from onewindow.security import (
 )
 
 MIN_PASSWORD_LENGTH = 12
+TOKEN_DAYS_DEFAULT = 90
+TOKEN_DAYS_MAX = 365
 
 
 # Organisations ---------------------------------------------------------------------------------
@@ -243,7 +248,6 @@ def create_user(
         role=role,
         password_hash=hash_password(password),
         active=True,
-        failed_logins=0,
         created_at=utcnow(),
     )
     session.add(user)
@@ -284,12 +288,16 @@ def find_user(session: Session, email: str) -> User | None:
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """The result of a login attempt: a session token, or why not."""
+    """The result of a login attempt: a session token, or why not.
+
+    ``refusal`` is "invalid" (wrong e-mail or password, never saying which) or "throttled" (too
+    many failures from this source: try again in ``retry_after_s`` seconds).
+    """
 
     token: str | None
     user: User | None
     refusal: str = ""
-    locked_until: datetime | None = None
+    retry_after_s: int = 0
 
 
 def log_in(
@@ -297,38 +305,35 @@ def log_in(
     email: str,
     password: str,
     *,
+    client: str | None,
     session_hours: int,
-    max_failures: int,
-    lockout_minutes: int,
+    limits: LoginLimits,
 ) -> LoginOutcome:
-    """Check a password; lock the account for a while after ``max_failures`` in a row.
+    """Check a password, unless the client's source has failed too often lately.
 
-    The refusal never says whether the e-mail exists.
+    A source (an address, see :func:`login_source`) that failed ``limits.max_failures`` times for
+    one e-mail within the window is refused for that e-mail, right password or not, until the
+    window has moved on; one that failed ``limits.max_source_failures`` times for any e-mails is
+    refused for all. Another source still logs in. Unknown e-mails count exactly like known ones,
+    and no refusal says whether the e-mail exists.
     """
     now = utcnow()
+    source = login_source(client)
+    digest = _email_digest(email)
+    wait = _throttled_for(session, source, digest, limits, now)
+    if wait is not None:
+        return LoginOutcome(None, None, "throttled", max(1, math.ceil(wait.total_seconds())))
     user = find_user(session, email)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        return LoginOutcome(None, None, "locked", user.locked_until)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active or not user.organisation.active:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lockout_minutes)
-                user.failed_logins = 0
-                audit.record(
-                    session,
-                    actor="system",
-                    action="user.locked",
-                    subject_type="user",
-                    subject_id=user.id,
-                    organisation_id=user.organisation_id,
-                    reason=f"{max_failures} failed logins in a row",
-                )
-            session.flush()
+        _record_failure(session, source, digest, user, limits, now)
         return LoginOutcome(None, None, "invalid")
-    user.failed_logins = 0
-    user.locked_until = None
+    # A success forgives this source's failures for this e-mail, not its failures for others.
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.source == source, LoginFailure.email_digest == digest
+        )
+    )
     user.last_login_at = now
     token = new_token()
     session.add(
@@ -377,6 +382,121 @@ def principal_for_session(session: Session, token: str) -> Principal | None:
     return principal_for_user(user, "session")
 
 
+# Login throttling ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How many failed logins a source may have within ``window``: for one e-mail, and in all."""
+
+    max_failures: int
+    max_source_failures: int
+    window: timedelta
+
+
+def login_source(client: str | None) -> str:
+    """What failed logins are counted against: the IPv4 address, or the /64 of an IPv6 one.
+
+    One IPv6 subscriber holds a whole /64, so counting its addresses one by one would count
+    nothing.
+
+    >>> login_source("203.0.113.9")
+    '203.0.113.9'
+    >>> login_source("2001:db8:1:2:aaaa::1")
+    '2001:db8:1:2::/64'
+    >>> login_source(None)
+    'unknown'
+    """
+    try:
+        address = ipaddress.ip_address((client or "").strip())
+    except ValueError:
+        return (client or "unknown").strip()[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _email_digest(email: str) -> str:
+    return token_digest(email.strip().lower())
+
+
+def _nth_newest_failure(
+    session: Session, source: str, digest: str | None, n: int, since: datetime
+) -> datetime | None:
+    query = select(LoginFailure.failed_at).where(
+        LoginFailure.source == source, LoginFailure.failed_at > since
+    )
+    if digest is not None:
+        query = query.where(LoginFailure.email_digest == digest)
+    return session.scalar(query.order_by(LoginFailure.failed_at.desc()).offset(n - 1).limit(1))
+
+
+def _throttled_for(
+    session: Session, source: str, digest: str, limits: LoginLimits, now: datetime
+) -> timedelta | None:
+    """How long the source must wait before trying this e-mail again; None if it need not."""
+    since = now - limits.window
+    waits = []
+    for scope, n in ((digest, limits.max_failures), (None, limits.max_source_failures)):
+        # The source may try again once the n-th newest failure has left the window.
+        nth = _nth_newest_failure(session, source, scope, n, since)
+        if nth is not None:
+            waits.append(nth + limits.window - now)
+    return max(waits) if waits else None
+
+
+def _record_failure(
+    session: Session,
+    source: str,
+    digest: str,
+    user: User | None,
+    limits: LoginLimits,
+    now: datetime,
+) -> None:
+    since = now - limits.window
+    # Pruning here keeps the table as small as the window, with no job to run.
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= since))
+    session.add(LoginFailure(source=source, email_digest=digest, failed_at=now))
+    session.flush()
+    for_email = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.source == source,
+            LoginFailure.email_digest == digest,
+            LoginFailure.failed_at > since,
+        )
+    )
+    in_all = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.source == source, LoginFailure.failed_at > since
+        )
+    )
+    minutes = int(limits.window.total_seconds() // 60)
+    # Recorded once, by the failure that trips the limit: what an operator wants to know.
+    if for_email == limits.max_failures:
+        audit.record(
+            session,
+            actor="system",
+            action="login.throttled",
+            subject_type="user" if user else "login",
+            subject_id=user.id if user else digest[:16],
+            organisation_id=user.organisation_id if user else None,
+            reason=f"{limits.max_failures} failed logins for one e-mail in {minutes} minutes",
+            data={"source": source, "email_digest": digest},
+        )
+    if in_all == limits.max_source_failures:
+        audit.record(
+            session,
+            actor="system",
+            action="login.throttled",
+            subject_type="login",
+            subject_id=source,
+            reason=f"{limits.max_source_failures} failed logins in {minutes} minutes",
+            data={"source": source},
+        )
+
+
 # API tokens ------------------------------------------------------------------------------------
 
 
@@ -386,11 +506,12 @@ def issue_token(
     *,
     name: str,
     scopes: Sequence[str],
-    expires_in_days: int | None = 365,
+    expires_in_days: int = TOKEN_DAYS_DEFAULT,
 ) -> tuple[ApiToken, str]:
     """Create a bearer token for the principal's organisation; the secret is returned once.
 
-    A token can hold only scopes its creator holds.
+    A token can hold only scopes its creator holds, and every token expires, within
+    :data:`TOKEN_DAYS_MAX` days.
     """
     errors: list[FieldError] = []
     if not name.strip():
@@ -402,8 +523,15 @@ def issue_token(
             errors.append(FieldError(f"/scopes/{i}", f"unknown scope {scope!r}"))
         elif scope not in principal.scopes:
             errors.append(FieldError(f"/scopes/{i}", f"you do not hold the scope {scope!r}"))
-    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        errors.append(FieldError("/expires_in_days", "must be between 1 and 3650"))
+    # bool is an int to Python, and a token must never live "True" days.
+    if (
+        not isinstance(expires_in_days, int)
+        or isinstance(expires_in_days, bool)
+        or not 1 <= expires_in_days <= TOKEN_DAYS_MAX
+    ):
+        errors.append(
+            FieldError("/expires_in_days", f"must be a whole number from 1 to {TOKEN_DAYS_MAX}")
+        )
     if errors:
         raise InvalidInput("The token cannot be issued.", errors)
     secret = new_token("ow_")
@@ -416,7 +544,7 @@ def issue_token(
         prefix=secret[:10],
         scopes=sorted(set(scopes)),
         created_at=now,
-        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+        expires_at=now + timedelta(days=expires_in_days),
     )
     session.add(token)
     session.flush()
@@ -427,7 +555,11 @@ def issue_token(
         subject_type="api_token",
         subject_id=token.id,
         organisation_id=principal.organisation_id,
-        data={"name": token.name, "scopes": token.scopes},
+        data={
+            "name": token.name,
+            "scopes": token.scopes,
+            "expires_at": token.expires_at.isoformat(),
+        },
     )
     return token, secret
 
@@ -464,7 +596,7 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
     now = utcnow()
     if token is None or token.revoked_at is not None or not token.organisation.active:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if token.expires_at <= now:
         return None
     # Record use at most once a minute: a write on every request would serialise reads.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

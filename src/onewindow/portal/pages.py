@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,21 +122,33 @@ def login(
         session,
         email,
         password,
+        client=request.client.host if request.client else None,
         session_hours=settings.session_hours,
-        max_failures=settings.login_max_failures,
-        lockout_minutes=settings.login_lockout_minutes,
+        limits=parties.LoginLimits(
+            max_failures=settings.login_max_failures,
+            max_source_failures=settings.login_max_source_failures,
+            window=timedelta(minutes=settings.login_window_minutes),
+        ),
     )
     if outcome.token is None:
-        if outcome.refusal == "locked" and outcome.locked_until:
+        if outcome.refusal == "throttled":
+            # The same sentence whether or not the e-mail has an account.
+            minutes = math.ceil(outcome.retry_after_s / 60)
             message = (
-                "Too many failed attempts: this account is locked until "
-                f"{outcome.locked_until:%H:%M} UTC."
+                "Too many failed attempts from your network. "
+                f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}."
             )
-            status = 429
-        else:
-            message = "The e-mail or the password is wrong."
-            status = 401
-        return render(request, "login.html", {"email": email, "error": message}, status_code=status)
+            page = render(
+                request, "login.html", {"email": email, "error": message}, status_code=429
+            )
+            page.headers["Retry-After"] = str(outcome.retry_after_s)
+            return page
+        return render(
+            request,
+            "login.html",
+            {"email": email, "error": "The e-mail or the password is wrong."},
+            status_code=401,
+        )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -148,14 +162,14 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request,
-    session: SessionDep,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    guard: CsrfGuard = request.app.state.csrf
+def logout(request: Request, session: SessionDep) -> Response:
+    """End the session on the server and drop its cookie.
+
+    No CSRF check: a forged logout can only end a session, while a session that outlives its
+    cookie (a logout refused for want of a token) is what a stolen cookie needs.
+    """
     cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie and guard.check(request.cookies.get(CsrfGuard.COOKIE), csrf_token):
+    if cookie:
         parties.log_out(session, cookie)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

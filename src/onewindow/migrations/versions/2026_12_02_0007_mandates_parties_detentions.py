@@ -1,7 +1,7 @@
 """mandates, declaration parties, ipr detentions
 
 Revision ID: 20261202_0007
-Revises: 20261123_0005
+Revises: 20261202_0006
 Create Date: 2026-12-02
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import onewindow.db
 
 revision: str = "20261202_0007"
-down_revision: str | None = "20261123_0005"
+down_revision: str | None = "20261202_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
