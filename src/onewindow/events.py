@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow import audit
@@ -31,7 +40,15 @@ class OutboxEvent(Base):
     """An event waiting for (or done with) delivery."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_pending", "delivered_at", "next_attempt_at"),)
+    # Only undelivered rows, in due order: a claim reads the first one, however long the history.
+    __table_args__ = (
+        Index(
+            "ix_outbox_event_due",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), index=True)
@@ -134,7 +151,7 @@ def _claim(session: Session, limit: int) -> list[OutboxEvent]:
         select(OutboxEvent)
         .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.next_attempt_at <= utcnow())
         .where(OutboxEvent.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxEvent.occurred_at)
+        .order_by(OutboxEvent.next_attempt_at)
         .limit(limit)
     )
     if is_postgres(session):

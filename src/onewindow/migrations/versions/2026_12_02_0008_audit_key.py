@@ -1,4 +1,4 @@
-"""audit chain keyed: the head records from which entry hashes are keyed
+"""audit chain keyed: the head records from which entry hashes are keyed; outbox due index
 
 Revision ID: 20261202_0008
 Revises: 20261123_0005
@@ -6,7 +6,8 @@ Create Date: 2026-12-02 10:00:00
 
 Entries already in the chain keep their plain SHA-256 hashes; the head records that new ones are
 keyed from the next seq, sealed with the audit key (so the key must be configured to upgrade a
-database that already holds audit entries).
+database that already holds audit entries). The outbox's pending index becomes a partial index
+of undelivered rows in due order, so that the worker's one-event claims stay cheap.
 """
 
 from __future__ import annotations
@@ -36,8 +37,19 @@ def upgrade() -> None:
             {"n": keyed_from, "seal": keyed_from_seal(chain_key(), keyed_from, head.hash)},
         )
 
+    op.drop_index("ix_outbox_event_pending", table_name="outbox_event")
+    op.create_index(
+        "ix_outbox_event_due",
+        "outbox_event",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("delivered_at IS NULL"),
+        sqlite_where=sa.text("delivered_at IS NULL"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_event_due", table_name="outbox_event")
+    op.create_index("ix_outbox_event_pending", "outbox_event", ["delivered_at", "next_attempt_at"])
     with op.batch_alter_table("audit_head") as batch:
         batch.drop_column("keyed_from_seal")
         batch.drop_column("keyed_from")
