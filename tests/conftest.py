@@ -18,6 +18,8 @@ DATABASE_URL = os.environ.get("ONEWINDOW_TEST_DATABASE_URL") or f"sqlite:///{_tm
 os.environ["ONEWINDOW_DATABASE_URL"] = DATABASE_URL
 os.environ["ONEWINDOW_SECRET_KEY"] = "test-secret-key-that-is-long-enough-0123456789"
 os.environ.setdefault("ONEWINDOW_LOG_LEVEL", "WARNING")
+# Audit checkpoints go to the run's temporary folder, never into the checkout.
+os.environ["ONEWINDOW_AUDIT_CHECKPOINT_FILE"] = str(_tmp / "audit-checkpoints.jsonl")
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402

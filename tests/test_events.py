@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from onewindow import events
+from onewindow import audit, events, workers
 from onewindow.db import session_scope
 from onewindow.events import Event, OutboxEvent
 
@@ -92,3 +93,35 @@ def test_events_of_other_topics_do_not_reach_the_consumer(inbox: list[str]) -> N
             select(OutboxEvent.delivered_at).where(OutboxEvent.subject_id == "elsewhere")
         ).one()
     assert delivered is not None
+
+
+def test_the_worker_commits_each_event_before_taking_the_next() -> None:
+    # Holding one event's locks while taking the next one's is how workers deadlock requests.
+    transactions: dict[str, object] = {}
+
+    def consume(session: Session, event: Event) -> None:
+        transactions[event.subject_id] = session.get_transaction()
+
+    events.subscribe("test-order", "test.ordered", consume)
+    try:
+        with session_scope() as session:
+            events.record_event(session, "test.ordered", "thing", "first")
+            events.record_event(session, "test.ordered", "thing", "second")
+        workers.run_once()
+    finally:
+        events.unsubscribe("test-order")
+    assert set(transactions) == {"first", "second"}
+    assert transactions["first"] is not transactions["second"]
+
+
+def test_audit_entries_of_a_savepoint_are_chained_at_the_outermost_commit() -> None:
+    # Chaining takes the audit head's lock: only at the end of the whole transaction.
+    with session_scope() as session:
+        with session.begin_nested():
+            entry = audit.record(
+                session, actor="user:1", action="test.nested", subject_type="test", subject_id=1
+            )
+        assert entry.seq is None
+        session.flush()
+        assert entry.seq is None
+    assert entry.seq is not None

@@ -157,16 +157,40 @@ def demo() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; name the first entry altered or removed (exit 1 if any)."""
+    """Check the keyed chain and the checkpoints; name the first entry that disagrees (exit 1)."""
     from onewindow.db import session_scope
 
+    settings = get_settings()
     with session_scope() as session:
         result = audit.verify(session)
     if result.ok:
-        print(f"audit log intact: {result.checked} entries verified")
+        file = settings.audit_checkpoint_file
+        seen = f"{result.checkpoints} checkpoints in {file}"
+        if not result.checkpoints:
+            seen = f"no checkpoint in {file} yet"
+        print(f"audit log intact: {result.checked} entries verified, {seen}")
         return
-    print(f"audit log broken at entry {result.first_bad_seq}: {result.problem}")
+    where = f" at entry {result.first_bad_seq}" if result.first_bad_seq else ""
+    print(f"audit log broken{where}: {result.problem}")
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Publish the chain's head to the checkpoint file now (the event worker does it too)."""
+    from onewindow.db import session_scope
+
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            written = audit.write_checkpoint(session)
+    except audit.CheckpointRefused as exc:
+        print(f"no checkpoint written: {exc.detail}")
+        raise typer.Exit(1) from None
+    if written is None:
+        print(f"nothing new since the last checkpoint in {settings.audit_checkpoint_file}")
+    else:
+        print(f"checkpoint at entry {written.seq} written to {settings.audit_checkpoint_file}")
 
 
 def main() -> None:

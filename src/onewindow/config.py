@@ -64,6 +64,22 @@ class Settings(BaseSettings):
     run_worker: bool = Field(
         default=True, description="deliver events in the server; off when `onewindow worker` runs"
     )
+    audit_key: str = Field(
+        default="",
+        description="Keys the audit chain (HMAC-SHA256); at least 32 characters, kept outside "
+        "the database. Empty: derived from the secret key for this one purpose",
+    )
+    audit_checkpoint_file: Path = Field(
+        default_factory=lambda: REPO_ROOT / "var" / "audit-checkpoints.jsonl",
+        description="Append-only JSON lines where the audit chain's head is published; keep it "
+        "on another machine or on WORM storage",
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60.0, gt=0, description="the event worker publishes the head this often"
+    )
+    audit_checkpoint_entries: int = Field(
+        default=1000, ge=1, description="... or as soon as this many entries were added"
+    )
     log_level: str = "INFO"
     country: str = Field(default="GB", pattern=r"^[A-Z]{2}$", description="the national country")
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$", description="national currency")
@@ -76,7 +92,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite: or postgresql")
         return value
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "audit_key")
     @classmethod
     def _strong_secret(cls, value: str) -> str:
         if value and len(value) < 32:

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow import audit
@@ -31,7 +40,15 @@ class OutboxEvent(Base):
     """An event waiting for (or done with) delivery."""
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_pending", "delivered_at", "next_attempt_at"),)
+    # Only undelivered rows, in due order: a claim reads the first one, however long the history.
+    __table_args__ = (
+        Index(
+            "ix_outbox_event_due",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+            sqlite_where=text("delivered_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     topic: Mapped[str] = mapped_column(String(100), index=True)
@@ -134,7 +151,7 @@ def _claim(session: Session, limit: int) -> list[OutboxEvent]:
         select(OutboxEvent)
         .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.next_attempt_at <= utcnow())
         .where(OutboxEvent.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxEvent.occurred_at)
+        .order_by(OutboxEvent.next_attempt_at)
         .limit(limit)
     )
     if is_postgres(session):
@@ -169,24 +186,43 @@ def _deliver_one(session: Session, row: OutboxEvent) -> None:
             raise
 
 
+def _attempt(session: Session, row: OutboxEvent) -> bool:
+    """Hand ``row`` to its consumers; return whether it is now fully delivered."""
+    row.attempts += 1
+    try:
+        _deliver_one(session, row)
+    except Exception as exc:  # a consumer's failure must not stop the others' events
+        log.warning("event %s (%s) failed: %s", row.id, row.topic, exc)
+        row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        row.next_attempt_at = utcnow() + _backoff(row.attempts)
+        return False
+    row.delivered_at = utcnow()
+    row.last_error = None
+    return True
+
+
+def deliver_next(session: Session) -> bool:
+    """Claim the oldest due event and deliver it; return whether there was one.
+
+    The worker's unit of work: it commits after each event, so a transaction holds the locks
+    of one event's consumers (outbox row first, the audit head last, at commit) and never the
+    locks of a whole batch, which requests take in their own order.
+    """
+    claimed = _claim(session, 1)
+    if not claimed:
+        return False
+    _attempt(session, claimed[0])
+    session.flush()
+    return True
+
+
 def deliver_pending(session: Session, limit: int = 100) -> int:
-    """Deliver up to ``limit`` due events; return how many were fully delivered.
+    """Deliver up to ``limit`` due events in the caller's transaction; return how many were
+    fully delivered (set-up and tests; the worker commits per event with :func:`deliver_next`).
 
     A consumer that fails leaves the event undelivered for a later attempt with exponential
     backoff; the consumers that succeeded keep their receipts and are not called again.
     """
-    delivered = 0
-    for row in _claim(session, limit):
-        row.attempts += 1
-        try:
-            _deliver_one(session, row)
-        except Exception as exc:  # a consumer's failure must not stop the others' events
-            log.warning("event %s (%s) failed: %s", row.id, row.topic, exc)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.next_attempt_at = utcnow() + _backoff(row.attempts)
-            continue
-        row.delivered_at = utcnow()
-        row.last_error = None
-        delivered += 1
+    delivered = sum(_attempt(session, row) for row in _claim(session, limit))
     session.flush()
     return delivered

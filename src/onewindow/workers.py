@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from onewindow import clearance, events
+from onewindow import audit, clearance, events
+from onewindow.config import get_settings
 from onewindow.db import session_scope
 from onewindow.notifications import service as notifications
 from onewindow.payments import service as payments
@@ -24,10 +25,34 @@ def register_consumers() -> None:
     clearance.register_consumers()
 
 
-def run_once(database_url: str | None = None) -> int:
-    """Deliver due outbox events, then due webhooks; return how much was done."""
-    with session_scope(database_url) as session:
-        delivered = events.deliver_pending(session)
+def run_once(database_url: str | None = None, limit: int = 100) -> int:
+    """Deliver up to ``limit`` due outbox events, one transaction each, then due webhooks, then
+    publish the audit head when a checkpoint is due; return how much was done."""
+    handled = 0
+    while handled < limit:
+        # One event per transaction: see events.deliver_next for the lock order this keeps.
+        with session_scope(database_url) as session:
+            if not events.deliver_next(session):
+                break
+        handled += 1
     # Webhooks are posted outside any transaction: a slow receiver must not hold a lock.
     sent = notifications.run_webhook_deliveries(database_url)
-    return delivered + sent
+    publish_audit_head(database_url)
+    return handled + sent
+
+
+def publish_audit_head(database_url: str | None = None) -> None:
+    """Write an audit checkpoint when one is due (every N seconds or M entries, settings)."""
+    settings = get_settings()
+    try:
+        with session_scope(database_url) as session:
+            audit.write_checkpoint(
+                session,
+                min_entries=settings.audit_checkpoint_entries,
+                min_seconds=settings.audit_checkpoint_seconds,
+            )
+    except audit.CheckpointRefused as exc:
+        # Never overwrite the evidence: the operator must look (onewindow audit verify).
+        log.error("audit checkpoint refused: %s", exc.detail)
+    except OSError as exc:
+        log.error("audit checkpoint file cannot be written: %s", exc)

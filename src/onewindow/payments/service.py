@@ -125,6 +125,8 @@ def _tax_lines(lines: Sequence[dict[str, str]], currency: str) -> list[tuple[str
 
 def _next_number(session: Session, series: str) -> int:
     """The next number of a series; the row lock makes concurrent issues wait, not collide."""
+    # Lock order (see audit._chain_pending): after the payment and its request, before the
+    # audit head; a transaction holding a series never goes back for a request or declaration.
     row = session.scalars(
         select(NumberSeries).where(NumberSeries.series == series).with_for_update()
     ).one_or_none()
@@ -137,6 +139,8 @@ def _next_number(session: Session, series: str) -> int:
 
 
 def _lock_request(session: Session, payment_request_id: int) -> PaymentRequest:
+    # Lock order: declaration -> payment -> payment request -> deferred account -> number series
+    # -> audit head (at commit); every path here keeps it.
     request = session.scalars(
         select(PaymentRequest)
         .where(PaymentRequest.id == payment_request_id)
