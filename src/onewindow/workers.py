@@ -29,12 +29,12 @@ def run_once(database_url: str | None = None, limit: int = 100) -> int:
     """Deliver up to ``limit`` due outbox events, one transaction each, then due webhooks, then
     publish the audit head when a checkpoint is due; return how much was done."""
     handled = 0
-    while handled < limit:
-        # One event per transaction: see events.deliver_next for the lock order this keeps.
-        with session_scope(database_url) as session:
-            if not events.deliver_next(session):
-                break
-        handled += 1
+    with session_scope(database_url) as session:
+        # One event per transaction (see events.deliver_next for the lock order this keeps), in
+        # one session: a batch costs one connection checkout, not one per event.
+        while handled < limit and events.deliver_next(session):
+            session.commit()
+            handled += 1
     # Webhooks are posted outside any transaction: a slow receiver must not hold a lock.
     sent = notifications.run_webhook_deliveries(database_url)
     publish_audit_head(database_url)

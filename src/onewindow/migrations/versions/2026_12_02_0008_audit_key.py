@@ -1,7 +1,7 @@
 """audit chain keyed: the head records from which entry hashes are keyed; outbox due index
 
 Revision ID: 20261202_0008
-Revises: 20261123_0005
+Revises: 20261202_0007
 Create Date: 2026-12-02 10:00:00
 
 Entries already in the chain keep their plain SHA-256 hashes; the head records that new ones are
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_0008"
-down_revision: str | None = "20261123_0005"
+down_revision: str | None = "20261202_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
