@@ -321,3 +321,24 @@ def test_a_currency_without_a_rate_waits_for_customs_to_set_one(
     assessed = client.get(f"{API}/{lodged['id']}", headers=party.auth).json()
     assert assessed["status"] == "awaiting_payment"
     assert all(h["lifted_at"] for h in assessed["holds"] if h["kind"] == "assessment")
+
+
+def test_a_hold_placed_at_lodging_is_listed_once(
+    client: TestClient, party: Party, customs: Party
+) -> None:
+    watched = client.post(
+        "/api/v1/risk/watch-list",
+        json={"identifier": party.identifier, "reason": "listed once", "channel": "red"},
+        headers=customs.auth,
+    ).json()
+    try:
+        body = declaration(declarant={"identifier": party.identifier})
+        lodged = client.post(API, json=body, headers=party.auth).json()
+        assert [h["kind"] for h in lodged["holds"]] == ["physical-inspection"]
+        assert len({h["id"] for h in lodged["holds"]}) == 1
+    finally:
+        client.request(
+            "DELETE",
+            f"/api/v1/risk/watch-list/{watched['id']}",
+            headers=customs.auth,
+        )

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from onewindow.db import session_scope, utcnow
 from onewindow.risk.models import FastLane, IprRecord, RiskProfile, WatchedParty
-from tests.conftest import Party
+from tests.conftest import Party, make_party
 from tests.declarations.factory import declaration
 from tests.notifications import drain
 from tests.portal import log_in
@@ -235,3 +235,99 @@ class TestLists:
         refused = client.post("/api/v1/risk/ipr-records", json=theirs, headers=party.auth)
         assert refused.status_code == 403
         assert client.get("/api/v1/risk/ipr-records", headers=other_party.auth).json() == []
+
+
+class TestControlByOfficers:
+    def _officer_hold(self, client: TestClient, customs: Party, party: Party) -> dict[str, Any]:
+        lodged = _lodge(client, party)
+        assert lodged["channel"] == "green"
+        held = client.post(
+            f"/api/v1/declarations/{lodged['id']}/holds",
+            json={"kind": "physical-inspection", "reason": "tip-off: count the cartons"},
+            headers=customs.auth,
+        )
+        assert held.status_code == 201, held.text
+        assert held.json()["channel"] == "red"
+        return lodged
+
+    def _queued(self, client: TestClient, customs: Party) -> set[int]:
+        queue = client.get("/api/v1/risk/inspections/queue?limit=1000", headers=customs.auth)
+        return {d["declaration_id"] for d in queue.json()}
+
+    def test_an_officer_hold_joins_the_queue_and_its_result_lifts_it(
+        self, client: TestClient, customs: Party, party: Party
+    ) -> None:
+        lodged = self._officer_hold(client, customs, party)
+        assert lodged["id"] in self._queued(client, customs)
+        result = client.post(
+            "/api/v1/risk/inspections",
+            json={
+                "declaration_id": lodged["id"],
+                "finding": "minor",
+                "currency": "GBP",
+                "notes": "one carton short",
+            },
+            headers=customs.auth,
+        )
+        assert result.status_code == 201, result.text
+        assert lodged["id"] not in self._queued(client, customs)
+        after = client.get(f"/api/v1/declarations/{lodged['id']}", headers=customs.auth).json()
+        inspection = next(h for h in after["holds"] if h["kind"] == "physical-inspection")
+        assert inspection["lifted_at"] and "one carton short" in inspection["lift_reason"]
+        assert after["status"] == "awaiting_payment"
+
+    def test_seized_goods_stay_held_and_cannot_be_released(
+        self, client: TestClient, customs: Party, party: Party
+    ) -> None:
+        lodged = self._officer_hold(client, customs, party)
+        client.post(
+            "/api/v1/risk/inspections",
+            json={
+                "declaration_id": lodged["id"],
+                "finding": "major",
+                "currency": "GBP",
+                "goods_seized": True,
+            },
+            headers=customs.auth,
+        )
+        after = client.get(f"/api/v1/declarations/{lodged['id']}", headers=party.auth).json()
+        assert "seizure" in [h["kind"] for h in after["holds"] if not h["lifted_at"]]
+        refused = client.post(
+            f"/api/v1/declarations/{lodged['id']}/release",
+            json={"reason": "release anyway"},
+            headers=customs.auth,
+        )
+        assert refused.status_code == 409 and "seizure" in refused.json()["detail"]
+
+
+def test_a_right_holder_sees_its_detentions_and_nothing_more(
+    client: TestClient, customs: Party, party: Party, other_party: Party
+) -> None:
+    holder = make_party()
+    recorded = client.post(
+        "/api/v1/risk/ipr-records",
+        json={"trade_mark": "NIKE", "hs_prefixes": ["6403"], "keywords": ["nike"]},
+        headers=holder.auth,
+    )
+    assert recorded.status_code == 201, recorded.text
+    body = declaration()
+    body["items"][1]["description"] = "Leather footwear, Nike Air"
+    lodged = client.post("/api/v1/declarations", json=body, headers=party.auth).json()
+    assert "ipr" in [h["kind"] for h in lodged["holds"]]
+    seen = client.get("/api/v1/risk/ipr-detentions", headers=holder.auth).json()
+    assert [(d["declaration_number"], d["trade_mark"]) for d in seen] == [
+        (lodged["number"], "NIKE")
+    ]
+    assert [g["description"] for g in seen[0]["goods"]] == ["Leather footwear, Nike Air"]
+    assert "Handbags" not in str(seen)
+    assert (
+        client.get(f"/api/v1/declarations/{lodged['id']}", headers=holder.auth).status_code == 404
+    )
+    assert client.get("/api/v1/risk/ipr-detentions", headers=other_party.auth).json() == []
+    drain()
+    told = client.get("/api/v1/notifications?limit=50", headers=holder.auth).json()["items"]
+    ipr = [n for n in told if n["topic"] == "risk.ipr_suspected"]
+    assert [n["title"] for n in ipr] == [
+        f"Declaration {lodged['number']} held: your trade mark may be infringed"
+    ]
+    assert ipr[0]["link"] is None  # the declaration itself is not theirs to open

@@ -30,6 +30,7 @@ from onewindow.payments.gateway import SimulatedBank
 from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
 from onewindow.reference import service as reference
 from onewindow.reference.codelists import code_list
+from onewindow.risk import service as risk
 from onewindow.risk.models import FINDINGS
 from onewindow.security import Principal
 
@@ -271,6 +272,11 @@ def detail(
             "lifted_by": clearance.LIFTED_BY,
             "held_kinds": {h.kind for h in open_holds},
             "findings": FINDINGS,
+            "inspection": (
+                risk.inspection_result_for(session, declaration.id)
+                if Action.CONTROL in allowed
+                else None
+            ),
             "versions": service.versions(session, declaration),
             "message": request.query_params.get("message", ""),
             **_choices(),

@@ -640,14 +640,8 @@ def place_hold(
         raise InvalidInput("Say why.", [FieldError("/reason", "must not be empty")])
     if Status(declaration.status) in FINAL:
         raise Conflict(f"A declaration that is {declaration.status} cannot be held.")
-    hold = ReleaseHold(
-        declaration_id=declaration.id,
-        kind=kind,
-        reason=reason.strip(),
-        placed_by=actor,
-        placed_at=utcnow(),
-    )
-    session.add(hold)
+    hold = ReleaseHold(kind=kind, reason=reason.strip(), placed_by=actor, placed_at=utcnow())
+    # Through the collection only: adding the row too would list it twice once loaded.
     declaration.holds.append(hold)
     session.flush()
     record_event(

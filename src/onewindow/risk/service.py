@@ -1176,6 +1176,13 @@ def record_inspection(
     return row
 
 
+def inspection_result_for(session: Session, declaration_id: int) -> InspectionResult | None:
+    """The inspection result recorded on a declaration, if any."""
+    return session.scalar(
+        select(InspectionResult).where(InspectionResult.declaration_id == declaration_id)
+    )
+
+
 def inspection_results(session: Session, *, limit: int = 100) -> Sequence[InspectionResult]:
     return session.scalars(
         select(InspectionResult).order_by(InspectionResult.id.desc()).limit(limit)
