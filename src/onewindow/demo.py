@@ -172,7 +172,28 @@ def load_demo(session: Session) -> list[DemoParty]:
                 password=DEMO_PASSWORD,
                 actor="demo",
             )
+    _demo_mandate(session)
     return list(DEMO_PARTIES)
+
+
+def _demo_mandate(session: Session) -> None:
+    """Harbour Trading mandates Swift Customs Brokers for its imports (direct representation)."""
+    trader = _principal(session, TRADER_EMAIL)
+    broker = parties.find_user(session, BROKER_EMAIL)
+    assert broker is not None
+    if any(
+        m.representative_id == broker.organisation_id and m.revoked_at is None
+        for m in parties.list_mandates(session, trader)
+    ):
+        return
+    parties.grant_mandate(
+        session,
+        trader,
+        representative=broker.organisation.identifier,
+        representation="direct",
+        flows=["IM"],
+        valid_from=date(date.today().year, 1, 1),
+    )
 
 
 # Demo declarations ------------------------------------------------------------------------------
@@ -549,6 +570,14 @@ DEMO_DECLARATIONS: tuple[DemoDeclaration, ...] = (
         importer="GB135792468000",
         importer_name="Kestrel Office Supplies Ltd",
         pay="bank",
+    ),
+    DemoDeclaration(
+        "DEMO-0006",
+        BROKER_EMAIL,
+        "awaiting_payment",
+        _JP_TEA,
+        importer="GB123456789000",
+        importer_name="Harbour Trading Ltd",
     ),
     DemoDeclaration(
         "DEMO-0005",

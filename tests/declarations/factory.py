@@ -10,8 +10,8 @@ BASE: dict[str, Any] = {
     "declarant_reference": "REF",
     "type": "IM",
     "additional_type": "A",
-    "declarant": {"identifier": "GB123456789000"},
-    "importer": {"identifier": "GB123456789000"},
+    "declarant": {"identifier": "GB100000000099"},
+    "importer": {"identifier": "GB100000000099"},
     "exporter": {
         "name": "Shenzhen Bags Co",
         "address": {"line": "1 Harbour Road", "city": "Shenzhen", "country": "CN"},

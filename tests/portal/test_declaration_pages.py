@@ -17,7 +17,7 @@ def _form(token: str, **fields: str) -> dict[str, str]:
         "action": "lodge",
         "declarant_reference": "PORTAL-1",
         "type": "IM",
-        "importer-identifier": "GB123456789000",
+        "importer-identifier": "GB100000000099",
         "exporter-name": "Shenzhen Bags Co",
         "exporter-address-line": "1 Harbour Road",
         "exporter-address-country": "CN",
