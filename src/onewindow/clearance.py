@@ -31,6 +31,7 @@ from onewindow.parties.models import Organisation
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import PaymentGateway
 from onewindow.reference import service as reference
+from onewindow.release import open_conditions
 from onewindow.risk import service as risk
 from onewindow.security import LODGING_ROLES, Principal
 from onewindow.tariff import service as tariff
@@ -373,10 +374,10 @@ def reassess(session: Session, declaration: Declaration) -> Declaration:
 
 
 def release_if_clear(session: Session, declaration: Declaration) -> bool:
-    """Release the moment nothing is owed and no hold is open."""
+    """Release the moment nothing is owed, no hold is open and no domain objects."""
     if Status(declaration.status) not in {Status.ASSESSED, Status.PAID, Status.GUARANTEED}:
         return False
-    if declarations.open_holds(declaration):
+    if declarations.open_holds(declaration) or open_conditions(session, declaration.id):
         return False
     declarations.transition(
         session, declaration, Status.RELEASED, actor=SYSTEM, reason="all conditions met"
@@ -519,6 +520,7 @@ def release(
         missing.append(LIFTED_BY["payment"])
     if any(h.kind == "seizure" for h in declarations.open_holds(declaration)):
         missing.append("the seizure to be lifted")
+    missing += [c.text for c in open_conditions(session, declaration.id)]
     if missing:
         raise Conflict(f"The goods cannot be released yet: waiting for {'; '.join(missing)}.")
     if not reason.strip():

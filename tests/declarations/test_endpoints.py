@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
-from onewindow import events
+from onewindow import events, release
 from onewindow.db import session_scope
 from tests.conftest import Party
 from tests.declarations.factory import declaration
@@ -342,3 +342,44 @@ def test_a_hold_placed_at_lodging_is_listed_once(
             f"/api/v1/risk/watch-list/{watched['id']}",
             headers=customs.auth,
         )
+
+
+def test_a_domain_condition_stops_release_until_it_is_met(
+    client: TestClient, party: Party, customs: Party
+) -> None:
+    waiting = {"open": True}
+
+    def cargo(session: object, declaration_id: int) -> list[release.Condition]:
+        if not waiting["open"]:
+            return []
+        return [release.Condition("cargo", "manifest", "the goods to be on a manifest")]
+
+    release.register("cargo", cargo)
+    try:
+        lodged = client.post(API, json=declaration(), headers=party.auth).json()
+        refused = client.post(
+            f"{API}/{lodged['id']}/release", json={"reason": "ok"}, headers=customs.auth
+        )
+        assert refused.status_code == 409
+        assert "manifest" in refused.json()["detail"] and "paying" in refused.json()["detail"]
+        requests = client.get(
+            f"/api/v1/payment-requests?declaration_id={lodged['id']}", headers=party.auth
+        ).json()
+        client.post(
+            f"/api/v1/payment-requests/{requests[0]['id']}/pay",
+            json={"method": "bank"},
+            headers=party.auth,
+        )
+        _deliver()
+        paid = client.get(f"{API}/{lodged['id']}", headers=party.auth).json()
+        assert paid["status"] == "paid"  # paid, no hold open: the manifest still stops it
+        waiting["open"] = False
+        released = client.post(
+            f"{API}/{lodged['id']}/release",
+            json={"reason": "on the manifest"},
+            headers=customs.auth,
+        )
+        assert released.status_code == 200, released.text
+        assert released.json()["status"] == "released"
+    finally:
+        release.unregister("cargo")

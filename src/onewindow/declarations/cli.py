@@ -10,12 +10,11 @@ import typer
 
 from onewindow import clearance
 from onewindow.db import session_scope
-from onewindow.declarations.validation import validate
+from onewindow.declarations import service as declarations
 from onewindow.errors import DomainError
 from onewindow.formats import service as formats
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties import service as parties
-from onewindow.reference import service as reference
 
 app = typer.Typer(help="Goods declarations.")
 
@@ -55,7 +54,7 @@ def import_wco(
             continue
         with session_scope() as session:
             if dry_run:
-                errors = validate(body, reference.lookups(session), date.today())
+                errors = declarations.check_declaration(session, body, date.today())
                 if errors:
                     failures += 1
                     shown = "; ".join(f"{e.pointer} {e.detail}" for e in errors[:10])

@@ -1,0 +1,51 @@
+"""What stops goods from being released, asked of every domain that can stop them.
+
+A declaration's own holds (payment, controls, assessment, seizure) always stop it. Besides them,
+each domain that can stop goods (cargo, permits, AEO and partner data, ...) publishes through its
+``service.py`` a function that says what of its own stops a declaration, and registers it here once
+per process, in ``workers.register_consumers``; ``clearance`` asks them all through
+:func:`open_conditions` before it releases. A new domain adds a condition without editing another.
+
+>>> register("example", lambda session, declaration_id: [Condition("example", "test", "waits")])
+>>> [c.text for c in open_conditions(None, 1)]  # type: ignore[arg-type]
+['waits']
+>>> unregister("example")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One thing that stops a release: which domain says so, what kind, and what is missing."""
+
+    domain: str
+    kind: str
+    text: str
+
+
+Check = Callable[[Session, int], Sequence[Condition]]
+
+_checks: dict[str, Check] = {}
+
+
+def register(domain: str, check: Check) -> None:
+    """Let ``domain`` say what stops a declaration (registering again replaces its check)."""
+    _checks[domain] = check
+
+
+def unregister(domain: str) -> None:
+    _checks.pop(domain, None)
+
+
+def open_conditions(session: Session, declaration_id: int) -> list[Condition]:
+    """Every registered domain's conditions that stop the declaration now, in domain order."""
+    found: list[Condition] = []
+    for domain in sorted(_checks):
+        found.extend(_checks[domain](session, declaration_id))
+    return found
