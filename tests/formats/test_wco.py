@@ -24,15 +24,19 @@ from onewindow.formats.wco import (
     render_response,
     validate_xml,
 )
+from tests.conftest import require_data
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 SCHEMAS = SHARED / "schemas" / "wco-dm-3.6-dms"
 EXAMPLES = SHARED / "examples" / "wco-dm-declarations"
 
-pytestmark = pytest.mark.skipif(
-    not (SCHEMAS.is_dir() and EXAMPLES.is_dir()),
-    reason=f"the WCO schemas and examples are not at {SHARED} (schemas/, examples/)",
-)
+
+@pytest.fixture(autouse=True, scope="module")
+def _shared() -> None:
+    require_data(
+        SCHEMAS.is_dir() and EXAMPLES.is_dir(), f"the WCO schemas and examples at {SHARED}"
+    )
+
 
 EXAMPLE_NAMES = sorted(path.name for path in EXAMPLES.glob("*.xml")) if EXAMPLES.is_dir() else []
 
@@ -96,8 +100,7 @@ def mapped(name: str) -> MappedDeclaration:
 
 
 def test_the_schemas_are_found_beside_the_data_directory() -> None:
-    if not default_schema_dir().is_dir():
-        pytest.skip(f"no schemas at {default_schema_dir()} (the data directory is elsewhere)")
+    require_data(default_schema_dir().is_dir(), f"the WCO schemas at {default_schema_dir()}")
     assert validate_xml(example("TT_IM002a.xml")) == []
 
 

@@ -98,7 +98,7 @@ class TestPortalNotifications:
         with session_scope() as session:
             assert service.mark_read(session, me, first.id).read_at is not None
             unread = service.unread_count(session, me)
-            assert unread >= 1
+            assert unread == 2  # its registration and the two recorded, one of them read
             theirs_before = service.unread_count(session, them)
         with session_scope() as session:
             assert service.mark_all_read(session, me) == unread
@@ -363,7 +363,7 @@ class TestWebhookDelivery:
         try:
             _record(party, "declaration.released")
             drain()
-            assert service.run_webhook_deliveries() >= 1
+            service.run_webhook_deliveries()
             [request] = receiver.requests
             header = request.headers["x-onewindow-signature"]
             assert service.verify_signature(secret, header, request.body)

@@ -34,6 +34,7 @@ from onewindow.tariff.loaders import (
     normalise_commodity_code,
 )
 from onewindow.tariff.rates import parse_rate
+from tests.conftest import require_data
 
 D = Decimal
 DATA = Path(
@@ -46,15 +47,13 @@ US_DIR = DATA / "tariffs" / "us"
 
 @pytest.fixture(scope="module")
 def uk() -> TariffLoad:
-    if not UK_FILE.is_file():
-        pytest.skip(f"the UK Global Tariff file is not at {UK_FILE} (set ONEWINDOW_DATA_DIR)")
+    require_data(UK_FILE.is_file(), f"the UK Global Tariff file at {UK_FILE}")
     return load_uk_global_tariff(UK_FILE)
 
 
 @pytest.fixture(scope="module")
 def us() -> TariffLoad:
-    if not any(US_DIR.glob("chapter-*.csv")):
-        pytest.skip(f"the HTSUS chapter files are not in {US_DIR} (set ONEWINDOW_DATA_DIR)")
+    require_data(any(US_DIR.glob("chapter-*.csv")), f"the HTSUS chapter files in {US_DIR}")
     return load_us_hts(US_DIR)
 
 
