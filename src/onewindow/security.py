@@ -168,7 +168,7 @@ class Principal:
 
     @property
     def is_administrator(self) -> bool:
-        return "administrator" in self.organisation_roles
+        return Role.ADMINISTRATOR in self.organisation_roles
 
 
 def scopes_for_user(user_role: str, organisation_roles: frozenset[str]) -> frozenset[str]:

@@ -142,7 +142,7 @@ def set_aeo_status(
 
     Single window administrators and customs offices only; audited.
     """
-    if not (principal.is_administrator or principal.has_role("customs-office")):
+    if not (principal.is_administrator or principal.has_role(Role.CUSTOMS)):
         raise Forbidden("Only customs offices and administrators record AEO authorisations.")
     org = session.get(Organisation, organisation_id)
     if org is None:

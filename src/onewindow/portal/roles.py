@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from onewindow.security import Role
+
 
 @dataclass(frozen=True)
 class Capability:
@@ -20,7 +22,7 @@ COMMON = [
 ]
 
 CAPABILITIES: dict[str, list[Capability]] = {
-    "trader": [
+    Role.TRADER: [
         Capability(
             "Lodge goods declarations", "Import, export and transit, typed once.", "/declarations"
         ),
@@ -31,37 +33,37 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
         Capability("Track your consignments", "Every decision and its reason, as it happens."),
     ],
-    "customs-broker": [
+    Role.CUSTOMS_BROKER: [
         Capability(
             "Lodge declarations for your clients", "As their representative.", "/declarations"
         ),
         Capability("Your clients", "The companies that mandated you, and for what.", "/mandates"),
         Capability("Follow your clients' consignments", "Holds, assessments and releases."),
     ],
-    "carrier": [
+    Role.CARRIER: [
         Capability("Lodge manifests", "Advance cargo information before loading or arrival."),
         Capability("Report vessel and flight calls", "Arrival and departure notices."),
     ],
-    "terminal-operator": [
+    Role.TERMINAL_OPERATOR: [
         Capability("Report discharge and gate movements", "Discharge, gate-in, gate-out."),
         Capability("See which cargo may leave", "Only released cargo passes the gate."),
     ],
-    "port-authority": [
+    Role.PORT_AUTHORITY: [
         Capability("Clear vessel calls", "Arrival and departure clearances."),
     ],
-    "customs-office": [
+    Role.CUSTOMS: [
         Capability(
             "Work the declaration queue", "Document checks, inspections, release.", "/declarations"
         ),
         Capability("Manage risk profiles", "Selectivity rules and the learned model.", "/risk"),
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
     ],
-    "permit-agency": [
+    Role.PERMIT_AGENCY: [
         Capability("Review permit applications", "Approve, refuse or ask for more."),
         Capability("Set regulatory requirements", "Which goods need your permit."),
         Capability("Join inspections", "With customs, on the same consignment."),
     ],
-    "administrator": [
+    Role.ADMINISTRATOR: [
         Capability("Register organisations", "Traders, carriers, agencies and offices."),
         Capability("Load reference data", "HS, UN/LOCODE, code lists, tariffs."),
         Capability("Verify the audit log", "Its hash chain shows any tampering."),
