@@ -21,7 +21,6 @@ from onewindow.declarations.schemas import (
     DryRunOut,
     ErrorOut,
     HoldIn,
-    HoldOut,
     Reason,
     StatusChangeOut,
     VersionOut,
@@ -41,7 +40,7 @@ MAX_XML_BYTES = 5_000_000
 def _out(declaration: Declaration, principal: Principal) -> DeclarationOut:
     """The declaration as the principal may see it (customs' reasons stay with customs)."""
     out = DeclarationOut.model_validate(declaration)
-    out.holds = [HoldOut.model_validate(h) for h in service.hold_views(principal, declaration)]
+    out.holds = service.hold_views(principal, declaration)
     return out
 
 

@@ -31,7 +31,7 @@ from onewindow.declarations.models import (
     ReleaseHold,
     StatusChange,
 )
-from onewindow.declarations.schemas import DeclarationIn
+from onewindow.declarations.schemas import DeclarationIn, HoldOut
 from onewindow.declarations.validation import validate
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
@@ -552,50 +552,25 @@ def told(kind: str, reason: str, *, lifted: bool = False) -> str:
     return "The control is done." if lifted else HOLD_NOTICES[kind]
 
 
-@dataclass(frozen=True)
-class HoldView:
-    """A hold as one principal may see it (see :func:`hold_views`)."""
-
-    id: int
-    kind: str
-    reason: str
-    placed_by: str
-    placed_at: datetime
-    lifted_by: str | None
-    lifted_at: datetime | None
-    lift_reason: str | None
-
-
-def hold_views(principal: Principal, declaration: Declaration) -> list[HoldView]:
+def hold_views(principal: Principal, declaration: Declaration) -> list[HoldOut]:
     """The declaration's holds: whole for customs; for the trade, what happens and what to do."""
     customs = _is_customs(principal)
     views = []
     for h in declaration.holds:
         if customs or h.kind not in CONFIDENTIAL_HOLDS:
-            views.append(
-                HoldView(
-                    h.id,
-                    h.kind,
-                    h.reason,
-                    h.placed_by,
-                    h.placed_at,
-                    h.lifted_by,
-                    h.lifted_at,
-                    h.lift_reason,
-                )
-            )
+            views.append(HoldOut.model_validate(h))
             continue
         lifted = h.lifted_at is not None
         views.append(
-            HoldView(
-                h.id,
-                h.kind,
-                told(h.kind, h.reason),
-                "customs",
-                h.placed_at,
-                "customs" if lifted else None,
-                h.lifted_at,
-                told(h.kind, h.lift_reason or "", lifted=True) if lifted else None,
+            HoldOut(
+                id=h.id,
+                kind=h.kind,
+                reason=told(h.kind, h.reason),
+                placed_by="customs",
+                placed_at=h.placed_at,
+                lifted_by="customs" if lifted else None,
+                lifted_at=h.lifted_at,
+                lift_reason=told(h.kind, h.lift_reason or "", lifted=True) if lifted else None,
             )
         )
     return views
