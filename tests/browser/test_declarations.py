@@ -287,3 +287,50 @@ def test_the_declaration_pages_fit_a_phone_screen(
         phone.goto(f"{base_url}{path}")
         assert _overflow(phone) <= 1, f"{path} scrolls sideways on a phone by {_overflow(phone)}px"
     context.close()
+
+
+def test_a_trader_mandates_its_broker_who_lodges_for_it(page: Page, base_url: str) -> None:
+    trader = make_party(("trader",))
+    broker = make_party(("customs-broker",))
+    _log_in(page, base_url, trader)
+    page.get_by_role("link", name="Mandates", exact=True).click()
+    page.get_by_label("Broker's EORI or TIN").fill(broker.identifier)
+    page.get_by_role("checkbox", name="Import").check()
+    page.get_by_role("button", name="Grant the mandate").click()
+    expect(page.get_by_role("status")).to_have_text(f"{broker.name} may now lodge for you.")
+    granted = page.get_by_role("region", name="Brokers who act for you")
+    expect(granted).to_contain_text("In force")
+    page.context.clear_cookies()
+
+    _log_in(page, base_url, broker)
+    page.goto(f"{base_url}/declarations/new")
+    page.get_by_label("Lodging for").select_option(label=f"{trader.name} (direct representation)")
+    _fill(page, {**HEADER, "Your reference": "FOR-CLIENT-1", "Invoice total": "6000"})
+    _fill(_item(page, 1), BAGS)
+    page.get_by_role("button", name="Check and lodge").click()
+    expect(page).to_have_url(re.compile(r"/declarations/\d+$"))
+    expect(page.get_by_text(f"{broker.identifier} (direct)")).to_be_visible()
+    [lodged] = _lodged(base_url, trader)
+    assert lodged["declarant_reference"] == "FOR-CLIENT-1"
+    page.context.clear_cookies()
+
+    _log_in(page, base_url, trader)
+    page.goto(f"{base_url}/mandates")
+    row = page.get_by_role("region", name="Brokers who act for you").get_by_role("row").nth(1)
+    row.get_by_label("Reason").fill("We clear our own goods from now on")
+    row.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("status")).to_contain_text("is revoked")
+    page.context.clear_cookies()
+
+    _log_in(page, base_url, broker)
+    page.goto(f"{base_url}/declarations/new")
+    expect(page.get_by_label("Lodging for")).to_have_count(0)
+
+
+def test_a_carrier_is_not_offered_declarations(page: Page, base_url: str) -> None:
+    carrier = make_party(("carrier",))
+    _log_in(page, base_url, carrier)
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Declarations")).to_have_count(0)
+    page.goto(f"{base_url}/declarations/new")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")

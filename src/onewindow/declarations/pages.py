@@ -25,6 +25,7 @@ from onewindow.errors import DomainError, FieldError, Forbidden, InvalidInput
 from onewindow.formats import service as formats
 from onewindow.formats import wco
 from onewindow.parties import service as parties
+from onewindow.parties.models import Mandate
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import SimulatedBank
 from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
@@ -32,7 +33,7 @@ from onewindow.reference import service as reference
 from onewindow.reference.codelists import code_list
 from onewindow.risk import service as risk
 from onewindow.risk.models import FINDINGS
-from onewindow.security import Principal
+from onewindow.security import LODGING_ROLES, Principal
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
 
@@ -55,6 +56,20 @@ def _login(request: Request) -> Response:
 
 def _is_customs(principal: Principal) -> bool:
     return principal.has_role(service.CUSTOMS)
+
+
+def _may_lodge(principal: Principal) -> bool:
+    return principal.has_role(*LODGING_ROLES) and "declarations:write" in principal.scopes
+
+
+def _clients(session: Session, principal: Principal) -> list[Mandate]:
+    """The mandates in force that let the principal lodge for a client (a broker's)."""
+    today = date.today()
+    return [
+        m
+        for m in parties.list_mandates(session, principal)
+        if m.representative_id == principal.organisation_id and parties.mandate_in_force(m, today)
+    ]
 
 
 def _choices() -> dict[str, Any]:
@@ -85,6 +100,7 @@ def list_page(
             "status": chosen or "",
             "counts": service.count_by_status(session, principal),
             "customs": _is_customs(principal),
+            "may_lodge": _may_lodge(principal),
             **_choices(),
         },
         principal,
@@ -93,6 +109,7 @@ def list_page(
 
 def _form_page(
     request: Request,
+    session: Session,
     principal: Principal,
     fields: dict[str, str],
     errors: dict[str, str],
@@ -109,6 +126,7 @@ def _form_page(
             "items": range(items),
             "item_fields": ITEM_FIELDS,
             "message": message,
+            "clients": _clients(session, principal),
             **_choices(),
         },
         principal,
@@ -117,12 +135,14 @@ def _form_page(
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_form(request: Request, principal: OptionalPrincipalDep) -> Response:
+def new_form(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     if principal is None:
         return _login(request)
+    if not _may_lodge(principal):
+        return not_found_page(request)
     fields = dict(DEFAULTS)
     fields.update({f"items-0-{k}": v for k, v in ITEM_DEFAULTS.items()})
-    return _form_page(request, principal, fields, {}, 1)
+    return _form_page(request, session, principal, fields, {}, 1)
 
 
 def _errors_by_field(errors: list[FieldError]) -> dict[str, str]:
@@ -144,6 +164,24 @@ def _declarant(session: SessionDep, principal: Principal) -> str:
     return org.identifier
 
 
+def _acting_for(
+    session: Session, principal: Principal, body: dict[str, Any], client: str
+) -> dict[str, Any]:
+    """A broker lodging for a client it holds a mandate from: the client is the importer (or
+    exporter), and the declarant too in direct representation; the broker represents it."""
+    chosen = next((m for m in _clients(session, principal) if str(m.id) == client), None)
+    if chosen is None:
+        return body
+    code = {name: c for c, name in parties.REPRESENTATION_CODES.items()}[chosen.representation]
+    who = {"identifier": chosen.represented.identifier}
+    if code == "2":
+        body["declarant"] = who
+    role = "exporter" if body.get("type") == "EX" else "importer"
+    body[role] = {**body.get(role, {}), **who}
+    body["representative"] = {"identifier": _declarant(session, principal), "representation": code}
+    return body
+
+
 @router.post("/new", response_class=HTMLResponse)
 async def lodge_form(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep
@@ -151,25 +189,34 @@ async def lodge_form(
     """Add an item row, or check and lodge: errors are shown next to their fields."""
     if principal is None:
         return _login(request)
+    if not _may_lodge(principal):
+        return not_found_page(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not csrf_ok(request, form.get("csrf_token", "")):
-        return _form_page(request, principal, form, {}, item_count(form), 403, "The form expired.")
+        return _form_page(
+            request, session, principal, form, {}, item_count(form), 403, "The form expired."
+        )
     items = item_count(form)
     if form.get("action") == "add-item":
         form.update({f"items-{items}-{k}": v for k, v in ITEM_DEFAULTS.items()})
-        return _form_page(request, principal, form, {}, items + 1)
-    body = to_declaration(form, _declarant(session, principal))
+        return _form_page(request, session, principal, form, {}, items + 1)
+    body = _acting_for(
+        session,
+        principal,
+        to_declaration(form, _declarant(session, principal)),
+        form.get("client", ""),
+    )
     try:
         declaration = DeclarationIn.model_validate(body)
     except ValidationError as exc:
         errors = _errors_by_field(_pydantic_errors(exc))
-        return _form_page(
-            request, principal, form, errors, items, 422, "Please correct the fields marked."
-        )
+        message = "Please correct the fields marked."
+        return _form_page(request, session, principal, form, errors, items, 422, message)
     problems = service.check_declaration(session, declaration, date.today())
     if problems:
         return _form_page(
             request,
+            session,
             principal,
             form,
             _errors_by_field(problems),
@@ -180,14 +227,16 @@ async def lodge_form(
     try:
         lodgement = clearance.lodge(session, principal, declaration)
     except DomainError as exc:
+        message = refusal(session, exc)
         return _form_page(
             request,
+            session,
             principal,
             form,
             _errors_by_field(exc.errors),
             items,
             exc.status_code,
-            exc.detail,
+            message,
         )
     return RedirectResponse(f"/declarations/{lodgement.declaration.id}", status_code=303)
 
@@ -227,6 +276,7 @@ async def upload(
     except wco.WcoRefusal as exc:
         problems = [str(exc)]
     except DomainError as exc:
+        refusal(session, exc)  # nothing of a refused upload stays
         problems = [exc.detail] + [f"{e.pointer}: {e.detail}" for e in exc.errors]
     return render(
         request,
