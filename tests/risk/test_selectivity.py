@@ -160,7 +160,7 @@ class TestProfiles:
                 True,
             ),  # noqa: E501
             ({"field": "total_value", "op": "gt", "value": "9999.99"}, True),
-            ({"field": "importer", "op": "eq", "value": "gb123456789000"}, True),
+            ({"field": "importer", "op": "eq", "value": "gb100000000099"}, True),
             ({"field": "exporter", "op": "eq", "value": "CN1"}, False),
             ({"field": "country_of_export", "op": "in", "value": ["CN"]}, True),
             ({"field": "transport_mode", "op": "eq", "value": "4"}, False),
