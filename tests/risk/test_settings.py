@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from onewindow import audit
-from onewindow.db import session_scope
+from onewindow.db import session_scope, utcnow
 from onewindow.risk import service
 from onewindow.risk.models import RiskSetting
 from tests.conftest import Party
@@ -43,9 +43,7 @@ def test_a_risk_officer_sets_the_random_rate_and_it_selects(
 def test_stored_rates_reach_a_process_that_did_not_set_them(customs: Party) -> None:
     with session_scope() as session:
         session.add(
-            RiskSetting(
-                name="random_rate", value=0.5, updated_by="elsewhere", updated_at=service.utcnow()
-            )
+            RiskSetting(name="random_rate", value=0.5, updated_by="elsewhere", updated_at=utcnow())
         )
     with session_scope() as session:
         assert service.refresh_rates(session, force=True).random_rate == 0.5
