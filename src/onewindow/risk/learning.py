@@ -1,11 +1,17 @@
 """The learned model's lifecycle: versions registered, judged on recent declarations,
 promoted when better, put in use; and the labelled frames it learns from.
+
+The model in use in a process follows the database: a promotion puts the model in use once its
+transaction commits (never if it rolls back), and every process checks the promoted version
+again at most every :data:`~onewindow.risk.settings.REFRESH_SECONDS` (one small query), loading
+the model only when the version changed.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,13 +27,14 @@ from onewindow.declarations import service as declarations
 from onewindow.declarations.schemas import DeclarationIn, GoodsItem
 from onewindow.errors import NotFound
 from onewindow.risk.access import ENGINE
+from onewindow.risk.after_commit import after_commit
 from onewindow.risk.dates import aware
 from onewindow.risk.models import (
     InspectionResult,
     RiskModelVersion,
     SelectivityDecision,
 )
-from onewindow.risk.settings import rates, refresh_rates
+from onewindow.risk.settings import REFRESH_SECONDS, rates, refresh_rates
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,15 +55,46 @@ class PromotedModel:
 
 
 _promoted: PromotedModel | None = None
+_version_checked_at = 0.0
+
+
+def _use(promoted: PromotedModel | None) -> None:
+    global _promoted, _version_checked_at
+    _promoted = promoted
+    _version_checked_at = time.monotonic()
 
 
 def promote_model(promoted: PromotedModel | None) -> None:
-    """Put a trained model in use (None: selectivity runs on rules and random selection only)."""
-    global _promoted
-    _promoted = promoted
+    """Put a trained model in use in this process directly, without the database (tests only:
+    a model is promoted with :func:`promote_if_better`). None: selectivity runs on rules and
+    random selection only. The next refresh, due in :data:`REFRESH_SECONDS`, puts the model the
+    database promotes back in use."""
+    _use(promoted)
 
 
 def promoted_model() -> PromotedModel | None:
+    """The model in use in this process, if any."""
+    return _promoted
+
+
+def refresh_promoted(session: Session, *, force: bool = False) -> PromotedModel | None:
+    """Put the model the database promotes in use (checked at most every
+    :data:`REFRESH_SECONDS` unless ``force``; the model is read only when its version changed)."""
+    global _version_checked_at
+    clock = time.monotonic()
+    if force or clock - _version_checked_at >= REFRESH_SECONDS:
+        _version_checked_at = clock
+        version = session.scalar(_promoted_query(RiskModelVersion.version))
+        in_use = _promoted.version if _promoted is not None else None
+        if version != in_use:
+            row = promoted_version(session)
+            try:
+                _use(_in_use(row) if row is not None else None)
+            except ValueError:  # a model stored in another layout: go on without one
+                log.warning("risk model %s cannot be read", version, exc_info=True)
+                _use(None)
+            else:
+                log.info("risk model %s in use", version or "none")
     return _promoted
 
 
@@ -179,25 +217,30 @@ def get_model_version(session: Session, model_version_id: int) -> RiskModelVersi
     return row
 
 
-def promoted_version(session: Session) -> RiskModelVersion | None:
-    return session.scalar(
-        select(RiskModelVersion)
+def _promoted_query(*what: Any) -> Any:
+    return (
+        select(*what)
         .where(RiskModelVersion.status == "promoted")
         .order_by(RiskModelVersion.promoted_at.desc(), RiskModelVersion.id.desc())
         .limit(1)
     )
 
 
-def _activate(row: RiskModelVersion) -> None:
+def promoted_version(session: Session) -> RiskModelVersion | None:
+    """The stored model version that is promoted, if any."""
+    row: RiskModelVersion | None = session.scalar(_promoted_query(RiskModelVersion))
+    return row
+
+
+def _in_use(row: RiskModelVersion) -> PromotedModel:
+    """A stored model version as the model in use."""
     from onewindow.risk.model import RiskModel
 
-    promote_model(
-        PromotedModel(
-            model=RiskModel.from_bytes(row.blob),
-            red_threshold=float(row.thresholds["red"]),
-            yellow_threshold=float(row.thresholds["yellow"]),
-            version=row.version,
-        )
+    return PromotedModel(
+        model=RiskModel.from_bytes(row.blob),
+        red_threshold=float(row.thresholds["red"]),
+        yellow_threshold=float(row.thresholds["yellow"]),
+        version=row.version,
     )
 
 
@@ -213,7 +256,8 @@ def promote_if_better(
 
     Better means a higher precision at ``metric`` % selected, ties broken by the critical-fraud
     recall there. With no model promoted the candidate is promoted. The replaced model retires;
-    the promoted one is put in use in this process.
+    the promoted one is put in use in this process once the transaction commits (and in every
+    other within :data:`REFRESH_SECONDS`).
     """
     from onewindow.risk.model import RiskModel
 
@@ -266,7 +310,8 @@ def promote_if_better(
         reason=reason,
         data=comparison,
     )
-    _activate(candidate)
+    promoted = _in_use(candidate)
+    after_commit(session, "risk.model", lambda: _use(promoted))
     return True, reason
 
 
@@ -275,7 +320,7 @@ def load_promoted(session: Session) -> bool:
     row = promoted_version(session)
     if row is None:
         return False
-    _activate(row)
+    _use(_in_use(row))
     log.info("risk model %s in use", row.version)
     return True
 

@@ -24,7 +24,7 @@ from onewindow.events import record_event
 from onewindow.risk.access import ENGINE, require_customs
 from onewindow.risk.conditions import matches
 from onewindow.risk.dates import in_force
-from onewindow.risk.learning import PromotedModel, model_record, promoted_model
+from onewindow.risk.learning import PromotedModel, model_record, refresh_promoted
 from onewindow.risk.models import (
     CHANNELS,
     FastLane,
@@ -124,6 +124,7 @@ def select_channel(
     """
     now = now or utcnow()
     refresh_rates(session)
+    promoted = refresh_promoted(session)
     today = now.date()
     settings = rates()
     if session.scalar(
@@ -186,7 +187,6 @@ def select_channel(
         if draw(declaration_id) < settings.random_rate:
             random_selected = for_learning = True
             chance.append(("yellow", _reason("random", "random", "Selected at random for control")))
-        promoted = promoted_model()
         if promoted is not None:
             score, wanted, because = _model_opinion(promoted, body)
             if because is not None:

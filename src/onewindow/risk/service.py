@@ -41,6 +41,7 @@ from onewindow.risk.learning import (
     promote_model,
     promoted_model,
     promoted_version,
+    refresh_promoted,
     register_model,
     training_frame_from_inspections,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "rates",
     "record_inspection",
     "record_ipr",
+    "refresh_promoted",
     "refresh_rates",
     "register_model",
     "remove_ipr",

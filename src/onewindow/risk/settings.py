@@ -1,5 +1,9 @@
 """Selectivity rates: how much is selected besides the rules, stored by risk officers and
 followed by every process, and the replayable draws that random selection rests on.
+
+The rates in force in a process follow the database: a risk officer's change is applied once its
+transaction commits (never if it rolls back), and every process reads the stored rates again at
+most every :data:`REFRESH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -7,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +21,8 @@ from onewindow import audit
 from onewindow.db import utcnow
 from onewindow.errors import FieldError, InvalidInput
 from onewindow.risk.access import require_customs
-from onewindow.risk.models import (
-    RiskSetting,
-)
+from onewindow.risk.after_commit import after_commit
+from onewindow.risk.models import RiskSetting
 from onewindow.security import Principal
 
 
@@ -45,7 +49,9 @@ def rates() -> Rates:
 
 
 def set_rates(**changes: Any) -> Rates:
-    """Change some rates (tests, an operator's command); returns the previous ones to restore.
+    """Change some rates in this process directly, without the database (tests only: a risk
+    officer's change goes through :func:`configure_rates`); returns the previous ones to restore.
+    The next refresh still applies any rate stored in the database.
 
     >>> previous = set_rates(random_rate=0.0)
     >>> rates().random_rate
@@ -66,14 +72,18 @@ SETTABLE = ("random_rate", "learning_rate", "aeo_factor", "target_red", "target_
 
 
 REFRESH_SECONDS = 30.0
-
+"""How often, at most, a process reads the stored rates and the promoted model's version."""
 
 _settings_read_at = 0.0
 
 
 def configure_rates(session: Session, principal: Principal, **changes: float) -> Rates:
-    """A risk officer sets selectivity rates: stored, audited, and in force in this process at
-    once and in every other within :data:`REFRESH_SECONDS`. Every error is reported at once."""
+    """A risk officer sets selectivity rates: stored and audited. They come in force in this
+    process when the transaction commits, and in every other within :data:`REFRESH_SECONDS`;
+    a rollback leaves the rates in force as they were. Every error is reported at once.
+
+    Returns the rates as they stand once the change is committed.
+    """
     require_customs(principal)
     errors = [
         FieldError(f"/{name}", f"unknown rate: use one of {', '.join(SETTABLE)}")
@@ -103,8 +113,10 @@ def configure_rates(session: Session, principal: Principal, **changes: float) ->
         data={"before": before, "after": {k: float(v) for k, v in changes.items()}},
     )
     session.flush()
-    set_rates(**{name: float(value) for name, value in changes.items()})
-    return _rates
+    committed: dict[str, Any] = {name: float(value) for name, value in changes.items()}
+    for name, value in committed.items():
+        after_commit(session, f"risk.rate.{name}", partial(set_rates, **{name: value}))
+    return replace(_rates, **committed)
 
 
 def refresh_rates(session: Session, *, force: bool = False) -> Rates:
