@@ -17,7 +17,8 @@ from onewindow.db import session_scope, utcnow
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.parties import service as parties
 from onewindow.risk import service as risk
-from onewindow.risk.model import RiskModel
+from onewindow.risk.learning import model_record
+from onewindow.risk.model import FIELDS, RiskModel
 from onewindow.risk.models import RiskModelVersion
 from onewindow.security import Principal
 from tests.conftest import make_party
@@ -83,6 +84,7 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_refused(
         assert set(first.thresholds) == {"red", "yellow"}
         assert first.thresholds["red"] >= first.thresholds["yellow"]
         assert "5" in first.metrics["precision_at"]
+        assert first.metrics["fields"] == list(FIELDS)
         promoted, reason = risk.promote_if_better(session, first.id, recent_frame=recent)
         assert promoted, reason
         assert "No model is promoted" in reason
@@ -233,3 +235,14 @@ def test_a_model_promoted_by_another_process_is_put_in_use_at_the_next_refresh(
     with session_scope() as session:
         assert risk.refresh_promoted(session, force=True) is None
     assert risk.promoted_model() is None
+
+
+def test_the_model_reads_at_scoring_every_field_it_learned_on() -> None:
+    body = DeclarationIn.model_validate(declaration())
+    records = [model_record(body, item) for item in body.items]
+    assert all(set(record) == set(FIELDS) for record in records)
+    first = records[0]
+    assert body.importer is not None and first["importer"] == body.importer.identifier
+    assert first["procedure"] == body.items[0].procedure
+    assert first["hs6"] == body.items[0].commodity_code[:6]
+    assert first["items"] == len(body.items)

@@ -107,26 +107,23 @@ RECENT_DAYS = 90
 
 
 def model_record(body: DeclarationIn, item: GoodsItem) -> dict[str, object]:
-    """A goods item as the learned model reads it (its field names, see ``model.CSV_COLUMNS``)."""
+    """A goods item as the learned model reads it: the fields of ``model.FIELDS``, each from what
+    the declaration carries or derives."""
     return {
         "office": body.office_of_lodgement or "",
-        "process_type": body.additional_type,
-        "import_type": body.type,
-        "import_use": item.procedure,
-        "payment_type": "",
+        "declaration_type": body.additional_type,
+        "procedure": item.procedure,
         "transport_mode": body.transport.mode if body.transport else "",
         "declarant": body.declarant.identifier or "",
         "importer": body.importer.identifier if body.importer else "",
-        "seller": (body.exporter.identifier or body.exporter.name) if body.exporter else "",
-        "courier": "",
+        "exporter": (body.exporter.identifier or body.exporter.name) if body.exporter else "",
         "hs6": item.commodity_code[:6],
-        "departure_country": body.country_of_export or "",
+        "export_country": body.country_of_export or "",
         "origin_country": item.origin or "",
-        "tax_rate": 0.0,
-        "tax_type": "",
-        "origin_indicator": "Y" if item.preference else "N",
+        "preference": "Y" if item.preference else "N",
         "net_mass": float(item.net_mass_kg or 0),
         "item_price": float(item.value.amount) if item.value else 0.0,
+        "items": len(body.items),
     }
 
 
@@ -171,6 +168,8 @@ def register_model(
     from onewindow.risk.model import threshold_for_rate
 
     metrics, scores = _judge(model, recent_frame)
+    # The model card: which declaration fields the model reads.
+    metrics["fields"] = list(model.metadata.fields)
     settings = rates()
     thresholds = {
         "red": _finite(threshold_for_rate(scores, settings.target_red * 100)),
@@ -270,10 +269,16 @@ def promote_if_better(
         raise ValueError(f"no metric at {metric} %: use one of {', '.join(mine['precision_at'])}")
     ours = (mine["precision_at"][metric], mine["critical_recall_at"][metric])
     comparison: dict[str, Any] = {"metric": metric, "candidate": mine}
+    theirs_model: RiskModel | None = None
     if current is None:
         reason = "No model is promoted yet."
     else:
-        theirs_metrics, _ = _judge(RiskModel.from_bytes(current.blob), recent_frame)
+        try:
+            theirs_model = RiskModel.from_bytes(current.blob)
+        except ValueError as exc:  # stored in an older layout: it cannot be compared
+            reason = f"{current.version} cannot be read any more ({exc})."
+    if current is not None and theirs_model is not None:
+        theirs_metrics, _ = _judge(theirs_model, recent_frame)
         comparison["promoted"] = theirs_metrics
         theirs = (
             theirs_metrics["precision_at"][metric],
@@ -297,6 +302,7 @@ def promote_if_better(
             )
             return False, reason
         reason = f"Better than {current.version}: {figures}."
+    if current is not None:
         current.status = "retired"
     candidate.status = "promoted"
     candidate.promoted_at = utcnow()
