@@ -17,7 +17,8 @@ from onewindow.db import session_scope, utcnow
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.parties import service as parties
 from onewindow.risk import service as risk
-from onewindow.risk.model import RiskModel
+from onewindow.risk.learning import model_record
+from onewindow.risk.model import FIELDS, RiskModel
 from onewindow.risk.models import RiskModelVersion
 from onewindow.security import Principal
 from tests.conftest import make_party
@@ -83,6 +84,7 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_refused(
         assert set(first.thresholds) == {"red", "yellow"}
         assert first.thresholds["red"] >= first.thresholds["yellow"]
         assert "5" in first.metrics["precision_at"]
+        assert first.metrics["fields"] == list(FIELDS)
         promoted, reason = risk.promote_if_better(session, first.id, recent_frame=recent)
         assert promoted, reason
         assert "No model is promoted" in reason
@@ -92,6 +94,8 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_refused(
         assert promoted, reason
         assert reason.startswith("Better than")
         assert better.status == "promoted" and first.status == "retired"
+        assert risk.promoted_model() is None  # in use once committed
+        session.commit()
         in_use = risk.promoted_model()
         assert in_use is not None and in_use.version == better.version
 
@@ -186,3 +190,59 @@ def test_drift_flags_values_the_model_never_saw(good: RiskModel, recent: pd.Data
     assert len(mine) == 2
     assert set(mine["fraud"]) == {1} and set(mine["critical_fraud"]) == {2}
     assert {"importer", "hs6", "item_price", "net_mass"} <= set(frame.columns)
+
+
+def test_a_promotion_rolled_back_puts_no_model_in_use(
+    good: RiskModel, recent: pd.DataFrame
+) -> None:
+    with session_scope() as session:
+        row = risk.register_model(session, good, source="csv:good.csv", recent_frame=recent)
+        promoted, reason = risk.promote_if_better(session, row.id, recent_frame=recent)
+        assert promoted, reason
+        session.rollback()
+    assert risk.promoted_model() is None
+    with session_scope() as session:
+        assert risk.promoted_version(session) is None
+        assert risk.refresh_promoted(session, force=True) is None
+
+
+def test_a_promotion_in_a_savepoint_rolled_back_is_forgotten_when_the_rest_commits(
+    good: RiskModel, recent: pd.DataFrame
+) -> None:
+    with session_scope() as session:
+        row = risk.register_model(session, good, source="csv:good.csv", recent_frame=recent)
+        savepoint = session.begin_nested()
+        promoted, _ = risk.promote_if_better(session, row.id, recent_frame=recent)
+        assert promoted
+        savepoint.rollback()
+    assert risk.promoted_model() is None
+
+
+def test_a_model_promoted_by_another_process_is_put_in_use_at_the_next_refresh(
+    good: RiskModel, recent: pd.DataFrame
+) -> None:
+    with session_scope() as session:
+        row = risk.register_model(session, good, source="csv:good.csv", recent_frame=recent)
+        version = row.version
+        # Another process promotes it: this one learns of it from the database only.
+        row.status, row.promoted_at = "promoted", utcnow()
+    assert risk.promoted_model() is None
+    with session_scope() as session:
+        in_use = risk.refresh_promoted(session, force=True)
+    assert in_use is not None and in_use.version == version
+    with session_scope() as session:
+        session.execute(update(RiskModelVersion).values(status="retired"))
+    with session_scope() as session:
+        assert risk.refresh_promoted(session, force=True) is None
+    assert risk.promoted_model() is None
+
+
+def test_the_model_reads_at_scoring_every_field_it_learned_on() -> None:
+    body = DeclarationIn.model_validate(declaration())
+    records = [model_record(body, item) for item in body.items]
+    assert all(set(record) == set(FIELDS) for record in records)
+    first = records[0]
+    assert body.importer is not None and first["importer"] == body.importer.identifier
+    assert first["procedure"] == body.items[0].procedure
+    assert first["hs6"] == body.items[0].commodity_code[:6]
+    assert first["items"] == len(body.items)

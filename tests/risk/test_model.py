@@ -11,6 +11,9 @@ import pytest
 
 from onewindow.risk.model import (
     CSV_COLUMNS,
+    FIELDS,
+    LEFT_OUT,
+    MODEL_FORMAT,
     RiskModel,
     RiskParams,
     evaluate,
@@ -190,7 +193,7 @@ def test_save_and_load_give_identical_scores(
 
 
 def test_from_bytes_refuses_another_format(model: RiskModel) -> None:
-    data = model.to_bytes().replace(b"onewindow-risk/1", b"onewindow-risk/0")
+    data = model.to_bytes().replace(MODEL_FORMAT.encode(), b"onewindow-risk/0")
     with pytest.raises(ValueError, match="onewindow-risk/0"):
         RiskModel.from_bytes(data)
 
@@ -208,7 +211,9 @@ def test_score_one_accepts_internal_field_names_and_string_values(
 ) -> None:
     # A heading whose code starts with a zero, so that the CSV number lost it.
     record = _records(test_frame[test_frame["HS6 Code"] == 71080], 1)[0]
-    internal = {CSV_COLUMNS[k]: v for k, v in record.items()}
+    internal = {CSV_COLUMNS[k]: v for k, v in record.items() if k in CSV_COLUMNS}
+    internal["procedure"] = f"{record['Import Type']}-{record['Import Use']}"
+    internal["preference"] = "Y" if str(record["Tax Type"]).startswith("F") else "N"
     # Declarations arrive as text: codes and amounts as strings, HS code with a dot.
     hs = f"{int(record['HS6 Code']):06d}"
     internal["hs6"] = f"{hs[:4]}.{hs[4:]}"
@@ -288,5 +293,30 @@ def test_training_statistics_leave_out_the_rows_own_label() -> None:
     assert np.all(matrix[:, names.index("importer declarations seen")] == 0)
     assert np.allclose(matrix[:, names.index("importer fraud rate")], prior)
     # A code shared by every row is seen in the other folds only (about 4/5 of the rows).
-    seen = matrix[:, names.index("process type declarations seen")]
+    seen = matrix[:, names.index("declaration type declarations seen")]
     assert np.all(seen < len(frame)) and np.all(seen > 0.6 * len(frame))
+
+
+def test_the_columns_no_declaration_gives_do_not_change_the_score(
+    model: RiskModel, test_frame: pd.DataFrame
+) -> None:
+    changed = test_frame.copy()
+    changed["Payment Type"] = 43
+    changed["Courier ID"] = "CUR99"
+    changed["Tax Rate"] = 0.0
+    changed["Country of Origin Indicator"] = "Y"
+    assert np.array_equal(model.score(changed), model.score(test_frame))
+    assert np.array_equal(
+        model.score(test_frame.drop(columns=list(LEFT_OUT))), model.score(test_frame)
+    )
+    assert model.metadata.fields == list(FIELDS)
+
+
+def test_a_free_trade_rate_is_read_as_a_preference_claimed(
+    model: RiskModel, test_frame: pd.DataFrame
+) -> None:
+    record = _records(test_frame, 1)[0]
+    claimed = {**record, "Tax Type": "FCN1"}
+    internal = {**record, "preference": "Y"}
+    del internal["Tax Type"]
+    assert model.score_one(claimed) == model.score_one(internal)

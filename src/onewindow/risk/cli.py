@@ -144,6 +144,7 @@ def models(json_output: Annotated[bool, typer.Option("--json", help="print JSON"
                 "precision_at_5": r.metrics.get("precision_at", {}).get("5"),
                 "critical_recall_at_5": r.metrics.get("critical_recall_at", {}).get("5"),
                 "thresholds": r.thresholds,
+                "fields": r.metrics.get("fields"),
             }
             for r in service.model_versions(session)
         ]
@@ -161,6 +162,8 @@ def models(json_output: Annotated[bool, typer.Option("--json", help="print JSON"
             f"{r['id']:>4}  {r['version']:<24} {r['status']:<9} "
             f"{r['training_rows']:>8} rows  {figures}  {r['source']}"
         )
+        if r["fields"]:
+            typer.echo(f"      reads: {', '.join(r['fields'])}")
 
 
 @app.command("drift")

@@ -8,7 +8,12 @@ The model is a gradient-boosted tree ensemble over three kinds of features:
   never sees its own label;
 * unit values: declared value per kg and its distance from the usual value per kg of the
   same HS6 / HS4 heading;
-* a few raw amounts (tax rate, declared value, net mass).
+* a few raw amounts (declared value, net mass, number of goods items).
+
+It reads only what a goods declaration carries or derives (see :data:`FIELDS`), so that it
+sees at scoring what it learned on. The public data set's columns are mapped onto those
+fields (:data:`CSV_COLUMNS`, and :data:`DERIVED` for the fields made of several columns);
+its columns that no declaration gives (:data:`LEFT_OUT`) are not used.
 
 Critical frauds (``Critical Fraud == 2``) get a larger sample weight so that, among the
 declarations the model is sure about, the critical ones come first.
@@ -39,61 +44,78 @@ from onewindow import __version__
 FloatArray = npt.NDArray[np.float64]
 
 #: Identifies the serialised layout; bump it when the features or the JSON change.
-MODEL_FORMAT = "onewindow-risk/1"
+MODEL_FORMAT = "onewindow-risk/2"
 
-#: CSV column name of the public declarations data set -> internal field name.
-#: Declarations from elsewhere in the system are mapped onto the internal names.
+#: The fields the model reads: internal name -> what a declaration gives, and what the public
+#: data set gives in its place. This is the model card's list of inputs.
+FIELDS: dict[str, tuple[str, str]] = {
+    "office": ("office of lodgement", "Office ID"),
+    "declaration_type": ("additional declaration type", "Process Type"),
+    "procedure": ("procedure code of the goods item", "Import Type and Import Use"),
+    "transport_mode": ("mode of transport at the border", "Mode of Transport"),
+    "declarant": ("declarant identifier", "Declarant ID"),
+    "importer": ("importer identifier", "Importer ID"),
+    "exporter": ("exporter identifier (or name)", "Seller ID"),
+    "hs6": ("HS subheading, with its heading and chapter", "HS6 Code"),
+    "export_country": ("country of export", "Country of Departure"),
+    "origin_country": ("country of origin of the item", "Country of Origin"),
+    "preference": ("preference claimed (Y/N)", "Tax Type: an FTA rate (F...) is a claim"),
+    "net_mass": ("net mass in kg (with the value, value per kg)", "Net Mass"),
+    "item_price": ("item value (with the mass, value per kg)", "Item Price"),
+    "items": ("number of goods items", "1: a row is a declaration of one item"),
+}
+#: Columns of the data set that no declaration gives: the model does not read them.
+LEFT_OUT: tuple[str, ...] = (
+    "Payment Type",
+    "Courier ID",
+    "Tax Rate",
+    "Country of Origin Indicator",
+)
+
+#: CSV column name of the public declarations data set -> internal field name, for the
+#: columns that give a field as they are. Declarations are mapped onto the internal names.
 CSV_COLUMNS: dict[str, str] = {
     "Declaration ID": "declaration_id",
     "Date": "date",
     "Office ID": "office",
-    "Process Type": "process_type",
-    "Import Type": "import_type",
-    "Import Use": "import_use",
-    "Payment Type": "payment_type",
+    "Process Type": "declaration_type",
     "Mode of Transport": "transport_mode",
     "Declarant ID": "declarant",
     "Importer ID": "importer",
-    "Seller ID": "seller",
-    "Courier ID": "courier",
+    "Seller ID": "exporter",
     "HS6 Code": "hs6",
-    "Country of Departure": "departure_country",
+    "Country of Departure": "export_country",
     "Country of Origin": "origin_country",
-    "Tax Rate": "tax_rate",
-    "Tax Type": "tax_type",
-    "Country of Origin Indicator": "origin_indicator",
     "Net Mass": "net_mass",
     "Item Price": "item_price",
     "Fraud": "fraud",
     "Critical Fraud": "critical_fraud",
 }
+#: Fields made of data-set columns (see _derive): field -> the columns it needs.
+DERIVED: dict[str, tuple[str, ...]] = {
+    "procedure": ("Import Type", "Import Use"),
+    "preference": ("Tax Type",),
+}
 FIELD_TO_CSV: dict[str, str] = {name: column for column, name in CSV_COLUMNS.items()}
 
 # Free-text identifiers and codes: compared after trimming and upper-casing.
 TEXT_FIELDS: tuple[str, ...] = (
-    "process_type",
+    "declaration_type",
     "declarant",
     "importer",
-    "seller",
-    "courier",
-    "departure_country",
+    "exporter",
+    "export_country",
     "origin_country",
-    "tax_type",
-    "origin_indicator",
+    "preference",
 )
 # Numeric code lists: 30, "30" and 30.0 are the same code.
-CODE_FIELDS: tuple[str, ...] = (
-    "office",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-)
-AMOUNT_FIELDS: tuple[str, ...] = ("tax_rate", "net_mass", "item_price")
+CODE_FIELDS: tuple[str, ...] = ("office", "procedure", "transport_mode")
+AMOUNT_FIELDS: tuple[str, ...] = ("net_mass", "item_price", "items")
 HS_FIELD = "hs6"
 FEATURE_FIELDS: tuple[str, ...] = TEXT_FIELDS + CODE_FIELDS + AMOUNT_FIELDS + (HS_FIELD,)
-#: Fields a declaration may leave out (not every shipment has a seller or courier).
-OPTIONAL_FIELDS: frozenset[str] = frozenset({"seller", "courier"})
+#: Fields a declaration may leave out (not every shipment names its exporter); a row without
+#: a number of items is one item.
+OPTIONAL_FIELDS: frozenset[str] = frozenset({"exporter", "items"})
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f for f in FEATURE_FIELDS if f not in OPTIONAL_FIELDS)
 LABEL_FIELDS: tuple[str, ...] = ("fraud", "critical_fraud")
 
@@ -102,41 +124,36 @@ LABEL_FIELDS: tuple[str, ...] = ("fraud", "critical_fraud")
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("declarant", ("declarant",)),
     ("importer", ("importer",)),
-    ("seller", ("seller",)),
-    ("courier", ("courier",)),
+    ("exporter", ("exporter",)),
     ("office", ("office",)),
-    ("process type", ("process_type",)),
-    ("import type", ("import_type",)),
-    ("import use", ("import_use",)),
-    ("payment type", ("payment_type",)),
+    ("declaration type", ("declaration_type",)),
+    ("procedure", ("procedure",)),
     ("transport mode", ("transport_mode",)),
     ("HS6", ("hs6",)),
     ("HS4", ("hs4",)),
     ("HS2", ("hs2",)),
-    ("departure country", ("departure_country",)),
+    ("export country", ("export_country",)),
     ("origin country", ("origin_country",)),
-    ("origin indicator", ("origin_indicator",)),
-    ("tax type", ("tax_type",)),
-    ("tax rate", ("tax_rate",)),
+    ("preference", ("preference",)),
     ("declared value", ("item_price",)),
     ("net mass", ("net_mass",)),
     ("importer x HS6", ("importer", "hs6")),
     ("declarant x importer", ("declarant", "importer")),
-    ("importer x seller", ("importer", "seller")),
-    ("declarant x seller", ("declarant", "seller")),
+    ("importer x exporter", ("importer", "exporter")),
+    ("declarant x exporter", ("declarant", "exporter")),
     ("declarant x HS6", ("declarant", "hs6")),
-    ("seller x HS6", ("seller", "hs6")),
+    ("exporter x HS6", ("exporter", "hs6")),
     ("office x HS6", ("office", "hs6")),
     ("HS6 x origin", ("hs6", "origin_country")),
-    ("HS6 x departure x origin", ("hs6", "departure_country", "origin_country")),
-    ("HS6 x tax type", ("hs6", "tax_type")),
+    ("HS6 x export x origin", ("hs6", "export_country", "origin_country")),
+    ("HS6 x preference", ("hs6", "preference")),
     ("HS6 x declared value", ("hs6", "item_price")),
     ("HS6 x net mass", ("hs6", "net_mass")),
     ("HS6 x net mass x declared value", ("hs6", "net_mass", "item_price")),
     ("HS6 x value-per-kg band", ("hs6", "value_band")),
 )
 NUMERIC_FEATURES: tuple[str, ...] = (
-    "tax rate",
+    "number of items",
     "log declared value",
     "log net mass",
     "log value per kg",
@@ -186,6 +203,8 @@ class RiskMetadata:
     training_rows: int
     features: list[str]
     params: dict[str, float | int]
+    #: The declaration fields it reads (see FIELDS).
+    fields: list[str] = field(default_factory=lambda: list(FIELDS))
     metrics: dict[str, dict[str, float]] | None = None
 
 
@@ -410,17 +429,17 @@ class _Encoder:
             values.extend(self._lookup(label).get(key, self._unseen))
         values.extend(
             self._numeric_values(
-                tokens["hs6"], tokens["hs4"], tokens["_price"], tokens["_mass"], tokens["_tax"]
+                tokens["hs6"], tokens["hs4"], tokens["_price"], tokens["_mass"], tokens["_items"]
             )
         )
         return np.asarray([values], dtype=np.float64)
 
     def _numeric_values(
-        self, hs6: str, hs4: str, price: float, mass: float, tax_rate: float
+        self, hs6: str, hs4: str, price: float, mass: float, items: float
     ) -> tuple[float, ...]:
         luv = _log_value_per_kg(price, mass)
         return (
-            tax_rate,
+            items,
             math.log1p(max(price, 0.0)),
             math.log1p(max(mass, 0.0)),
             luv,
@@ -436,7 +455,7 @@ class _Encoder:
                 tokens["hs4"],
                 tokens["_price"],
                 tokens["_mass"],
-                tokens["_tax"],
+                tokens["_items"],
                 strict=True,
             )
         ]
@@ -517,15 +536,41 @@ def _fit_medians(tokens: pd.DataFrame) -> dict[str, dict[str, float]]:
 # ------------------------------------------------------------------ frames, records
 
 
+def _procedure(import_type: object, import_use: object) -> str:
+    """The data set's kind of import and its use, together, play the procedure code's part."""
+    return f"{_numeric_token(import_type)}-{_numeric_token(import_use)}"
+
+
+def _preference(tax_type: object) -> str:
+    """A duty rate under a free-trade agreement (Korean tax types F...) means a preference
+    was claimed."""
+    return "Y" if _text_token(tax_type).startswith("F") else "N"
+
+
+def _missing_column(name: str, present: Iterable[str]) -> ValueError | None:
+    if name in present:
+        return None
+    columns = DERIVED.get(name, (FIELD_TO_CSV.get(name, name),))
+    absent = next((c for c in columns if c not in present), columns[0])
+    return ValueError(f"declarations lack the column {absent!r} ({name})")
+
+
 def _canonical_frame(frame: pd.DataFrame, *, labelled: bool) -> pd.DataFrame:
-    """Renames CSV columns to field names and checks the required ones are present."""
+    """Renames CSV columns to field names, derives the fields made of several data-set
+    columns, and checks the required ones are present."""
     renamed = frame.rename(columns={c: CSV_COLUMNS[c] for c in frame.columns if c in CSV_COLUMNS})
+    if "procedure" not in renamed and {"Import Type", "Import Use"} <= set(renamed.columns):
+        renamed["procedure"] = [
+            _procedure(t, u)
+            for t, u in zip(renamed["Import Type"], renamed["Import Use"], strict=True)
+        ]
+    if "preference" not in renamed and "Tax Type" in renamed:
+        renamed["preference"] = [_preference(t) for t in renamed["Tax Type"]]
     required = REQUIRED_FIELDS + (LABEL_FIELDS if labelled else ())
     for name in required:
-        if name not in renamed.columns:
-            raise ValueError(
-                f"declarations lack the column {FIELD_TO_CSV.get(name, name)!r} ({name})"
-            )
+        problem = _missing_column(name, renamed.columns)
+        if problem is not None:
+            raise problem
     return renamed
 
 
@@ -541,7 +586,7 @@ def _frame_tokens(frame: pd.DataFrame) -> pd.DataFrame:
             out[name] = [""] * n
     price = [_safe_number(v) for v in frame["item_price"].tolist()]
     mass = [_safe_number(v) for v in frame["net_mass"].tolist()]
-    tax = [_safe_number(v) for v in frame["tax_rate"].tolist()]
+    items = [_items(v) for v in frame["items"].tolist()] if "items" in frame else [1.0] * n
     out["hs4"] = [t[:4] for t in out["hs6"]]
     out["hs2"] = [t[:2] for t in out["hs6"]]
     out["value_band"] = [
@@ -550,7 +595,7 @@ def _frame_tokens(frame: pd.DataFrame) -> pd.DataFrame:
     tokens = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
     tokens["_price"] = np.asarray(price, dtype=np.float64)
     tokens["_mass"] = np.asarray(mass, dtype=np.float64)
-    tokens["_tax"] = np.asarray(tax, dtype=np.float64)
+    tokens["_items"] = np.asarray(items, dtype=np.float64)
     return tokens
 
 
@@ -559,12 +604,15 @@ def _record_tokens(record: Mapping[str, object]) -> dict[str, Any]:
     values: dict[str, object] = {}
     for key, value in record.items():
         values[CSV_COLUMNS.get(key, key)] = value
+    if "procedure" not in values and "Import Type" in values and "Import Use" in values:
+        values["procedure"] = _procedure(values["Import Type"], values["Import Use"])
+    if "preference" not in values and "Tax Type" in values:
+        values["preference"] = _preference(values["Tax Type"])
     tokens: dict[str, Any] = {}
     for name in FEATURE_FIELDS:
         if name not in values and name not in OPTIONAL_FIELDS:
-            raise ValueError(
-                f"declaration lacks the field {name!r} ({FIELD_TO_CSV.get(name, name)})"
-            )
+            columns = " and ".join(DERIVED.get(name, (FIELD_TO_CSV.get(name, name),)))
+            raise ValueError(f"declaration lacks the field {name!r} ({columns})")
         tokens[name] = _token(name, values.get(name))
     price = _safe_number(values["item_price"])
     mass = _safe_number(values["net_mass"])
@@ -573,8 +621,14 @@ def _record_tokens(record: Mapping[str, object]) -> dict[str, Any]:
     tokens["value_band"] = _value_band(_log_value_per_kg(price, mass))
     tokens["_price"] = price
     tokens["_mass"] = mass
-    tokens["_tax"] = _safe_number(values["tax_rate"])
+    tokens["_items"] = _items(values.get("items"))
     return tokens
+
+
+def _items(value: object) -> float:
+    """The number of goods items of the declaration; one when not given."""
+    number = _safe_number(value)
+    return 1.0 if math.isnan(number) else number
 
 
 def _labels(frame: pd.DataFrame) -> tuple[FloatArray, FloatArray]:
@@ -596,7 +650,9 @@ def read_declarations_csv(paths: Sequence[Path], *, labelled: bool = True) -> pd
     """
     if not paths:
         raise ValueError("no declaration files given")
-    text_columns = {FIELD_TO_CSV[f] for f in TEXT_FIELDS + CODE_FIELDS + (HS_FIELD,)}
+    text_columns = {
+        FIELD_TO_CSV[f] for f in TEXT_FIELDS + CODE_FIELDS + (HS_FIELD,) if f in FIELD_TO_CSV
+    } | {c for columns in DERIVED.values() for c in columns}
     frames = []
     for path in paths:
         frame = pd.read_csv(path, dtype={c: str for c in text_columns})

@@ -1,0 +1,188 @@
+"""Profile conditions: which clauses a profile may hold, and whether a declaration meets them.
+
+Pure: a list of clauses and a declaration in, errors or a yes/no out; no session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from onewindow.declarations.schemas import DeclarationIn, GoodsItem
+from onewindow.errors import FieldError
+
+PARTY_FIELDS = ("declarant", "importer", "exporter")
+
+
+ITEM_FIELDS = ("origin", "hs", "procedure", "value_per_kg")
+
+
+OPS: dict[str, tuple[str, ...]] = {
+    "declarant": ("eq", "in"),
+    "importer": ("eq", "in"),
+    "exporter": ("eq", "in"),
+    "country_of_export": ("eq", "in"),
+    "transport_mode": ("eq", "in"),
+    "origin": ("eq", "in"),
+    "procedure": ("eq", "in"),
+    "hs": ("prefix", "range"),
+    "value_per_kg": ("lt", "gt"),
+    "total_value": ("lt", "gt"),
+}
+"""Every field a condition may test and the operators it accepts."""
+
+
+def hs_digits(value: object) -> bool:
+    return isinstance(value, str) and value.isdigit() and 1 <= len(value) <= 10
+
+
+def _number(value: object) -> bool:
+    ok = isinstance(value, int | float | str) and not isinstance(value, bool)
+    return ok and _dec(value) is not None
+
+
+def _dec(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _value_error(field_name: str, op: str, value: object) -> str | None:
+    """What is wrong with a clause's value, or None."""
+    if op == "eq":
+        return None if isinstance(value, str) and value.strip() else "must be a code"
+    if op == "in":
+        ok = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        return None if ok else "must be a non-empty list of codes"
+    if op == "prefix":
+        values = value if isinstance(value, list) else [value]
+        ok = bool(values) and all(hs_digits(v) for v in values)
+        return None if ok else "must be HS digits, or a list of them"
+    if op == "range":
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(hs_digits(v) for v in value)
+            and len(value[0]) == len(value[1])
+            and value[0] <= value[1]
+        )
+        return None if ok else "must be [from, to]: HS digits of the same length, from <= to"
+    if isinstance(value, dict) and field_name == "value_per_kg":
+        reference = value.get("reference_price_per_kg")
+        factor = value.get("factor", 1)
+        unknown = set(value) - {"reference_price_per_kg", "factor"}
+        ok = not unknown and _number(reference) and _number(factor)
+        return None if ok else "must be a number or {reference_price_per_kg, factor}"
+    return None if _number(value) else "must be a number"
+
+
+def check_conditions(conditions: object, pointer: str = "/conditions") -> list[FieldError]:
+    """Every error in a list of clauses, each pointing at its clause.
+
+    >>> check_conditions([{"field": "hs", "op": "prefix", "value": "6403"}])
+    []
+    >>> [e.pointer for e in check_conditions([{"field": "hs", "op": "eq", "value": "6403"}])]
+    ['/conditions/0/op']
+    """
+    if not isinstance(conditions, list) or not conditions:
+        return [FieldError(pointer, "must be a non-empty list of clauses")]
+    errors = []
+    for i, clause in enumerate(conditions):
+        at = f"{pointer}/{i}"
+        if not isinstance(clause, dict):
+            errors.append(FieldError(at, "must be {field, op, value}"))
+            continue
+        unknown = set(clause) - {"field", "op", "value"}
+        if unknown:
+            errors.append(FieldError(f"{at}/{sorted(unknown)[0]}", "is not part of a clause"))
+        field_name, op = clause.get("field"), clause.get("op")
+        if field_name not in OPS:
+            errors.append(FieldError(f"{at}/field", f"use one of {', '.join(OPS)}"))
+            continue
+        if op not in OPS[str(field_name)]:
+            ops = ", ".join(OPS[str(field_name)])
+            errors.append(FieldError(f"{at}/op", f"{field_name} takes {ops}"))
+            continue
+        problem = _value_error(str(field_name), str(op), clause.get("value"))
+        if problem:
+            errors.append(FieldError(f"{at}/value", problem))
+    return errors
+
+
+def _codes_match(op: str, value: Any, candidate: str | None) -> bool:
+    if candidate is None:
+        return False
+    if op == "eq":
+        return candidate.upper() == str(value).strip().upper()
+    return candidate.upper() in {str(v).strip().upper() for v in value}
+
+
+def _hs_match(op: str, value: Any, code: str) -> bool:
+    if op == "prefix":
+        return any(code.startswith(p) for p in (value if isinstance(value, list) else [value]))
+    low, high = value
+    return bool(low <= code[: len(low)] <= high)
+
+
+def _limit(value: Any) -> Decimal:
+    if isinstance(value, dict):
+        return Decimal(str(value["reference_price_per_kg"])) * Decimal(str(value.get("factor", 1)))
+    return Decimal(str(value))
+
+
+def _compare(op: str, amount: Decimal | None, limit: Decimal) -> bool:
+    if amount is None:
+        return False
+    return amount < limit if op == "lt" else amount > limit
+
+
+def _value_per_kg(item: GoodsItem) -> Decimal | None:
+    if item.value is None or not item.net_mass_kg:
+        return None
+    return item.value.amount / item.net_mass_kg
+
+
+def _total_value(body: DeclarationIn) -> Decimal | None:
+    if body.invoice is not None:
+        return body.invoice.amount
+    values = [i.value.amount for i in body.items if i.value is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+def _declaration_clause(clause: Mapping[str, Any], body: DeclarationIn) -> bool:
+    name, op, value = clause["field"], clause["op"], clause["value"]
+    if name in PARTY_FIELDS:
+        party = getattr(body, name)
+        return _codes_match(op, value, party.identifier if party else None)
+    if name == "country_of_export":
+        return _codes_match(op, value, body.country_of_export)
+    if name == "transport_mode":
+        return _codes_match(op, value, body.transport.mode if body.transport else None)
+    return _compare(op, _total_value(body), _limit(value))
+
+
+def _item_clause(clause: Mapping[str, Any], item: GoodsItem) -> bool:
+    name, op, value = clause["field"], clause["op"], clause["value"]
+    if name == "origin":
+        return _codes_match(op, value, item.origin)
+    if name == "procedure":
+        return _codes_match(op, value, item.procedure)
+    if name == "hs":
+        return _hs_match(op, value, item.commodity_code)
+    return _compare(op, _value_per_kg(item), _limit(value))
+
+
+def matches(conditions: Sequence[Mapping[str, Any]], body: DeclarationIn) -> bool:
+    """Whether a declaration meets every clause (clauses are ANDed).
+
+    Clauses on goods items (origin, hs, procedure, value_per_kg) must hold together on one
+    item: "HS 6403 from CN" does not match Chinese handbags next to British shoes.
+    """
+    item_clauses = [c for c in conditions if c["field"] in ITEM_FIELDS]
+    if not all(_declaration_clause(c, body) for c in conditions if c["field"] not in ITEM_FIELDS):
+        return False
+    if not item_clauses:
+        return True
+    return any(all(_item_clause(c, item) for c in item_clauses) for item in body.items)

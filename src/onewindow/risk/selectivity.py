@@ -1,0 +1,331 @@
+"""Selectivity: the channel of a declaration and the reasons for it.
+
+Applies, in this order: IPR records, the watch list, active profiles, fast lanes, random
+selection, the learned model (when one is promoted), AEO lowering. The channel is the most severe
+one asked for; every reason is kept. Random draws are derived from a hash of the declaration id
+and a seed, so a decision can be replayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from onewindow import audit
+from onewindow.db import utcnow
+from onewindow.declarations.schemas import DeclarationIn, GoodsItem
+from onewindow.errors import Conflict, NotFound
+from onewindow.events import record_event
+from onewindow.risk.access import ENGINE, require_customs
+from onewindow.risk.conditions import matches
+from onewindow.risk.dates import in_force
+from onewindow.risk.learning import PromotedModel, model_record, refresh_promoted
+from onewindow.risk.models import (
+    CHANNELS,
+    FastLane,
+    IprDetention,
+    IprRecord,
+    RiskProfile,
+    SelectivityDecision,
+    WatchedParty,
+)
+from onewindow.risk.settings import draw, rates, refresh_rates
+from onewindow.security import Principal
+
+
+def _reason(source: str, code: str, text: str) -> dict[str, str]:
+    return {"source": source, "code": code, "text": text}
+
+
+def _severest(channels: Sequence[str]) -> str:
+    return max(channels, key=CHANNELS.index, default="green")
+
+
+@dataclass
+class Selection:
+    """The decision and who must be told beyond the declarant (IPR right holders)."""
+
+    decision: SelectivityDecision
+    right_holders: list[int] = field(default_factory=list)
+
+    @property
+    def ipr_hit(self) -> bool:
+        return bool(self.right_holders)
+
+
+def _ipr_hits(records: Sequence[IprRecord], body: DeclarationIn) -> list[IprRecord]:
+    hits = []
+    for record in records:
+        words = [k.lower() for k in record.keywords]
+        for item in body.items:
+            covered = any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
+            text = item.description.lower()
+            if covered and any(word in text for word in words):
+                hits.append(record)
+                break
+    return hits
+
+
+def _parties(body: DeclarationIn, registered: Iterable[str] = ()) -> set[str]:
+    """Every identifier the rules may know a party by: as named, and as registered."""
+    named = (body.declarant, body.importer, body.exporter, body.representative)
+    found = {p.identifier.upper() for p in named if p is not None and p.identifier}
+    return found | {identifier.upper() for identifier in registered}
+
+
+def _model_opinion(
+    promoted: PromotedModel, body: DeclarationIn
+) -> tuple[float, str, dict[str, str] | None]:
+    """The highest item score, the channel it asks for, and the reason (with what drove it)."""
+    records = [model_record(body, item) for item in body.items]
+    scores = [promoted.model.score_one(r) for r in records]
+    best = max(range(len(scores)), key=scores.__getitem__)
+    score = scores[best]
+    if score >= promoted.red_threshold:
+        channel = "red"
+    elif score >= promoted.yellow_threshold:
+        channel = "yellow"
+    else:
+        return score, "green", None
+    drivers = ", ".join(
+        f"{name} +{weight:.1f}" for name, weight in promoted.model.explain(records[best], top=3)
+    )
+    text = f"Learned model score {score:.2f} on item {body.items[best].sequence}"
+    return (
+        score,
+        channel,
+        _reason("model", promoted.version, f"{text}: {drivers or 'no driver'}"),
+    )
+
+
+def select_channel(
+    session: Session,
+    declaration_id: int,
+    body: DeclarationIn,
+    *,
+    organisation_is_aeo: bool = False,
+    organisation_id: int | None = None,
+    party_identifiers: Iterable[str] = (),
+    declaration_number: str | None = None,
+    now: datetime | None = None,
+) -> Selection:
+    """Choose the declaration's channel, store the decision with every reason, and say so.
+
+    ``party_identifiers`` are the registered identifiers of the parties it names, however it
+    names them: the watch list sees through a name or another identifier. Four reads (IPR
+    records, watch list, profiles, fast lanes) and one write: milliseconds. The decision and its
+    reasons are customs' own: the declarant is told only what the holds ask of it. Raises
+    Conflict if the declaration already has a decision.
+    """
+    now = now or utcnow()
+    refresh_rates(session)
+    promoted = refresh_promoted(session)
+    today = now.date()
+    settings = rates()
+    if session.scalar(
+        select(SelectivityDecision.id).where(SelectivityDecision.declaration_id == declaration_id)
+    ):
+        raise Conflict(f"Declaration {declaration_id} already has a channel.")
+    reasons: list[dict[str, str]] = []
+    channels: list[str] = []
+
+    iprs = session.scalars(
+        select(IprRecord).where(
+            IprRecord.removed_at.is_(None),
+            or_(IprRecord.valid_to.is_(None), IprRecord.valid_to >= today),
+        )
+    ).all()
+    ipr_hits = _ipr_hits(iprs, body)
+    for record in ipr_hits:
+        reasons.append(
+            _reason("ipr", str(record.id), f"Goods may infringe the trade mark {record.trade_mark}")
+        )
+        channels.append("red")
+
+    parties = _parties(body, party_identifiers)
+    watched = session.scalars(
+        select(WatchedParty).where(
+            WatchedParty.removed_at.is_(None),
+            or_(WatchedParty.valid_to.is_(None), WatchedParty.valid_to >= today),
+        )
+    ).all()
+    for watch in watched:
+        if watch.identifier.upper() in parties:
+            reasons.append(_reason("watch", watch.identifier, watch.reason))
+            channels.append(watch.channel)
+
+    profiles = session.scalars(select(RiskProfile).where(RiskProfile.active.is_(True))).all()
+    for profile in profiles:
+        if in_force(profile.valid_from, profile.valid_to, today) and matches(
+            profile.conditions, body
+        ):
+            reasons.append(_reason("profile", f"{profile.code}/v{profile.version}", profile.reason))
+            channels.append(profile.channel)
+
+    lanes = session.scalars(select(FastLane).where(FastLane.removed_at.is_(None))).all()
+    lanes = [lane for lane in lanes if in_force(lane.valid_from, lane.valid_to, today)]
+
+    def lane_of(item: GoodsItem) -> FastLane | None:
+        return next((ln for ln in lanes if item.commodity_code.startswith(ln.hs_prefix)), None)
+
+    item_lanes = [lane_of(item) for item in body.items]
+    fast = bool(lanes) and all(item_lanes) and not reasons
+    random_selected = for_learning = False
+    score: float | None = None
+    if fast:
+        # Every item is on a fast lane and no rule objects: nothing below may hold the goods.
+        lane = item_lanes[0]
+        assert lane is not None
+        reasons.append(_reason("fast-lane", lane.hs_prefix, lane.reason))
+    else:
+        chance: list[tuple[str, dict[str, str]]] = []
+        if draw(declaration_id) < settings.random_rate:
+            random_selected = for_learning = True
+            chance.append(("yellow", _reason("random", "random", "Selected at random for control")))
+        if promoted is not None:
+            score, wanted, because = _model_opinion(promoted, body)
+            if because is not None:
+                chance.append((wanted, because))
+            exploration = settings.learning_rate * (settings.target_red + settings.target_yellow)
+            if because is None and draw(declaration_id, "learning") < exploration:
+                for_learning = True
+                text = "Selected at random so that the learned model keeps learning"
+                chance.append(("yellow", _reason("random", "learning", text)))
+        yellow_by_chance = any(wanted == "yellow" for wanted, _ in chance)
+        # An AEO keeps a chance selection with probability aeo_factor; rules still apply in full.
+        if (
+            organisation_is_aeo
+            and yellow_by_chance
+            and draw(declaration_id, "aeo") >= (settings.aeo_factor)
+        ):
+            chance = [(w, r) for w, r in chance if w != "yellow"]
+            text = "Authorised economic operator: the random or model check is waived"
+            reasons.append(_reason("aeo", "aeo", text))
+            random_selected = False
+        for wanted, because in chance:
+            channels.append(wanted)
+            reasons.append(because)
+
+    decision = SelectivityDecision(
+        declaration_id=declaration_id,
+        organisation_id=organisation_id,
+        channel=_severest(channels),
+        reasons=reasons,
+        score=score,
+        random_selected=random_selected,
+        for_learning=for_learning,
+        decided_at=now,
+    )
+    session.add(decision)
+    session.flush()
+    payload: dict[str, Any] = {"channel": decision.channel, "reasons": reasons}
+    # Targeting is confidential: the event concerns no trade organisation (no notification).
+    record_event(session, "risk.channel_selected", "declaration", declaration_id, payload)
+    audit.record(
+        session,
+        actor=ENGINE,
+        action="risk.channel_selected",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        organisation_id=organisation_id,
+        reason="; ".join(r["text"] for r in reasons) or "no rule applies",
+        data={"channel": decision.channel, "reasons": reasons, "score": score},
+    )
+    for record in ipr_hits:
+        session.add(
+            IprDetention(
+                declaration_id=declaration_id,
+                declaration_number=declaration_number,
+                ipr_record_id=record.id,
+                right_holder_organisation_id=record.right_holder_organisation_id,
+                trade_mark=record.trade_mark,
+                goods=_goods_for(record, body),
+                detained_at=now,
+            )
+        )
+    holders = sorted({r.right_holder_organisation_id for r in ipr_hits})
+    for holder in holders:
+        marks = sorted({r.trade_mark for r in ipr_hits if r.right_holder_organisation_id == holder})
+        # The right holder learns of the detention, not of the declaration: it is not a party.
+        record_event(
+            session,
+            "risk.ipr_suspected",
+            "ipr_detention",
+            declaration_id,
+            {"trade_marks": marks, "number": declaration_number or str(declaration_id)},
+            organisation_id=holder,
+        )
+    return Selection(decision, holders)
+
+
+def _goods_for(record: IprRecord, body: DeclarationIn) -> list[dict[str, str]]:
+    """What a right holder is shown of the goods: the items its record matched, nothing else."""
+    words = [k.lower() for k in record.keywords]
+    return [
+        {
+            "commodity_code": item.commodity_code,
+            "description": item.description,
+            "origin": item.origin or "",
+            "quantity": f"{item.net_mass_kg} kg" if item.net_mass_kg is not None else "",
+        }
+        for item in body.items
+        if any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
+        and any(w in item.description.lower() for w in words)
+    ]
+
+
+def select_by_officer(
+    session: Session, principal: Principal, declaration_id: int, channel: str, reason: str
+) -> str:
+    """An officer selects a declaration for control: its channel rises (never falls), the
+    reason is kept with the others, and it joins the inspection queue. Returns the channel."""
+    require_customs(principal)
+    decision = session.scalar(
+        select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
+    )
+    because = _reason("officer", principal.actor, reason)
+    if decision is None:
+        decision = SelectivityDecision(
+            declaration_id=declaration_id,
+            channel=channel,
+            reasons=[because],
+            score=None,
+            random_selected=False,
+            for_learning=False,
+            decided_at=utcnow(),
+        )
+        session.add(decision)
+    else:
+        decision.channel = _severest([decision.channel, channel])
+        decision.reasons = [*decision.reasons, because]
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="risk.selected_by_officer",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        organisation_id=decision.organisation_id,
+        reason=reason,
+        data={"channel": decision.channel},
+    )
+    return decision.channel
+
+
+def decision_for(
+    session: Session, principal: Principal, declaration_id: int
+) -> SelectivityDecision:
+    """The channel decision of a declaration and its reasons: customs' own (targeting is
+    confidential; the declarant sees the holds and what they ask)."""
+    require_customs(principal)
+    decision = session.scalar(
+        select(SelectivityDecision).where(SelectivityDecision.declaration_id == declaration_id)
+    )
+    if decision is None:
+        raise NotFound(f"No channel decision for declaration {declaration_id}.")
+    return decision
