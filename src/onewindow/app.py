@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow import __version__, logs, migrations, workers
@@ -28,6 +27,17 @@ from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.pages import router as declarations_pages
 from onewindow.errors import DomainError, FieldError
+from onewindow.middleware import (
+    PROBLEM_JSON,
+    ASGIApp,
+    BodyLimit,
+    Receive,
+    RequestContext,
+    Scope,
+    Send,
+    problem_body,
+    send_problem,
+)
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
@@ -57,14 +67,11 @@ ROUTERS = [
 ]
 """Every domain's routes, registered in this one place."""
 
-REQUESTS = Counter("onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "onewindow_http_request_seconds",
-    "HTTP request latency",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5),
-)
-PROBLEM_JSON = "application/problem+json"
+UPLOAD_PATHS = ("/api/v1/declarations/wco", "/declarations/upload")
+"""Routes that take files (WCO XML): their bodies may reach ``max_upload_bytes``."""
+
+RETRY_AFTER_SECONDS = 5
+"""What a client is told to wait when the database does not answer."""
 _DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
@@ -162,6 +169,33 @@ def _install_error_handlers(app: FastAPI) -> None:
             "invalid-input",
         )
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite cannot bind an integer past 64 bits; PostgreSQL's answer is a DataError.
+        log.info("value out of range: %s", exc)
+        return problem(
+            request,
+            422,
+            "Invalid input",
+            "A number is out of range.",
+            "invalid-input",
+        )
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc))
+        return problem(
+            request,
+            503,
+            "Service unavailable",
+            "The database does not answer at the moment; try again shortly.",
+            "service-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    # A failed or lost connection, a lock timeout: the request may succeed when retried.
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -172,46 +206,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"Something went wrong on our side; quote request id {logs.request_id.get()}.",
             "internal-error",
         )
-
-
-def _install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(request.method, template, str(status)).inc()
-            LATENCY.labels(request.method, template).observe(elapsed)
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            logs.request_id.reset(token)
-        response.headers["X-Request-ID"] = rid
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith("/docs"):
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                "frame-ancestors 'none'; form-action 'self'"
-            )
-        return response
 
 
 def _install_operations(app: FastAPI, settings: Settings) -> None:
@@ -243,9 +237,60 @@ def _install_operations(app: FastAPI, settings: Settings) -> None:
         return {"status": "ready", "migration": head or ""}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics() -> Response:
-        """Prometheus metrics."""
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics, for the bearer of the metrics token only (404 without one set)."""
+        token = settings.metrics_token
+        if not token or not _on_metrics_port(request.scope, settings):
+            raise StarletteHTTPException(404, "Not Found")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            raise StarletteHTTPException(
+                401, "Send the metrics token as a bearer token.", {"WWW-Authenticate": "Bearer"}
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _on_metrics_port(scope: Scope, settings: Settings) -> bool:
+    """Whether a request may reach /metrics: on the metrics port when one is set, else anywhere."""
+    if settings.metrics_port is None:
+        return True
+    server = scope.get("server") or (None, None)
+    return server[1] == settings.metrics_port
+
+
+class MetricsPortGuard:
+    """On the metrics port, only /metrics answers (the rest of the app stays on the main port)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        port = self.settings.metrics_port
+        if (
+            port is not None
+            and scope["type"] == "http"
+            and scope.get("path") != "/metrics"
+            and _on_metrics_port(scope, self.settings)
+        ):
+            body = problem_body(404, "Not found", "Only /metrics answers here.", "not-found", "")
+            await send_problem(send, 404, body)
+            return
+        await self.app(scope, receive, send)
+
+
+class SingleWindow(FastAPI):
+    """FastAPI, with the request's outermost layers outside Starlette's error middleware (so
+    that a 500 carries the request id too)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        inner: ASGIApp = super().build_middleware_stack()
+        larger = {path: settings.max_upload_bytes for path in UPLOAD_PATHS}
+        limited = BodyLimit(MetricsPortGuard(inner, settings), settings.max_body_bytes, larger)
+        return RequestContext(limited)
 
 
 class OutboxWorker:
@@ -292,7 +337,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         if worker:
             worker.stop()
 
-    app = FastAPI(
+    app = SingleWindow(
         docs_url=None,
         redoc_url=None,
         title="onewindow",
@@ -303,7 +348,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.settings = settings
     app.state.csrf = CsrfGuard(secret)
     _install_error_handlers(app)
-    _install_middleware(app)
     _install_operations(app, settings)
     for router in ROUTERS:
         app.include_router(router)

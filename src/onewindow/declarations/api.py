@@ -26,8 +26,8 @@ from onewindow.declarations.schemas import (
     VersionOut,
 )
 from onewindow.declarations.validation import validate
-from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.deps import Id, PrincipalDep, SessionDep
+from onewindow.errors import Conflict, Forbidden, NotFound
 from onewindow.formats import service as formats
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
@@ -35,7 +35,6 @@ from onewindow.reference import service as reference
 from onewindow.security import Principal
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
-MAX_XML_BYTES = 5_000_000
 
 
 def _out(declaration: Declaration) -> DeclarationOut:
@@ -88,9 +87,7 @@ async def lodge_wco(
     document is at ``/api/v1/declarations/{id}/response.xml``. A dry run checks the schema,
     the mapping, the code lists, the nomenclature and the business rules, and lodges nothing."""
     require_scope(principal, "declarations:write")
-    data = await request.body()
-    if len(data) > MAX_XML_BYTES:
-        raise InvalidInput("The file is too large.", [FieldError("/body", "over 5 MB")])
+    data = await request.body()  # bounded by the app's upload limit while it is read
     try:
         body = formats.declaration_from_wco(data)
     except WcoRefusal as exc:
@@ -115,7 +112,7 @@ def list_declarations(
     principal: PrincipalDep,
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[Id | None, Query()] = None,
 ) -> list[DeclarationOut]:
     """Your declarations, newest first (a customs office sees its whole queue)."""
     require_scope(principal, "declarations:read")
@@ -130,7 +127,7 @@ def list_declarations(
 
 
 @router.get("/{declaration_id}", response_model=DeclarationDetail)
-def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
+def read(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
     require_scope(principal, "declarations:read")
     declaration = service.get(session, principal, declaration_id)
     return DeclarationDetail.model_validate(
@@ -143,7 +140,7 @@ def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> D
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def wco_response(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     """Where the declaration stands, as a WCO RES document (acceptance, rejection, assessment,
     release), valid against the WCO Data Model 3.6 schema."""
     require_scope(principal, "declarations:read")
@@ -163,7 +160,7 @@ def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalD
 
 @router.get("/{declaration_id}/timeline", response_model=list[StatusChangeOut])
 def timeline(
-    declaration_id: int, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> list[StatusChangeOut]:
     """Every step of the declaration with its time and reason."""
     require_scope(principal, "declarations:read")
@@ -172,7 +169,7 @@ def timeline(
 
 
 @router.get("/{declaration_id}/versions", response_model=list[VersionOut])
-def versions(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
+def versions(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
     require_scope(principal, "declarations:read")
     declaration = service.get(session, principal, declaration_id)
     return [VersionOut.model_validate(v) for v in service.versions(session, declaration)]
@@ -180,7 +177,7 @@ def versions(declaration_id: int, session: SessionDep, principal: PrincipalDep) 
 
 @router.get("/{declaration_id}/versions/{version}/changes", response_model=list[ChangeOut])
 def changes(
-    declaration_id: int, version: int, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, version: Id, session: SessionDep, principal: PrincipalDep
 ) -> list[ChangeOut]:
     """What version ``version`` changed compared with the one before."""
     require_scope(principal, "declarations:read")
@@ -196,7 +193,7 @@ def changes(
 
 @router.post("/{declaration_id}/amendments", response_model=DeclarationOut)
 def amend(
-    declaration_id: int, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Amend before release and payment; the assessment is redone."""
     require_scope(principal, "declarations:write")
@@ -209,7 +206,7 @@ def amend(
 
 @router.post("/{declaration_id}/cancel", response_model=DeclarationOut)
 def cancel(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     require_scope(principal, "declarations:write")
     return _out(clearance.cancel(session, principal, declaration_id, body.reason))
@@ -217,14 +214,14 @@ def cancel(
 
 @router.post("/{declaration_id}/invalidate", response_model=DeclarationOut)
 def invalidate(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     _customs(principal)
     return _out(clearance.invalidate(session, principal, declaration_id, body.reason))
 
 
 @router.get("/{declaration_id}/assessment", response_model=AssessmentOut)
-def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
+def assessment(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
     """Duties and taxes, line by line: which measure, rate, base and amount."""
     require_scope(principal, "declarations:read")
     declaration = service.get(session, principal, declaration_id)
@@ -236,7 +233,7 @@ def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep
 
 @router.post("/{declaration_id}/holds", response_model=DeclarationOut, status_code=201)
 def place_hold(
-    declaration_id: int, body: HoldIn, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: HoldIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs holds the goods (documentary check, inspection, ...), with the reason."""
     _customs(principal)
@@ -249,7 +246,7 @@ def place_hold(
 
 @router.post("/{declaration_id}/holds/{hold_id}/lift", response_model=DeclarationOut)
 def lift_hold(
-    declaration_id: int, hold_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, hold_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     _customs(principal)
     service.get(session, principal, declaration_id)
@@ -260,7 +257,7 @@ def lift_hold(
 
 @router.post("/{declaration_id}/release", response_model=DeclarationOut)
 def release(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs releases the goods: control holds are lifted with this reason."""
     _customs(principal)

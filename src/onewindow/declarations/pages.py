@@ -15,7 +15,7 @@ from onewindow.declarations import service
 from onewindow.declarations.form import ITEM_FIELDS, field_name, item_count, to_declaration
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.schemas import DeclarationIn
-from onewindow.deps import OptionalPrincipalDep, SessionDep
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
 from onewindow.formats import service as formats
 from onewindow.formats import wco
@@ -203,7 +203,7 @@ async def upload(
             principal,
             403,
         )
-    data = await file.read(5_000_000)
+    data = await file.read()  # bounded by the app's upload limit while it was received
     problems: list[str] = []
     try:
         if data.lstrip().startswith(b"<"):
@@ -231,7 +231,7 @@ async def upload(
 
 @router.get("/{declaration_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, declaration_id: int, session: SessionDep, principal: OptionalPrincipalDep
+    request: Request, declaration_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     """Everything about one declaration: status, holds, timeline, assessment, payment."""
     if principal is None:
@@ -261,7 +261,7 @@ def detail(
     )
 
 
-def _back(declaration_id: int, message: str) -> RedirectResponse:
+def _back(declaration_id: Id, message: str) -> RedirectResponse:
     from urllib.parse import quote
 
     return RedirectResponse(
@@ -272,14 +272,14 @@ def _back(declaration_id: int, message: str) -> RedirectResponse:
 @router.post("/{declaration_id}/action")
 def act(
     request: Request,
-    declaration_id: int,
+    declaration_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     action: Annotated[str, Form(max_length=30)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=512)] = "",
     kind: Annotated[str, Form(max_length=30)] = "",
-    hold_id: Annotated[int, Form()] = 0,
+    hold_id: Annotated[Id, Form()] = 0,
     method: Annotated[str, Form(max_length=20)] = "bank",
 ) -> Response:
     """One button of the detail page: pay, cancel, hold, lift, release."""
