@@ -271,3 +271,54 @@ def test_ids_out_of_range_in_queries_and_pages_are_never_a_500(
 ) -> None:
     response = client.get(path, headers=customs.auth)
     assert 400 <= response.status_code < 500, response.text
+
+
+# -- bounded schemas -----------------------------------------------------------------------
+
+_BOUNDED_STRING_KEYS = {"maxLength", "pattern", "enum", "const", "format"}
+
+
+def _unbounded(schema: object, components: dict[str, object], where: str, seen: set[str]):  # type: ignore[no-untyped-def]
+    """Yield the places under ``schema`` where an array or a string has no bound."""
+    if isinstance(schema, list):
+        for i, sub in enumerate(schema):
+            yield from _unbounded(sub, components, f"{where}[{i}]", seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            yield from _unbounded(components[name], components, name, seen)
+        return
+    kind = schema.get("type")
+    if kind == "array" and "maxItems" not in schema:
+        yield f"{where}: array without maxItems"
+    if kind == "string" and not _BOUNDED_STRING_KEYS & set(schema):
+        yield f"{where}: string without maxLength, pattern, enum or format"
+    if kind == "object" and schema.get("additionalProperties") and "maxProperties" not in schema:
+        yield f"{where}: object without maxProperties"
+    for key, sub in schema.items():
+        if key == "properties":
+            for name, prop in sub.items():
+                yield from _unbounded(prop, components, f"{where}.{name}", seen)
+        elif key in {"items", "anyOf", "oneOf", "allOf", "additionalProperties", "schema"}:
+            yield from _unbounded(sub, components, f"{where}.{key}", seen)
+
+
+def test_every_request_list_and_string_is_bounded(app: FastAPI) -> None:
+    """New request schemas must bound their lists and strings (a 422, not a server's memory)."""
+    spec = app.openapi()
+    components = spec.get("components", {}).get("schemas", {})
+    found: list[str] = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                found += _unbounded(
+                    parameter["schema"], components, f"{where} {parameter['name']}", set()
+                )
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                found += _unbounded(media.get("schema", {}), components, where, set())
+    assert not found, "\n".join(sorted(set(found)))

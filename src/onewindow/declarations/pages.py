@@ -190,7 +190,7 @@ async def upload(
     session: SessionDep,
     principal: OptionalPrincipalDep,
     file: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Lodge a declaration from a JSON file (our API's shape) or a WCO Data Model XML file."""
     if principal is None:

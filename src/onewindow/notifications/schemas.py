@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,8 +40,9 @@ class WebhookIn(BaseModel):
         description="Where events are POSTed: http or https, without credentials",
         examples=["https://broker.example/onewindow/events"],
     )
-    topics: list[str] = Field(
+    topics: list[Annotated[str, Field(max_length=100)]] = Field(
         min_length=1,
+        max_length=20,
         description="Topic prefixes to receive: 'declaration.' receives every declaration event",
         examples=[["declaration."]],
     )

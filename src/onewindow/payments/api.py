@@ -170,7 +170,11 @@ def bank_callback(
     raw_body: Annotated[bytes, Depends(_raw_body)],
     signature: Annotated[
         str | None,
-        Header(alias=SIGNATURE_HEADER, description="sha256=<hex HMAC-SHA256 of the raw body>"),
+        Header(
+            alias=SIGNATURE_HEADER,
+            max_length=200,
+            description="sha256=<hex HMAC-SHA256 of the raw body>",
+        ),
     ] = None,
 ) -> PaymentOut:
     """A bank's signed answer to a charge. A wrong signature is refused (403) and audited;
