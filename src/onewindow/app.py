@@ -15,18 +15,19 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onewindow import __version__, logs, migrations, workers
+from onewindow import __version__, deps, logs, migrations, workers
 from onewindow.config import Settings, get_settings
 from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.pages import router as declarations_pages
-from onewindow.errors import DomainError, FieldError
+from onewindow.errors import DomainError, FieldError, Problem
 from onewindow.middleware import (
     PROBLEM_JSON,
     ASGIApp,
@@ -293,6 +294,83 @@ class SingleWindow(FastAPI):
         return RequestContext(limited)
 
 
+PROBLEM_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _calls(dependant: Any) -> set[Any]:
+    """Every dependency function a route runs, however deep."""
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def problem_statuses(route: APIRoute) -> list[int]:
+    """The problem answers an API route can give, read from what it takes."""
+    statuses = [422, 500, 503]
+    has_body = route.body_field is not None or "requestBody" in (route.openapi_extra or {})
+    if has_body:
+        statuses += [400, 413]
+    if deps.optional_principal in _calls(route.dependant):
+        statuses += [401, 403]
+    names_a_row = any(p.name.endswith("_id") for p in route.dependant.query_params)
+    if route.dependant.path_params or has_body or names_a_row:
+        statuses.append(404)
+    if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses.append(409)
+    return sorted(set(statuses))
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say, for every operation under /api/, which problem documents
+    it can answer (``application/problem+json``, one ``Problem`` schema), FastAPI's own
+    validation answer included."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem_schema.pop("$defs", {}))
+        schemas["Problem"] = problem_schema
+        routes = [route for router in ROUTERS for route in router.routes]
+        for route in routes:
+            if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+                continue
+            if not route.include_in_schema:
+                continue
+            for method in route.methods or ():
+                operation = spec["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation.setdefault("responses", {})
+                declared = [int(code) for code in responses if code.isdigit() and code >= "400"]
+                for status in sorted({*problem_statuses(route), *declared}):
+                    entry = responses.setdefault(str(status), {})
+                    entry.setdefault("description", PROBLEM_TITLES.get(status, "Error"))
+                    entry["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 class OutboxWorker:
     """Delivers outbox events in a background thread of the server process."""
 
@@ -346,6 +424,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    _document_problems(app)
     app.state.csrf = CsrfGuard(secret)
     _install_error_handlers(app)
     _install_operations(app, settings)

@@ -158,6 +158,7 @@ def open_deferred_account(
 @router.post(
     "/payments/bank-callback",
     response_model=PaymentOut,
+    responses={403: {"description": "the signature is missing or wrong (recorded)"}},
     openapi_extra={
         "requestBody": {
             "required": True,
