@@ -74,3 +74,24 @@ def test_the_api_keeps_its_contract(app: FastAPI) -> None:
     # the run really exercised the API, successes included
     assert len(sent) > 4 * len(operations)
     assert sum(200 <= status < 300 for status in sent) > len(operations) / 2
+
+
+def test_every_api_operation_documents_its_problem_answers(app: FastAPI) -> None:
+    spec = app.openapi()
+    problem = spec["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, item in spec["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ("422", "500", "503"):
+                content = responses[status]["content"]
+                assert list(content) == ["application/problem+json"], (method, path, status)
+            if "requestBody" in operation:
+                assert {"400", "413", "404"} <= set(responses), (method, path)
+            if any(p["in"] == "path" for p in operation.get("parameters", [])):
+                assert "404" in responses, (method, path)
+    token_routes = spec["paths"]["/api/v1/tokens"]["post"]["responses"]
+    assert {"401", "403", "409"} <= set(token_routes)

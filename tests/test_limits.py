@@ -322,3 +322,32 @@ def test_every_request_list_and_string_is_bounded(app: FastAPI) -> None:
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 found += _unbounded(media.get("schema", {}), components, where, set())
     assert not found, "\n".join(sorted(set(found)))
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/api/v1/risk/inspections",
+            {"declaration_id": 2**63, "finding": "none", "currency": "GBP"},
+        ),
+        (
+            "/api/v1/deferred-accounts",
+            {
+                "organisation_id": 2**63,
+                "number": "DAN-1",
+                "currency": "GBP",
+                "guarantee_amount": "10",
+                "guarantee_reference": "G-1",
+                "valid_until": "2030-01-01",
+            },
+        ),
+    ],
+)
+def test_an_id_out_of_range_in_a_body_is_a_4xx_not_a_crash(
+    client: TestClient, customs: Party, path: str, body: dict[str, object]
+) -> None:
+    # The app's safety net: the database cannot take the number, the caller hears why.
+    response = client.post(path, json=body, headers=customs.auth)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
