@@ -334,6 +334,19 @@ def problem_statuses(route: APIRoute) -> list[int]:
     return sorted(set(statuses))
 
 
+def _same_body_for_every_success(responses: dict[str, Any]) -> None:
+    """A route's other success answers (200 for a repeat, 202 for a start) carry the same body
+    as its main one: say so where only a description was given."""
+    bodies = [
+        r["content"] for code, r in responses.items() if code.startswith("2") and "content" in r
+    ]
+    if not bodies:
+        return
+    for code, entry in responses.items():
+        if code.startswith("2") and code != "204" and "content" not in entry:
+            entry["content"] = bodies[0]
+
+
 def _document_problems(app: FastAPI) -> None:
     """Make the OpenAPI document say, for every operation under /api/, which problem documents
     it can answer (``application/problem+json``, one ``Problem`` schema), FastAPI's own
@@ -359,6 +372,7 @@ def _document_problems(app: FastAPI) -> None:
                 if operation is None:
                     continue
                 responses = operation.setdefault("responses", {})
+                _same_body_for_every_success(responses)
                 declared = [int(code) for code in responses if code.isdigit() and code >= "400"]
                 for status in sorted({*problem_statuses(route), *declared}):
                     entry = responses.setdefault(str(status), {})

@@ -47,7 +47,12 @@ def _customs(principal: Principal) -> None:
         raise Forbidden("Only a customs office can do this.")
 
 
-@router.post("", response_model=DeclarationOut, status_code=201)
+@router.post(
+    "",
+    response_model=DeclarationOut,
+    status_code=201,
+    responses={200: {"model": DeclarationOut, "description": "lodged before: the same answer"}},
+)
 def lodge(
     body: DeclarationIn, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
