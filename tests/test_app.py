@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from onewindow.app import create_app
+from onewindow.config import get_settings
 from tests.conftest import Party, api_operations
+
+METRICS_TOKEN = "metrics-token-for-the-tests-0123456789"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def test_health_and_readiness(client: TestClient) -> None:
@@ -17,7 +22,11 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 def test_metrics_count_requests_by_route(client: TestClient) -> None:
     client.get("/api/v1/reference/countries/TW")
-    body = client.get("/metrics").text
+    app = create_app(
+        get_settings().model_copy(update={"metrics_token": METRICS_TOKEN}), run_worker=False
+    )
+    with TestClient(app) as metrics_client:
+        body = metrics_client.get("/metrics", headers=METRICS_AUTH).text
     assert (
         'onewindow_http_requests_total{method="GET",route="/api/v1/reference/countries/{code}"'
         in body
@@ -100,3 +109,39 @@ def test_bad_input_anywhere_gets_a_4xx_problem(
 def test_control_characters_never_break_the_server(client: TestClient, path: str) -> None:
     # PostgreSQL cannot store or search for NUL: that is the caller's error, not a crash.
     assert client.get(path).status_code < 500
+
+
+def test_metrics_answer_404_without_a_token_set(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers=METRICS_AUTH).status_code == 404
+
+
+def test_metrics_need_the_bearer_token(client: TestClient) -> None:
+    app = create_app(
+        get_settings().model_copy(update={"metrics_token": METRICS_TOKEN}), run_worker=False
+    )
+    with TestClient(app, raise_server_exceptions=False) as metrics_client:
+        assert metrics_client.get("/metrics").status_code == 401
+        wrong = metrics_client.get("/metrics", headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401
+        assert wrong.headers["content-type"].startswith("application/problem+json")
+        answer = metrics_client.get("/metrics", headers=METRICS_AUTH)
+        assert answer.status_code == 200
+        assert "onewindow_http_requests_total" in answer.text
+
+
+def test_metrics_on_their_own_port_only(client: TestClient) -> None:
+    settings = get_settings().model_copy(
+        update={"metrics_token": METRICS_TOKEN, "metrics_port": 9464}
+    )
+    app = create_app(settings, run_worker=False)
+    with TestClient(app, raise_server_exceptions=False) as main_port:
+        assert main_port.get("/metrics", headers=METRICS_AUTH).status_code == 404
+        assert main_port.get("/healthz").status_code == 200
+    with TestClient(
+        app, base_url="http://testserver:9464", raise_server_exceptions=False
+    ) as metrics_port:
+        assert metrics_port.get("/metrics", headers=METRICS_AUTH).status_code == 200
+        assert metrics_port.get("/metrics").status_code == 401
+        assert metrics_port.get("/healthz").status_code == 404
+        assert metrics_port.get("/api/v1/reference/countries/TW").status_code == 404

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,30 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onewindow import __version__, logs, migrations, workers
+from onewindow import __version__, deps, logs, migrations, workers
 from onewindow.config import Settings, get_settings
 from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.pages import router as declarations_pages
-from onewindow.errors import DomainError, FieldError
+from onewindow.errors import DomainError, FieldError, Problem
+from onewindow.middleware import (
+    PROBLEM_JSON,
+    ASGIApp,
+    BodyLimit,
+    Receive,
+    RequestContext,
+    Scope,
+    Send,
+    problem_body,
+    send_problem,
+)
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
@@ -59,14 +70,11 @@ ROUTERS = [
 ]
 """Every domain's routes, registered in this one place."""
 
-REQUESTS = Counter("onewindow_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "onewindow_http_request_seconds",
-    "HTTP request latency",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5),
-)
-PROBLEM_JSON = "application/problem+json"
+UPLOAD_PATHS = ("/api/v1/declarations/wco", "/declarations/upload")
+"""Routes that take files (WCO XML): their bodies may reach ``max_upload_bytes``."""
+
+RETRY_AFTER_SECONDS = 5
+"""What a client is told to wait when the database does not answer."""
 _DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
@@ -164,6 +172,33 @@ def _install_error_handlers(app: FastAPI) -> None:
             "invalid-input",
         )
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite cannot bind an integer past 64 bits; PostgreSQL's answer is a DataError.
+        log.info("value out of range: %s", exc)
+        return problem(
+            request,
+            422,
+            "Invalid input",
+            "A number is out of range.",
+            "invalid-input",
+        )
+
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", getattr(exc, "orig", exc))
+        return problem(
+            request,
+            503,
+            "Service unavailable",
+            "The database does not answer at the moment; try again shortly.",
+            "service-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    # A failed or lost connection, a lock timeout: the request may succeed when retried.
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
@@ -174,46 +209,6 @@ def _install_error_handlers(app: FastAPI) -> None:
             f"Something went wrong on our side; quote request id {logs.request_id.get()}.",
             "internal-error",
         )
-
-
-def _install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(request.method, template, str(status)).inc()
-            LATENCY.labels(request.method, template).observe(elapsed)
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-            logs.request_id.reset(token)
-        response.headers["X-Request-ID"] = rid
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith("/docs"):
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                "frame-ancestors 'none'; form-action 'self'"
-            )
-        return response
 
 
 def _install_operations(app: FastAPI, settings: Settings) -> None:
@@ -245,9 +240,151 @@ def _install_operations(app: FastAPI, settings: Settings) -> None:
         return {"status": "ready", "migration": head or ""}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    def metrics() -> Response:
-        """Prometheus metrics."""
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics, for the bearer of the metrics token only (404 without one set)."""
+        token = settings.metrics_token
+        if not token or not _on_metrics_port(request.scope, settings):
+            raise StarletteHTTPException(404, "Not Found")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), token.encode()
+        ):
+            raise StarletteHTTPException(
+                401, "Send the metrics token as a bearer token.", {"WWW-Authenticate": "Bearer"}
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _on_metrics_port(scope: Scope, settings: Settings) -> bool:
+    """Whether a request may reach /metrics: on the metrics port when one is set, else anywhere."""
+    if settings.metrics_port is None:
+        return True
+    server = scope.get("server") or (None, None)
+    return server[1] == settings.metrics_port
+
+
+class MetricsPortGuard:
+    """On the metrics port, only /metrics answers (the rest of the app stays on the main port)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        port = self.settings.metrics_port
+        if (
+            port is not None
+            and scope["type"] == "http"
+            and scope.get("path") != "/metrics"
+            and _on_metrics_port(scope, self.settings)
+        ):
+            body = problem_body(404, "Not found", "Only /metrics answers here.", "not-found", "")
+            await send_problem(send, 404, body)
+            return
+        await self.app(scope, receive, send)
+
+
+class SingleWindow(FastAPI):
+    """FastAPI, with the request's outermost layers outside Starlette's error middleware (so
+    that a 500 carries the request id too)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        settings: Settings = self.state.settings
+        inner: ASGIApp = super().build_middleware_stack()
+        larger = {path: settings.max_upload_bytes for path in UPLOAD_PATHS}
+        limited = BodyLimit(MetricsPortGuard(inner, settings), settings.max_body_bytes, larger)
+        return RequestContext(limited)
+
+
+PROBLEM_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def _calls(dependant: Any) -> set[Any]:
+    """Every dependency function a route runs, however deep."""
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def problem_statuses(route: APIRoute) -> list[int]:
+    """The problem answers an API route can give, read from what it takes."""
+    statuses = [422, 500, 503]
+    has_body = route.body_field is not None or "requestBody" in (route.openapi_extra or {})
+    if has_body:
+        statuses += [400, 413]
+    if deps.optional_principal in _calls(route.dependant):
+        statuses += [401, 403]
+    names_a_row = any(p.name.endswith("_id") for p in route.dependant.query_params)
+    if route.dependant.path_params or has_body or names_a_row:
+        statuses.append(404)
+    if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses.append(409)
+    return sorted(set(statuses))
+
+
+def _same_body_for_every_success(responses: dict[str, Any]) -> None:
+    """A route's other success answers (200 for a repeat, 202 for a start) carry the same body
+    as its main one: say so where only a description was given."""
+    bodies = [
+        r["content"] for code, r in responses.items() if code.startswith("2") and "content" in r
+    ]
+    if not bodies:
+        return
+    for code, entry in responses.items():
+        if code.startswith("2") and code != "204" and "content" not in entry:
+            entry["content"] = bodies[0]
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say, for every operation under /api/, which problem documents
+    it can answer (``application/problem+json``, one ``Problem`` schema), FastAPI's own
+    validation answer included."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem_schema.pop("$defs", {}))
+        schemas["Problem"] = problem_schema
+        routes = [route for router in ROUTERS for route in router.routes]
+        for route in routes:
+            if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+                continue
+            if not route.include_in_schema:
+                continue
+            for method in route.methods or ():
+                operation = spec["paths"].get(route.path_format, {}).get(method.lower())
+                if operation is None:
+                    continue
+                responses = operation.setdefault("responses", {})
+                _same_body_for_every_success(responses)
+                declared = [int(code) for code in responses if code.isdigit() and code >= "400"]
+                for status in sorted({*problem_statuses(route), *declared}):
+                    entry = responses.setdefault(str(status), {})
+                    entry.setdefault("description", PROBLEM_TITLES.get(status, "Error"))
+                    entry["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class OutboxWorker:
@@ -294,7 +431,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         if worker:
             worker.stop()
 
-    app = FastAPI(
+    app = SingleWindow(
         docs_url=None,
         redoc_url=None,
         title="onewindow",
@@ -303,9 +440,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=lifespan,
     )
     app.state.settings = settings
+    _document_problems(app)
     app.state.csrf = CsrfGuard(secret)
     _install_error_handlers(app)
-    _install_middleware(app)
     _install_operations(app, settings)
     for router in ROUTERS:
         app.include_router(router)

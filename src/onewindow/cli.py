@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from typing import Annotated
@@ -97,15 +98,37 @@ def serve(
     port = port or settings.port
     _banner(host, port)
     logs.configure(settings.log_level)
-    uvicorn.run(
+    # Each process uvicorn starts configures its logging from this, not from our own set-up.
+    config = uvicorn.Config(
         "onewindow.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        log_config=logs.dict_config(settings.log_level),
         proxy_headers=True,
     )
+    sockets = [config.bind_socket()]
+    if settings.metrics_port is not None:
+        sockets.append(_listen(host, settings.metrics_port))
+    server = uvicorn.Server(config)
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        server.run(sockets=sockets)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket that the server processes share (for the metrics port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _banner(host: str, port: int) -> None:

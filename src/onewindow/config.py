@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     country: str = Field(default="GB", pattern=r"^[A-Z]{2}$", description="the national country")
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$", description="national currency")
     time_zone: str = "UTC"
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="largest request body (413 beyond)"
+    )
+    max_upload_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="largest body of a file upload (WCO XML)"
+    )
+    metrics_token: str = Field(
+        default="", description="bearer token for /metrics; unset, /metrics answers 404"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve /metrics on this port only"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import annotated_types
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -13,6 +14,12 @@ from onewindow.parties import service as parties
 from onewindow.security import CsrfGuard, Principal
 
 SESSION_COOKIE = "ow_session"
+
+MAX_ID = 2**31 - 1
+"""The largest value of our integer columns (ids, versions, sequence numbers)."""
+
+Id = Annotated[int, annotated_types.Ge(1), annotated_types.Le(MAX_ID)]
+"""A row id in a path, a query or a form: out of our columns' range it is a 422, never a 500."""
 
 # scope="function": the transaction commits before the response is sent, so nothing
 # acknowledged to a client can be lost.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -67,3 +69,22 @@ class TooManyAttempts(DomainError):
     status_code = 429
     title = "Too many attempts"
     type_slug = "too-many-attempts"
+
+
+class ProblemError(BaseModel):
+    """One invalid field of a problem document."""
+
+    pointer: str = Field(description="JSON pointer into the request, e.g. /body/items/0/origin")
+    detail: str
+    code: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: the shape of every refusal and error of the API."""
+
+    type: str = Field(description="a URI reference naming the kind, e.g. /problems/not-found")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="the path of the request")
+    errors: list[ProblemError] = Field(default=[], description="one entry per invalid field")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
+import logging.config
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 request_id: ContextVar[str] = ContextVar("request_id", default="")
 
@@ -31,17 +32,34 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def dict_config(level: str = "INFO") -> dict[str, Any]:
+    """The logging set-up as a :func:`logging.config.dictConfig` dictionary: every record to
+    standard error as JSON lines. Given to uvicorn as ``log_config``, so that each server
+    process it starts (``--workers N``) logs the same way.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "onewindow.logs.JsonFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # The request middleware logs each request once, with more than the access log.
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+            # Readiness checks read the migration state often; its notes are noise.
+            "alembic": {"level": "WARNING"},
+        },
+    }
+
+
 def configure(level: str = "INFO") -> None:
     """Send every log record to standard error as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # The request middleware logs each request once, with more detail than the access log.
-    logging.getLogger("uvicorn.access").disabled = True
-    # Readiness checks read the migration state often; its notes are noise.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.config.dictConfig(dict_config(level))

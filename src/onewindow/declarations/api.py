@@ -26,15 +26,14 @@ from onewindow.declarations.schemas import (
     VersionOut,
 )
 from onewindow.declarations.service import Action
-from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
+from onewindow.deps import Id, PrincipalDep, SessionDep
+from onewindow.errors import Conflict, NotFound
 from onewindow.formats import service as formats
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
 from onewindow.security import Principal
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
-MAX_XML_BYTES = 5_000_000
 
 
 def _out(declaration: Declaration, principal: Principal) -> DeclarationOut:
@@ -48,7 +47,12 @@ def _read(session: SessionDep, principal: Principal, declaration_id: int) -> Dec
     return service.authorize(session, principal, declaration_id, Action.READ)
 
 
-@router.post("", response_model=DeclarationOut, status_code=201)
+@router.post(
+    "",
+    response_model=DeclarationOut,
+    status_code=201,
+    responses={200: {"model": DeclarationOut, "description": "lodged before: the same answer"}},
+)
 def lodge(
     body: DeclarationIn, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
@@ -87,9 +91,7 @@ async def lodge_wco(
     document is at ``/api/v1/declarations/{id}/response.xml``. A dry run checks the schema,
     the mapping, the code lists, the nomenclature and the business rules, and lodges nothing."""
     require_scope(principal, "declarations:write")
-    data = await request.body()
-    if len(data) > MAX_XML_BYTES:
-        raise InvalidInput("The file is too large.", [FieldError("/body", "over 5 MB")])
+    data = await request.body()  # bounded by the app's upload limit while it is read
     try:
         body = formats.declaration_from_wco(data)
     except WcoRefusal as exc:
@@ -114,7 +116,7 @@ def list_declarations(
     principal: PrincipalDep,
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[Id | None, Query()] = None,
 ) -> list[DeclarationOut]:
     """Declarations you lodged or that name you as declarant, importer, exporter or
     representative, newest first (a customs office sees its whole queue)."""
@@ -130,7 +132,7 @@ def list_declarations(
 
 
 @router.get("/{declaration_id}", response_model=DeclarationDetail)
-def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
+def read(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> DeclarationDetail:
     declaration = _read(session, principal, declaration_id)
     return DeclarationDetail.model_validate(
         {**_out(declaration, principal).model_dump(), "content": declaration.content}
@@ -142,7 +144,7 @@ def read(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> D
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def wco_response(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     """Where the declaration stands, as a WCO RES document (acceptance, rejection, assessment,
     release), valid against the WCO Data Model 3.6 schema."""
     declaration = _read(session, principal, declaration_id)
@@ -161,7 +163,7 @@ def wco_response(declaration_id: int, session: SessionDep, principal: PrincipalD
 
 @router.get("/{declaration_id}/timeline", response_model=list[StatusChangeOut])
 def timeline(
-    declaration_id: int, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> list[StatusChangeOut]:
     """Every step of the declaration with its time and reason."""
     declaration = _read(session, principal, declaration_id)
@@ -170,14 +172,14 @@ def timeline(
 
 
 @router.get("/{declaration_id}/versions", response_model=list[VersionOut])
-def versions(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
+def versions(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> list[VersionOut]:
     declaration = _read(session, principal, declaration_id)
     return [VersionOut.model_validate(v) for v in service.versions(session, declaration)]
 
 
 @router.get("/{declaration_id}/versions/{version}/changes", response_model=list[ChangeOut])
 def changes(
-    declaration_id: int, version: int, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, version: Id, session: SessionDep, principal: PrincipalDep
 ) -> list[ChangeOut]:
     """What version ``version`` changed compared with the one before."""
     declaration = _read(session, principal, declaration_id)
@@ -192,7 +194,7 @@ def changes(
 
 @router.post("/{declaration_id}/amendments", response_model=DeclarationOut)
 def amend(
-    declaration_id: int, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: AmendmentIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Amend before release and payment; the assessment is redone."""
     declaration = clearance.amend(
@@ -203,7 +205,7 @@ def amend(
 
 @router.post("/{declaration_id}/cancel", response_model=DeclarationOut)
 def cancel(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """The declarant (or the importer or exporter it names) withdraws the declaration."""
     return _out(clearance.cancel(session, principal, declaration_id, body.reason), principal)
@@ -211,14 +213,14 @@ def cancel(
 
 @router.post("/{declaration_id}/invalidate", response_model=DeclarationOut)
 def invalidate(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs invalidates the declaration (goods never presented, for example)."""
     return _out(clearance.invalidate(session, principal, declaration_id, body.reason), principal)
 
 
 @router.get("/{declaration_id}/assessment", response_model=AssessmentOut)
-def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
+def assessment(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> AssessmentOut:
     """Duties and taxes, line by line: which measure, rate, base and amount."""
     declaration = _read(session, principal, declaration_id)
     row = service.latest_assessment(session, declaration)
@@ -229,7 +231,7 @@ def assessment(declaration_id: int, session: SessionDep, principal: PrincipalDep
 
 @router.post("/{declaration_id}/holds", response_model=DeclarationOut, status_code=201)
 def place_hold(
-    declaration_id: int, body: HoldIn, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: HoldIn, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs holds the goods (documentary check, inspection, ...), with the reason; a check or
     an inspection selects the declaration for control and joins the inspection queue."""
@@ -241,7 +243,7 @@ def place_hold(
 
 @router.post("/{declaration_id}/holds/{hold_id}/lift", response_model=DeclarationOut)
 def lift_hold(
-    declaration_id: int, hold_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, hold_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs lifts a hold with the reason. Payment, inspection and assessment holds are lifted
     by paying, by the inspection result and by the assessment, not by hand (409)."""
@@ -253,7 +255,7 @@ def lift_hold(
 
 @router.post("/{declaration_id}/release", response_model=DeclarationOut)
 def release(
-    declaration_id: int, body: Reason, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, body: Reason, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Customs releases the goods: documentary-check and other holds are lifted with this reason.
     All or nothing: while a payment, an inspection result, a permit or an assessment is missing,
@@ -264,7 +266,7 @@ def release(
 
 
 @router.post("/{declaration_id}/assess", response_model=DeclarationOut)
-def assess(declaration_id: int, session: SessionDep, principal: PrincipalDep) -> DeclarationOut:
+def assess(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> DeclarationOut:
     """Customs assesses again a declaration that waited for it (after setting a missing exchange
     rate, say); 409 with the reason when the duties still cannot be computed."""
     if not clearance.assess_by_officer(session, principal, declaration_id):

@@ -20,7 +20,7 @@ from onewindow.declarations.form import ITEM_FIELDS, field_name, item_count, to_
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.declarations.service import Action
-from onewindow.deps import OptionalPrincipalDep, SessionDep
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, Forbidden, InvalidInput
 from onewindow.formats import service as formats
 from onewindow.formats import wco
@@ -247,7 +247,7 @@ async def upload(
     session: SessionDep,
     principal: OptionalPrincipalDep,
     file: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Lodge a declaration from a JSON file (our API's shape) or a WCO Data Model XML file."""
     if principal is None:
@@ -260,7 +260,7 @@ async def upload(
             principal,
             403,
         )
-    data = await file.read(5_000_000)
+    data = await file.read()  # bounded by the app's upload limit while it was received
     problems: list[str] = []
     try:
         if data.lstrip().startswith(b"<"):
@@ -289,7 +289,7 @@ async def upload(
 
 @router.get("/{declaration_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, declaration_id: int, session: SessionDep, principal: OptionalPrincipalDep
+    request: Request, declaration_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     """Everything about one declaration: status, holds, timeline, assessment, payment."""
     if principal is None:
@@ -344,14 +344,14 @@ def _back(declaration_id: int, message: str) -> RedirectResponse:
 @router.post("/{declaration_id}/action")
 def act(
     request: Request,
-    declaration_id: int,
+    declaration_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     action: Annotated[str, Form(max_length=30)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=512)] = "",
     kind: Annotated[str, Form(max_length=30)] = "",
-    hold_id: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
+    hold_id: Annotated[Id, Form()] = 0,
     method: Annotated[str, Form(max_length=20)] = "bank",
     finding: Annotated[str, Form(max_length=10)] = "",
     goods_seized: Annotated[str, Form(max_length=10)] = "",

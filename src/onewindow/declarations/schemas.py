@@ -14,12 +14,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from onewindow.bounds import decimal_text
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Locode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[A-Z0-9]{3}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512)]
-PositiveAmount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
+PositiveAmount = Annotated[
+    Decimal, Field(ge=0, max_digits=18, decimal_places=4, json_schema_extra=decimal_text(18))
+]
 
 
 class Strict(BaseModel):
@@ -122,15 +126,19 @@ class GoodsItem(Strict):
     procedure: Annotated[str, StringConstraints(pattern=r"^\d{4}$")] = Field(
         description="requested and previous procedure, e.g. 4000 (WCO 161/162)"
     )
-    additional_procedures: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}$")]] = []
+    additional_procedures: list[Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{3}$")]] = (
+        Field(default=[], max_length=99)
+    )
     net_mass_kg: PositiveAmount | None = Field(default=None, description="net mass, kg (WCO 128)")
     gross_mass_kg: PositiveAmount | None = Field(default=None, description="WCO 126")
     supplementary_quantity: Quantity | None = None
-    packages: list[Packages] = []
+    packages: list[Packages] = Field(default=[], max_length=99)
     value: Amount | None = Field(default=None, description="the item's invoice price (WCO 114)")
     statistical_value: Amount | None = Field(default=None, description="WCO 114 statistical")
-    documents: list[DocumentRef] = Field(default=[], description="permits, certificates (WCO D005)")
-    containers: list[ContainerId] = []
+    documents: list[DocumentRef] = Field(
+        default=[], max_length=99, description="permits, certificates (WCO D005)"
+    )
+    containers: list[ContainerId] = Field(default=[], max_length=999)
 
 
 class DeclarationIn(Strict):
@@ -151,7 +159,7 @@ class DeclarationIn(Strict):
     country_of_export: CountryCode | None = None
     country_of_destination: CountryCode | None = None
     transport: TransportMeans | None = None
-    transport_documents: list[DocumentRef] = []
+    transport_documents: list[DocumentRef] = Field(default=[], max_length=99)
     location_of_goods: Locode | None = Field(default=None, description="UN/LOCODE (WCO L014)")
     goods_location_code: Annotated[str, StringConstraints(max_length=35)] | None = Field(
         default=None, description="national goods location code when not a UN/LOCODE (WCO L014)"
@@ -161,7 +169,7 @@ class DeclarationIn(Strict):
     freight: Amount | None = Field(default=None, description="transport costs to the border")
     insurance: Amount | None = None
     total_packages: Annotated[int, Field(ge=0)] | None = Field(default=None, description="WCO 146")
-    documents: list[DocumentRef] = []
+    documents: list[DocumentRef] = Field(default=[], max_length=99)
     items: list[GoodsItem] = Field(min_length=1, max_length=999)
 
 

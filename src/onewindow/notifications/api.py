@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.notifications import service
 from onewindow.notifications.schemas import (
     AllowedHostIn,
@@ -27,7 +27,7 @@ def list_notifications(
     session: SessionDep,
     principal: PrincipalDep,
     limit: int = Query(default=50, ge=1, le=200),
-    before_id: int | None = Query(default=None, ge=1, description="For the next page"),
+    before_id: Id | None = Query(default=None, description="For the next page"),
     unread_only: bool = False,
 ) -> NotificationPage:
     """Your organisation's notifications, newest first, with the unread count."""
@@ -49,9 +49,7 @@ def mark_all_read(session: SessionDep, principal: PrincipalDep) -> MarkedRead:
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
-def mark_read(
-    notification_id: int, session: SessionDep, principal: PrincipalDep
-) -> NotificationOut:
+def mark_read(notification_id: Id, session: SessionDep, principal: PrincipalDep) -> NotificationOut:
     """Mark one notification read."""
     require_scope(principal, "notifications:read")
     return NotificationOut.model_validate(service.mark_read(session, principal, notification_id))
@@ -77,7 +75,7 @@ def create_webhook(body: WebhookIn, session: SessionDep, principal: PrincipalDep
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, response_class=Response)
-def delete_webhook(subscription_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def delete_webhook(subscription_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     """Unsubscribe: nothing more is sent, and the deliveries' history goes with it."""
     require_scope(principal, "webhooks:write")
     service.delete_subscription(session, principal, subscription_id)
@@ -86,11 +84,11 @@ def delete_webhook(subscription_id: int, session: SessionDep, principal: Princip
 
 @router.get("/webhooks/{subscription_id}/deliveries", response_model=list[DeliveryOut])
 def list_deliveries(
-    subscription_id: int,
+    subscription_id: Id,
     session: SessionDep,
     principal: PrincipalDep,
     limit: int = Query(default=100, ge=1, le=500),
-    before_id: int | None = Query(default=None, ge=1, description="For the next page"),
+    before_id: Id | None = Query(default=None, description="For the next page"),
 ) -> list[DeliveryOut]:
     """What was sent to one subscription, newest first, with each attempt's outcome."""
     require_scope(principal, "notifications:read")

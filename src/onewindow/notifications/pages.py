@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from onewindow.deps import OptionalPrincipalDep, SessionDep
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import NotFound
 from onewindow.notifications import service
 from onewindow.parties.service import require_scope
@@ -93,7 +93,7 @@ def mark_all_read(
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)
 def mark_read(
     request: Request,
-    notification_id: int,
+    notification_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",

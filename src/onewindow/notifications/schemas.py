@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,8 +43,9 @@ class WebhookIn(BaseModel):
         ),
         examples=["https://broker.example/onewindow/events"],
     )
-    topics: list[str] = Field(
+    topics: list[Annotated[str, Field(max_length=100)]] = Field(
         min_length=1,
+        max_length=20,
         description="Topic prefixes to receive: 'declaration.' receives every declaration event",
         examples=[["declaration."]],
     )

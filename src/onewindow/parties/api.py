@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from onewindow import audit
 from onewindow.db import utcnow
-from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.parties import service
 from onewindow.parties.models import Mandate
 from onewindow.parties.schemas import (
@@ -65,7 +65,7 @@ def register_organisation(
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationOut)
 def read_organisation(
-    organisation_id: int, session: SessionDep, principal: PrincipalDep
+    organisation_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> OrganisationOut:
     service.require_scope(principal, "organisation:read")
     return OrganisationOut.model_validate(
@@ -75,7 +75,7 @@ def read_organisation(
 
 @router.post("/organisations/{organisation_id}/aeo", response_model=OrganisationOut)
 def set_aeo_status(
-    organisation_id: int, body: AeoIn, session: SessionDep, principal: PrincipalDep
+    organisation_id: Id, body: AeoIn, session: SessionDep, principal: PrincipalDep
 ) -> OrganisationOut:
     """Record an organisation's AEO authorisation, or withdraw it (customs offices and
     administrators)."""
@@ -105,7 +105,7 @@ def create_user(body: UserIn, session: SessionDep, principal: PrincipalDep) -> U
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
-def read_user(user_id: int, session: SessionDep, principal: PrincipalDep) -> UserOut:
+def read_user(user_id: Id, session: SessionDep, principal: PrincipalDep) -> UserOut:
     service.require_scope(principal, "organisation:read")
     return UserOut.model_validate(service.get_user(session, principal, user_id))
 
@@ -128,7 +128,7 @@ def issue_token(body: TokenIn, session: SessionDep, principal: PrincipalDep) -> 
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int, session: SessionDep, principal: PrincipalDep) -> TokenOut:
+def revoke_token(token_id: Id, session: SessionDep, principal: PrincipalDep) -> TokenOut:
     service.require_scope(principal, "tokens:write")
     return TokenOut.model_validate(service.revoke_token(session, principal, token_id))
 
@@ -142,7 +142,7 @@ def read_audit_trail(
     session: SessionDep,
     principal: PrincipalDep,
     limit: int = Query(default=100, ge=1, le=1000),
-    before_seq: int | None = Query(default=None, ge=1),
+    before_seq: Id | None = Query(default=None),
 ) -> list[AuditEntryOut]:
     """Decisions recorded about your organisation, newest first (customs' targeting and control
     reasons are not among them: they stay with customs)."""
@@ -180,14 +180,14 @@ def grant_mandate(body: MandateIn, session: SessionDep, principal: PrincipalDep)
 
 
 @router.get("/mandates/{mandate_id}", response_model=MandateOut)
-def read_mandate(mandate_id: int, session: SessionDep, principal: PrincipalDep) -> MandateOut:
+def read_mandate(mandate_id: Id, session: SessionDep, principal: PrincipalDep) -> MandateOut:
     service.require_scope(principal, "declarations:read")
     return _mandate(service.get_mandate(session, principal, mandate_id))
 
 
 @router.post("/mandates/{mandate_id}/revoke", response_model=MandateOut)
 def revoke_mandate(
-    mandate_id: int, body: RevocationIn, session: SessionDep, principal: PrincipalDep
+    mandate_id: Id, body: RevocationIn, session: SessionDep, principal: PrincipalDep
 ) -> MandateOut:
     """End a mandate your company granted; what was lodged under it stays as it is."""
     return _mandate(service.revoke_mandate(session, principal, mandate_id, reason=body.reason))

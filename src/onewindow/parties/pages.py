@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onewindow.db import utcnow
-from onewindow.deps import OptionalPrincipalDep, SessionDep
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput
 from onewindow.parties import service
 from onewindow.portal.pages import csrf_ok, refusal, render
@@ -124,7 +124,7 @@ def grant(
 @router.post("/{mandate_id}/revoke")
 def revoke(
     request: Request,
-    mandate_id: int,
+    mandate_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     reason: Annotated[str, Form(max_length=512)] = "",

@@ -14,10 +14,12 @@ class OrganisationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    identifier_scheme: str = Field(description="EORI, LEI or TIN", examples=["EORI"])
+    identifier_scheme: str = Field(max_length=10, description="EORI, LEI or TIN", examples=["EORI"])
     identifier: str = Field(min_length=3, max_length=40, examples=["TW12345678"])
     country: str = Field(min_length=2, max_length=2, examples=["TW"])
-    roles: list[str] = Field(min_length=1, examples=[["trader"]])
+    roles: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=1, max_length=20, examples=[["trader"]]
+    )
 
 
 class OrganisationOut(BaseModel):
@@ -49,7 +51,7 @@ class UserIn(BaseModel):
 
     email: str = Field(max_length=254)
     full_name: str = Field(min_length=1, max_length=200)
-    role: str = Field(description="admin, staff or viewer")
+    role: str = Field(max_length=20, description="admin, staff or viewer")
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -81,7 +83,7 @@ class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(min_length=1)
+    scopes: list[Annotated[str, Field(max_length=40)]] = Field(min_length=1, max_length=50)
     expires_in_days: int = Field(
         default=TOKEN_DAYS_DEFAULT,
         ge=1,

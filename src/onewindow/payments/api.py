@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import Forbidden
 from onewindow.parties.service import require_scope
 from onewindow.payments import service
@@ -52,7 +52,7 @@ def list_payment_requests(
     session: SessionDep,
     principal: PrincipalDep,
     status: Literal["open", "paid", "secured", "cancelled"] | None = None,
-    declaration_id: Annotated[int | None, Query(ge=1)] = None,
+    declaration_id: Annotated[Id | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PaymentRequestOut]:
     """Your organisation's payment requests, newest first (all of them for a customs office)."""
@@ -65,7 +65,7 @@ def list_payment_requests(
 
 @router.get("/payment-requests/{payment_request_id}", response_model=PaymentRequestOut)
 def read_payment_request(
-    payment_request_id: int, session: SessionDep, principal: PrincipalDep
+    payment_request_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> PaymentRequestOut:
     """One payment request: what is due, tax by tax, and the payments made on it."""
     require_scope(principal, "payments:read")
@@ -80,7 +80,7 @@ def read_payment_request(
     responses={202: {"description": "Bank payment started: the receipt follows the bank's answer"}},
 )
 def pay(
-    payment_request_id: int,
+    payment_request_id: Id,
     body: PayIn,
     response: Response,
     session: SessionDep,
@@ -147,6 +147,7 @@ def open_deferred_account(
 @router.post(
     "/payments/bank-callback",
     response_model=PaymentOut,
+    responses={403: {"description": "the signature is missing or wrong (recorded)"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -159,7 +160,11 @@ def bank_callback(
     raw_body: Annotated[bytes, Depends(_raw_body)],
     signature: Annotated[
         str | None,
-        Header(alias=SIGNATURE_HEADER, description="sha256=<hex HMAC-SHA256 of the raw body>"),
+        Header(
+            alias=SIGNATURE_HEADER,
+            max_length=200,
+            description="sha256=<hex HMAC-SHA256 of the raw body>",
+        ),
     ] = None,
 ) -> PaymentOut:
     """A bank's signed answer to a charge. A wrong signature is refused (403) and audited;

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from onewindow.bounds import decimal_text
 from onewindow.tariff.engine import Money
 
 
@@ -106,7 +107,9 @@ class DeferredAccountIn(BaseModel):
     organisation_id: int = Field(ge=1)
     number: str = Field(min_length=3, max_length=35, examples=["DAN-1234567"])
     currency: str = Field(min_length=3, max_length=3, examples=["GBP"])
-    guarantee_amount: Decimal = Field(gt=0, max_digits=16, examples=["50000.00"])
+    guarantee_amount: Decimal = Field(
+        gt=0, max_digits=16, examples=["50000.00"], json_schema_extra=decimal_text(16)
+    )
     guarantee_reference: str = Field(min_length=1, max_length=60, examples=["GUA-2026-0042"])
     valid_until: date
 
@@ -137,9 +140,9 @@ class DeferredAccountOut(BaseModel):
 class BankCallbackIn(BaseModel):
     """What a bank's callback says (documentation only: the raw bytes are what is verified)."""
 
-    provider_reference: str
-    amount: str = Field(examples=["344.00"])
-    currency: str = Field(examples=["GBP"])
+    provider_reference: str = Field(max_length=100)
+    amount: str = Field(max_length=24, examples=["344.00"])
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["GBP"])
     status: Literal["confirmed", "failed"]
     paid_at: datetime
 

@@ -73,7 +73,8 @@ def search_locations(
     q: Annotated[str, Query(max_length=100, description="UN/LOCODE or start of the name")] = "",
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
     function: Annotated[
-        str | None, Query(description="port, rail, road, airport, postal, multimodal, ...")
+        str | None,
+        Query(max_length=20, description="port, rail, road, airport, postal, multimodal, ..."),
     ] = None,
     limit: Limit = 50,
 ) -> list[LocationOut]:

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from onewindow.bounds import decimal_text
+
 
 class HsNode(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -85,7 +87,7 @@ class ExchangeRateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    rate: Decimal = Field(gt=0, max_digits=18, decimal_places=8)
+    rate: Decimal = Field(gt=0, max_digits=18, decimal_places=8, json_schema_extra=decimal_text(18))
     valid_from: date
     valid_to: date | None = None
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 
 from onewindow import clearance
 from onewindow.db import utcnow
-from onewindow.deps import PrincipalDep, SessionDep
+from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import Conflict
 from onewindow.parties.service import require_scope
 from onewindow.risk import service
@@ -69,14 +69,14 @@ def create_profile(body: ProfileIn, session: SessionDep, principal: PrincipalDep
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileOut)
-def read_profile(profile_id: int, session: SessionDep, principal: PrincipalDep) -> ProfileOut:
+def read_profile(profile_id: Id, session: SessionDep, principal: PrincipalDep) -> ProfileOut:
     _officer(principal, "risk:read")
     return ProfileOut.model_validate(service.get_profile(session, profile_id))
 
 
 @router.post("/profiles/{profile_id}/versions", response_model=ProfileOut, status_code=201)
 def new_profile_version(
-    profile_id: int, body: ProfileVersionIn, session: SessionDep, principal: PrincipalDep
+    profile_id: Id, body: ProfileVersionIn, session: SessionDep, principal: PrincipalDep
 ) -> ProfileOut:
     """Edit a profile: a new version takes over, the old one is kept inactive."""
     _officer(principal, "risk:write")
@@ -86,7 +86,7 @@ def new_profile_version(
 
 @router.post("/profiles/{profile_id}/deactivate", response_model=ProfileOut)
 def deactivate_profile(
-    profile_id: int, body: Why, session: SessionDep, principal: PrincipalDep
+    profile_id: Id, body: Why, session: SessionDep, principal: PrincipalDep
 ) -> ProfileOut:
     _officer(principal, "risk:write")
     profile = service.deactivate_profile(session, principal, profile_id, why=body.why)
@@ -114,7 +114,7 @@ def watch_party(body: WatchIn, session: SessionDep, principal: PrincipalDep) -> 
 
 
 @router.delete("/watch-list/{watch_id}", status_code=204)
-def unwatch_party(watch_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def unwatch_party(watch_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     _officer(principal, "risk:write")
     service.unwatch_party(session, principal, watch_id, why="removed from the watch list")
     return Response(status_code=204)
@@ -134,7 +134,7 @@ def open_fast_lane(body: FastLaneIn, session: SessionDep, principal: PrincipalDe
 
 
 @router.delete("/fast-lanes/{lane_id}", status_code=204)
-def close_fast_lane(lane_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def close_fast_lane(lane_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     _officer(principal, "risk:write")
     service.close_fast_lane(session, principal, lane_id, why="fast lane closed")
     return Response(status_code=204)
@@ -159,7 +159,7 @@ def record_ipr(body: IprIn, session: SessionDep, principal: PrincipalDep) -> Ipr
 
 
 @router.delete("/ipr-records/{record_id}", status_code=204)
-def remove_ipr(record_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def remove_ipr(record_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     require_scope(principal, "risk:write")
     service.remove_ipr(session, principal, record_id, why="withdrawn")
     return Response(status_code=204)
@@ -167,7 +167,7 @@ def remove_ipr(record_id: int, session: SessionDep, principal: PrincipalDep) -> 
 
 @router.get("/decisions/{declaration_id}", response_model=DecisionDetail)
 def read_decision(
-    declaration_id: int, session: SessionDep, principal: PrincipalDep
+    declaration_id: Id, session: SessionDep, principal: PrincipalDep
 ) -> DecisionDetail:
     """A declaration's channel, its reasons and the model's score (customs offices only)."""
     _officer(principal, "risk:read")
@@ -226,7 +226,7 @@ def model_versions(session: SessionDep, principal: PrincipalDep) -> list[ModelVe
 
 
 @router.post("/models/{model_id}/promote", response_model=PromotionOut)
-def promote_model(model_id: int, session: SessionDep, principal: PrincipalDep) -> PromotionOut:
+def promote_model(model_id: Id, session: SessionDep, principal: PrincipalDep) -> PromotionOut:
     """Promote a candidate if it beats the model in use on recently inspected declarations;
     409 when there are too few of them to tell."""
     _officer(principal, "risk:write")
@@ -247,7 +247,7 @@ def drift(
     session: SessionDep,
     principal: PrincipalDep,
     since: datetime | None = None,
-    model_id: int | None = None,
+    model_id: Id | None = None,
 ) -> dict[str, Any]:
     """How recent declarations differ from what the model learned on (last 30 days by default)."""
     _officer(principal, "risk:read")

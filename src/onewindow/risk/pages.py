@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onewindow import clearance
 from onewindow.db import utcnow
-from onewindow.deps import OptionalPrincipalDep, SessionDep
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
 from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
 from onewindow.risk import service
@@ -172,7 +172,7 @@ def _profiles_page(
 
 @router.get("/profiles", response_class=HTMLResponse)
 def profiles(
-    request: Request, session: SessionDep, principal: OptionalPrincipalDep, edit: int = 0
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep, edit: Id | None = None
 ) -> Response:
     """The profiles, and the form for a new one (or a new version of ``edit``, prefilled)."""
     refused = _refusal(request, principal)
@@ -295,7 +295,7 @@ async def save_profile(
 @router.post("/profiles/{profile_id}/deactivate")
 def deactivate(
     request: Request,
-    profile_id: int,
+    profile_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     why: Annotated[str, Form(max_length=512)] = "",
@@ -340,7 +340,7 @@ def inspections(request: Request, session: SessionDep, principal: OptionalPrinci
 @router.post("/inspections/{declaration_id}")
 def record_inspection(
     request: Request,
-    declaration_id: int,
+    declaration_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     finding: Annotated[str, Form(max_length=10)] = "",
@@ -481,7 +481,7 @@ def add_to_list(
 def remove_from_list(
     request: Request,
     kind: str,
-    row_id: int,
+    row_id: Id,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",

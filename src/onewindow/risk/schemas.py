@@ -8,10 +8,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from onewindow.bounds import decimal_text
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ProfileCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_\-.]{0,39}$")]
 HsPrefix = Annotated[str, StringConstraints(pattern=r"^\d{2,10}$")]
+Clause = Annotated[dict[str, Any], Field(max_length=8)]
+"""One condition: {field, op, value} (unknown keys are named by the service's check)."""
+MAX_CLAUSES = 50
 
 CONDITIONS_HELP = (
     "clauses ANDed, each {field, op, value}; fields declarant, importer, exporter, "
@@ -27,7 +32,8 @@ class Strict(BaseModel):
 class ProfileContent(Strict):
     title: Title
     reason: Text = Field(description="what officers (and the declarant) are told")
-    conditions: list[dict[str, Any]] = Field(
+    conditions: list[Clause] = Field(
+        max_length=MAX_CLAUSES,
         description=CONDITIONS_HELP,
         examples=[[{"field": "hs", "op": "prefix", "value": "6403"}]],
     )
@@ -66,7 +72,7 @@ class Why(Strict):
 
 
 class BacktestIn(Strict):
-    conditions: list[dict[str, Any]] = Field(description=CONDITIONS_HELP)
+    conditions: list[Clause] = Field(max_length=MAX_CLAUSES, description=CONDITIONS_HELP)
     since: datetime
     until: datetime
     limit: Annotated[int, Field(ge=1, le=100_000)] = 10_000
@@ -190,7 +196,10 @@ class DecisionDetail(DecisionOut):
 class InspectionIn(Strict):
     declaration_id: int
     finding: Literal["none", "minor", "major"]
-    revenue_recovered: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)] = Decimal(0)
+    revenue_recovered: Annotated[
+        Decimal,
+        Field(ge=0, max_digits=18, decimal_places=4, json_schema_extra=decimal_text(18)),
+    ] = Decimal(0)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     goods_seized: bool = False
     notes: Annotated[str, StringConstraints(max_length=4000)] = ""
