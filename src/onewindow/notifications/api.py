@@ -116,7 +116,7 @@ def allow_host(body: AllowedHostIn, session: SessionDep, principal: PrincipalDep
 
 
 @router.delete("/webhook-allowed-hosts/{entry_id}", status_code=204, response_class=Response)
-def disallow_host(entry_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def disallow_host(entry_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
     """Take a host off the allow-list (single window administrators; audited)."""
     require_scope(principal, "organisations:admin")
     service.disallow_host(session, principal, entry_id)
