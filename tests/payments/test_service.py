@@ -15,10 +15,10 @@ from onewindow import audit
 from onewindow.db import session_scope
 from onewindow.errors import Conflict, Forbidden, InvalidInput
 from onewindow.events import OutboxEvent
+from onewindow.money import Money
 from onewindow.payments import service
 from onewindow.payments.gateway import SimulatedBank, sign_callback
 from onewindow.payments.models import DeferredAccount, LedgerEntry, PaymentRequest, Receipt
-from onewindow.tariff.engine import Money
 from tests.conftest import Party
 from tests.payments import (
     deliver_events,

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from onewindow.money import Money
+
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -264,8 +266,6 @@ class AssessmentOut(BaseModel):
         """The total as the trader pays it: rounded to the currency's minor unit."""
         total, currency = getattr(row, "total", None), getattr(row, "currency", None)
         if isinstance(total, Decimal) and currency:
-            from onewindow.tariff.engine import Money
-
             return {
                 **{k: getattr(row, k) for k in cls.model_fields if k != "total"},
                 "total": str(Money(total, currency).rounded().amount),

@@ -34,10 +34,10 @@ from onewindow import audit
 from onewindow.db import utcnow
 from onewindow.errors import Conflict, DomainError, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event, record_event, subscribe
+from onewindow.money import Money, amount_text, minor_units
 from onewindow.payments.gateway import (
     BANK_CALLBACK_TOPIC,
     PaymentGateway,
-    amount_text,
     signature_matches,
 )
 from onewindow.payments.models import (
@@ -51,7 +51,6 @@ from onewindow.payments.models import (
     Receipt,
 )
 from onewindow.security import Principal
-from onewindow.tariff.engine import Money, minor_units
 
 log = logging.getLogger(__name__)
 
