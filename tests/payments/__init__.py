@@ -72,6 +72,7 @@ def queued_callback(provider_reference: str) -> tuple[bytes, str]:
 
 def deliver_events() -> None:
     """Run the outbox worker until nothing is due."""
+    service.register_consumers()
     for _ in range(50):
         with session_scope() as session:
             if not events.deliver_pending(session, limit=500):

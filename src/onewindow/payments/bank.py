@@ -12,10 +12,10 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
+from onewindow import audit, events
 from onewindow.db import utcnow
 from onewindow.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
-from onewindow.events import Event, record_event, subscribe
+from onewindow.events import Event, record_event
 from onewindow.money import Money, amount_text
 from onewindow.payments.gateway import BANK_CALLBACK_TOPIC, PaymentGateway, signature_matches
 from onewindow.payments.ledger import BANK_CLEARING, SUSPENSE, post, post_settlement
@@ -30,6 +30,9 @@ from onewindow.payments.refusals import (
 from onewindow.payments.requests import lock_request
 
 log = logging.getLogger(__name__)
+
+# The consumer's name keys its receipts in the outbox: it never changes.
+BANK_CALLBACK_CONSUMER = "payments.bank-callback"
 _ZERO = Decimal(0)
 
 
@@ -329,5 +332,8 @@ def _deliver_bank_callback(session: Session, event: Event) -> None:
         log.warning("bank callback %s refused: %s", event.subject_id, exc.detail)
 
 
-# Registered on import of the domain's door, so every process that can pay can be called back.
-subscribe("payments.bank-callback", BANK_CALLBACK_TOPIC, _deliver_bank_callback)
+def register_consumers() -> None:
+    """Subscribe the bank-callback consumer, so that every process that can pay can be called
+    back; calling it again changes nothing."""
+    events.unsubscribe(BANK_CALLBACK_CONSUMER)
+    events.subscribe(BANK_CALLBACK_CONSUMER, BANK_CALLBACK_TOPIC, _deliver_bank_callback)

@@ -21,7 +21,12 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from onewindow.errors import FieldError, Forbidden, InvalidInput
-from onewindow.payments.bank import apply_bank_callback, confirm_payment, start_payment
+from onewindow.payments.bank import (
+    apply_bank_callback,
+    confirm_payment,
+    register_consumers,
+    start_payment,
+)
 from onewindow.payments.deferment import (
     SettlementOutcome,
     list_deferred_accounts,
@@ -80,6 +85,7 @@ __all__ = [
     "list_payment_requests",
     "open_deferred_account",
     "pay",
+    "register_consumers",
     "request_payment",
     "require_officer",
     "revenue_account",
