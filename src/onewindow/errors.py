@@ -61,9 +61,3 @@ class Conflict(DomainError):
     status_code = 409
     title = "Conflict"
     type_slug = "conflict"
-
-
-class TooManyAttempts(DomainError):
-    status_code = 429
-    title = "Too many attempts"
-    type_slug = "too-many-attempts"

@@ -167,19 +167,6 @@ class DeclarationIn(Strict):
     items: list[GoodsItem] = Field(min_length=1, max_length=999)
 
 
-class DeclarationSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: str | None
-    declarant_reference: str
-    type: str
-    status: str
-    version: int
-    lodged_at: datetime
-    updated_at: datetime
-
-
 class ErrorOut(BaseModel):
     pointer: str
     code: str
