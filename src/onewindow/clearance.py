@@ -26,6 +26,7 @@ from onewindow.declarations.schemas import DeclarationIn, Party
 from onewindow.declarations.service import Action
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput
 from onewindow.events import Event
+from onewindow.money import Money
 from onewindow.parties import service as parties
 from onewindow.parties.models import Organisation
 from onewindow.payments import service as payments
@@ -35,7 +36,7 @@ from onewindow.release import open_conditions
 from onewindow.risk import service as risk
 from onewindow.security import LODGING_ROLES, Principal
 from onewindow.tariff import service as tariff
-from onewindow.tariff.engine import AssessmentError, Money
+from onewindow.tariff.engine import AssessmentError
 from onewindow.tariff.valuation import ItemPrice, customs_values
 
 SYSTEM = "system"

@@ -103,11 +103,6 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def get_engine() -> Engine:
-    """The engine of the configured database."""
-    return engine_for(get_settings().database_url)
-
-
 @lru_cache(maxsize=4)
 def _sessionmaker(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=engine_for(url), expire_on_commit=False)

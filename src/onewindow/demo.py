@@ -22,13 +22,14 @@ from onewindow.declarations import service as declarations
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.declarations.service import Lodgement
+from onewindow.money import Money
 from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import SimulatedBank
 from onewindow.reference import service as reference
 from onewindow.security import Principal
 from onewindow.tariff import service as tariff
-from onewindow.tariff.engine import MeasureType, Money
+from onewindow.tariff.engine import MeasureType
 
 DEMO_PASSWORD = "onewindow-demo-2026"
 

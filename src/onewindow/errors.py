@@ -65,12 +65,6 @@ class Conflict(DomainError):
     type_slug = "conflict"
 
 
-class TooManyAttempts(DomainError):
-    status_code = 429
-    title = "Too many attempts"
-    type_slug = "too-many-attempts"
-
-
 class ProblemError(BaseModel):
     """One invalid field of a problem document."""
 

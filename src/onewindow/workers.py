@@ -16,11 +16,10 @@ from onewindow.payments import service as payments
 
 log = logging.getLogger(__name__)
 
-_ = payments  # importing the payments service subscribes the bank callback consumer
-
 
 def register_consumers() -> None:
     """Subscribe every domain's consumers (safe to call more than once)."""
+    payments.register_consumers()
     notifications.register_consumers()
     clearance.register_consumers()
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from onewindow import events
 from onewindow.db import session_scope
 from onewindow.events import OutboxEvent
+from onewindow.money import Money
 from onewindow.payments import service
 from onewindow.payments.gateway import BANK_CALLBACK_TOPIC, SimulatedBank
 from onewindow.payments.models import Payment, PaymentRequest
-from onewindow.tariff.engine import Money
 
 # Declaration ids unique to this run, far from those a declarations test would make.
 _declaration_ids = itertools.count(900_000_000 + os.getpid() % 1000 * 100_000)
@@ -72,6 +72,7 @@ def queued_callback(provider_reference: str) -> tuple[bytes, str]:
 
 def deliver_events() -> None:
     """Run the outbox worker until nothing is due."""
+    service.register_consumers()
     for _ in range(50):
         with session_scope() as session:
             if not events.deliver_pending(session, limit=500):

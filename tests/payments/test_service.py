@@ -15,10 +15,10 @@ from onewindow import audit
 from onewindow.db import session_scope
 from onewindow.errors import Conflict, Forbidden, InvalidInput
 from onewindow.events import OutboxEvent
-from onewindow.payments import service
+from onewindow.money import Money
+from onewindow.payments import ledger, service
 from onewindow.payments.gateway import SimulatedBank, sign_callback
 from onewindow.payments.models import DeferredAccount, LedgerEntry, PaymentRequest, Receipt
-from onewindow.tariff.engine import Money
 from tests.conftest import Party
 from tests.payments import (
     deliver_events,
@@ -518,7 +518,7 @@ def test_collected_revenue_is_reported_per_tax_type(party: Party) -> None:
 
 def test_an_unbalanced_transaction_is_never_posted() -> None:
     with session_scope() as session, pytest.raises(service.UnbalancedTransaction):
-        service._post(
+        ledger.post(
             session,
             currency="GBP",
             legs=[

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from onewindow.bounds import decimal_text
+from onewindow.money import Money
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -173,19 +174,6 @@ class DeclarationIn(Strict):
     items: list[GoodsItem] = Field(min_length=1, max_length=999)
 
 
-class DeclarationSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: str | None
-    declarant_reference: str
-    type: str
-    status: str
-    version: int
-    lodged_at: datetime
-    updated_at: datetime
-
-
 class ErrorOut(BaseModel):
     pointer: str
     code: str
@@ -272,8 +260,6 @@ class AssessmentOut(BaseModel):
         """The total as the trader pays it: rounded to the currency's minor unit."""
         total, currency = getattr(row, "total", None), getattr(row, "currency", None)
         if isinstance(total, Decimal) and currency:
-            from onewindow.tariff.engine import Money
-
             return {
                 **{k: getattr(row, k) for k in cls.model_fields if k != "total"},
                 "total": str(Money(total, currency).rounded().amount),

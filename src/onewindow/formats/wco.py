@@ -42,7 +42,10 @@ release       08    DMSROG        release time (``Status/ReleaseDateTime``)
 Release is 08 (release of goods, the notification the examples expect after a documentary
 check), not 09 (cleared), which closes the declaration once release and payment are settled.
 
-Mapping, WCO element (under ``Declaration``) to ``DeclarationIn`` field:
+Mapping, WCO element (under ``Declaration``) to ``DeclarationIn`` field. Each part of the message
+is read by its own module, all through one :class:`~onewindow.formats.wco_reading.Reading`:
+``wco_header`` (header and parties), ``wco_transport`` (transport, locations, containers),
+``wco_items`` (goods items) and ``wco_documents`` (documents and valuation).
 
 * ``FunctionalReferenceID`` (D026, the LRN) to ``declarant_reference``, keeping only the
   characters our reference allows; the raw value is ``source_reference``.
@@ -92,12 +95,11 @@ number of items) and ``Consignment/ContainerCode`` (1 when containers are declar
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +108,9 @@ from typing import Any, Literal
 from lxml import etree
 
 from onewindow.config import get_settings
+from onewindow.formats import wco_documents, wco_header, wco_items, wco_transport
+from onewindow.formats.wco_documents import TransportDocuments
+from onewindow.formats.wco_reading import DEC_NS, Reading, text_of
 from onewindow.reference.codelists import code_list
 
 __all__ = [
@@ -122,7 +127,6 @@ __all__ = [
 ]
 
 MD_NS = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2"
-DEC_NS = "urn:wco:datamodel:WCO:DEC-DMS:2"
 RES_NS = "urn:wco:datamodel:WCO:RES-DMS:2"
 RES_DS_NS = "urn:wco:datamodel:WCO:Response_DS:DMS:2"
 
@@ -137,13 +141,6 @@ RESPONSE_FUNCTION_CODES: dict[str, str] = {
 """The RES ``FunctionCode`` of each kind of response (see the table in the module docstring)."""
 
 ORIGINAL = "9"
-
-# UN/EDIFACT 1001 codes of certificates and declarations of origin (EUR.1 954 among them).
-_ORIGIN_PROOF_CODES = frozenset({"861", "862", "864", "865", "954"})
-
-
-PREFERENTIAL_REGIMES = frozenset({"2", "3"})
-"""First digits of the duty regime codes that claim a tariff preference."""
 
 
 class WcoRefusal(Exception):
@@ -337,576 +334,7 @@ def validate_xml(data: bytes, *, schema_dir: Path | None = None) -> list[str]:
     return [f"line {entry.line}: {_readable(entry.message)}" for entry in entries]
 
 
-# Reading a declaration ------------------------------------------------------------------------
-
-
-def _qualified(path: str) -> str:
-    return "/".join(f"{{{DEC_NS}}}{step}" for step in path.split("/"))
-
-
-def _text(element: etree._Element | None) -> str | None:
-    if element is None:
-        return None
-    text = (element.text or "").strip()
-    return text or None
-
-
-class _Reading:
-    """The declaration being read and the elements whose data the mapping carried over."""
-
-    def __init__(self, declaration: etree._Element) -> None:
-        self.declaration = declaration
-        self.used: set[etree._Element] = set()
-
-    def all(self, parent: etree._Element | None, path: str) -> list[etree._Element]:
-        """Every element at ``path`` (local names, ``/``-separated) under ``parent``."""
-        if parent is None:
-            return []
-        return list(parent.iterfind(_qualified(path)))
-
-    def first(self, parent: etree._Element | None, path: str) -> etree._Element | None:
-        """The first element at ``path`` under ``parent``, or None."""
-        if parent is None:
-            return None
-        return parent.find(_qualified(path))
-
-    def peek(self, parent: etree._Element | None, path: str) -> str | None:
-        """The text at ``path``, stripped, without counting it as carried."""
-        return _text(self.first(parent, path))
-
-    def take(self, parent: etree._Element | None, path: str) -> str | None:
-        """The text at ``path``, stripped, counted as carried when there is some."""
-        element = self.first(parent, path)
-        text = _text(element)
-        if text is not None:
-            self.used.add(element)
-        return text
-
-    def mark(self, *elements: etree._Element | None) -> None:
-        """Count elements as carried over."""
-        self.used.update(element for element in elements if element is not None)
-
-    def mark_if_equal(self, parent: etree._Element | None, path: str, value: object) -> None:
-        """Count the element at ``path`` as carried when it repeats a value already mapped."""
-        element = self.first(parent, path)
-        if element is not None and value is not None and _text(element) == value:
-            self.used.add(element)
-
-    def unmapped(self) -> list[str]:
-        """XPaths of the leaf elements that hold data and were not carried over."""
-        found = []
-        for element in self.declaration.iter():
-            if not isinstance(element.tag, str) or element in self.used:
-                continue
-            if any(isinstance(child.tag, str) for child in element):
-                continue
-            if _text(element) is not None:
-                found.append(_xpath(element, self.declaration))
-        return found
-
-
-def _xpath(element: etree._Element, top: etree._Element) -> str:
-    """``/Declaration/GoodsShipment/GovernmentAgencyGoodsItem[2]/SequenceNumeric`` style path."""
-    steps = []
-    current: etree._Element | None = element
-    while current is not None:
-        name = etree.QName(current).localname
-        parent = current.getparent()
-        if current is not top and parent is not None:
-            same = [sibling for sibling in parent if sibling.tag == current.tag]
-            if len(same) > 1:
-                name = f"{name}[{same.index(current) + 1}]"
-        steps.append(name)
-        if current is top:
-            break
-        current = parent
-    return "/" + "/".join(reversed(steps))
-
-
-def _number(text: str) -> int | str:
-    """An integer when the text is one; else the text, for validation to report."""
-    return int(text) if text.isdigit() else text
-
-
-_CONTAINER_NOISE = re.compile(r"[\s\-]")
-
-
-def _container(text: str) -> str:
-    """ISO 6346 identifiers: upper case, no separators (``msku 123456-7`` -> ``MSKU1234567``)."""
-    return _CONTAINER_NOISE.sub("", text).upper()
-
-
-def _date(element: etree._Element | None) -> str | None:
-    """The ISO date of a WCO DateTimeString (format 102 ``CCYYMMDD`` or 304 with time and zone)."""
-    if element is None:
-        return None
-    string = element.find("{*}DateTimeString")
-    text = _text(string if string is not None else element)
-    if text is None or not re.match(r"^\d{8}", text):
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8])).isoformat()
-    except ValueError:
-        return None
-
-
-@lru_cache(maxsize=1)
-def _transport_document_codes() -> frozenset[str]:
-    return frozenset(code_list("transport-document-type").codes())
-
-
-class _Mapper:
-    """Map one original declaration; ``self.r.used`` records which elements came through."""
-
-    def __init__(self, declaration: etree._Element, flow: str) -> None:
-        self.r = _Reading(declaration)
-        self.flow = flow
-        self.transport_documents: list[dict[str, Any]] = []
-
-    # parties
-
-    def address(self, element: etree._Element | None) -> dict[str, Any] | None:
-        r = self.r
-        if element is None or r.peek(element, "CountryCode") is None:
-            return None  # our address needs its country; without one the lines stay unmapped
-        address: dict[str, Any] = {"country": r.take(element, "CountryCode")}
-        for path, key in (("Line", "line"), ("CityName", "city"), ("PostcodeID", "postcode")):
-            value = r.take(element, path)
-            if value is not None:
-                address[key] = value
-        return address
-
-    def party(self, element: etree._Element | None) -> dict[str, Any] | None:
-        r = self.r
-        if element is None:
-            return None
-        party: dict[str, Any] = {}
-        identifier = r.take(element, "ID")
-        if identifier is not None:
-            party["identifier"] = identifier
-        name = r.take(element, "Name")
-        if name is not None:
-            party["name"] = name
-        address = self.address(r.first(element, "Address"))
-        if address is not None:
-            party["address"] = address
-        return party or None
-
-    # documents
-
-    def document(self, element: etree._Element) -> tuple[bool, dict[str, Any]] | None:
-        """(is a transport document, DocumentRef dict) of an AdditionalDocument, if complete."""
-        r = self.r
-        category = r.peek(element, "CategoryCode")
-        code = r.peek(element, "TypeCode")
-        reference = r.peek(element, "ID")
-        if code is None or reference is None:
-            return None  # a code without a reference (a waiver statement) has no place in ours
-        r.take(element, "CategoryCode")
-        r.take(element, "TypeCode")
-        r.take(element, "ID")
-        if category == "N" and code in _transport_document_codes():
-            return True, {"type": code, "reference": reference}
-        # Category N codes are UN/EDIFACT 1001 codes; the other categories are national codes.
-        document: dict[str, Any] = {
-            "type": code if category == "N" else f"{category or ''}{code}",
-            "reference": reference,
-        }
-        issuer = r.take(element, "Submitter/Name")
-        if issuer is not None:
-            document["issuer"] = issuer
-        return False, document
-
-    def documents(self, parent: etree._Element | None) -> list[dict[str, Any]]:
-        found = []
-        for element in self.r.all(parent, "AdditionalDocument"):
-            read = self.document(element)
-            if read is None:
-                continue
-            is_transport, document = read
-            if is_transport:
-                self.add_transport_document(document)
-            else:
-                found.append(document)
-        return found
-
-    def previous_documents(self, parent: etree._Element | None) -> None:
-        r = self.r
-        for element in r.all(parent, "PreviousDocument"):
-            code = r.peek(element, "TypeCode")
-            reference = r.peek(element, "ID")
-            if code in _transport_document_codes() and reference is not None:
-                r.take(element, "CategoryCode")
-                r.take(element, "TypeCode")
-                r.take(element, "ID")
-                self.add_transport_document({"type": code, "reference": reference})
-
-    def add_transport_document(self, document: dict[str, Any]) -> None:
-        if document not in self.transport_documents:
-            self.transport_documents.append(document)
-
-    # amounts and measures
-
-    def amount(self, element: etree._Element | None) -> dict[str, Any] | None:
-        """Amount and currency; an amount without its currency is left unmapped."""
-        text = _text(element)
-        currency = element.get("currencyID") if element is not None else None
-        if text is None or not currency:
-            return None
-        self.r.mark(element)
-        return {"amount": text, "currency": currency.strip()}
-
-    def mass_kg(self, element: etree._Element | None) -> str | None:
-        text = _text(element)
-        if text is None or element is None or element.get("unitCode", "KGM") != "KGM":
-            return None  # the model holds kilograms; another unit stays unmapped
-        self.r.mark(element)
-        return text
-
-    # the declaration
-
-    def header(self, body: dict[str, Any]) -> None:
-        r = self.r
-        declaration = r.declaration
-        declarant = self.party(r.first(declaration, "Declarant"))
-        if declarant is not None:
-            body["declarant"] = declarant
-        shipment = r.first(declaration, "GoodsShipment")
-        importer = self.party(r.first(shipment, "Importer"))
-        if importer is not None:
-            body["importer"] = importer
-        exporter = self.party(r.first(declaration, "Exporter"))
-        if exporter is not None:
-            body["exporter"] = exporter
-        agent = r.first(declaration, "Agent")
-        representation = r.peek(agent, "FunctionCode")
-        if representation in ("2", "3"):
-            r.take(agent, "FunctionCode")
-            own = self.party(agent)
-            # Without its own identity the agent is the declarant, lodging for the trader.
-            acting = own if own is not None else copy.deepcopy(declarant or {})
-            body["representative"] = {**acting, "representation": representation}
-        office = r.take(declaration, "DeclarationOfficeID")
-        if office is not None:
-            body["office_of_lodgement"] = office
-        invoice = self.amount(r.first(declaration, "InvoiceAmount"))
-        if invoice is not None:
-            body["invoice"] = invoice
-        freight = self.amount(r.first(shipment, "CustomsValuation/FreightChargeAmount"))
-        if freight is not None:
-            body["freight"] = freight
-        total = r.take(declaration, "TotalPackageQuantity")
-        if total is not None:
-            body["total_packages"] = _number(total)
-        self.transport(body, declaration, shipment)
-        self.goods_location(body, r.first(shipment, "Consignment/GoodsLocation"))
-        terms = r.first(shipment, "TradeTerms")
-        incoterm = r.take(terms, "ConditionCode")
-        if incoterm is not None:
-            delivery: dict[str, Any] = {"incoterm": incoterm}
-            place = r.take(terms, "LocationID") or r.take(terms, "LocationName")
-            if place is not None:
-                delivery["place"] = place
-            body["delivery_terms"] = delivery
-        documents = self.documents(declaration)
-        invoice_document = r.first(shipment, "Invoice")
-        number = r.peek(invoice_document, "ID")
-        if number is not None:
-            r.take(invoice_document, "ID")
-            commercial: dict[str, Any] = {"type": "380", "reference": number}
-            issue_time = r.first(invoice_document, "IssueDateTime")
-            issued = _date(issue_time)
-            if issue_time is not None and issued is not None:
-                r.mark(*issue_time.iter())
-                commercial["issued_on"] = issued
-            documents.append(commercial)
-        if documents:
-            body["documents"] = documents
-        self.previous_documents(shipment)
-
-    def transport(
-        self,
-        body: dict[str, Any],
-        declaration: etree._Element,
-        shipment: etree._Element | None,
-    ) -> None:
-        r = self.r
-        border = r.first(declaration, "BorderTransportMeans")
-        consignment = r.first(shipment, "Consignment")
-        arrival = r.first(consignment, "ArrivalTransportMeans")
-        departure = r.first(consignment, "DepartureTransportMeans")
-        inland = arrival if self.flow == "IM" else departure
-        mode = r.take(border, "ModeCode")
-        if mode is None:
-            return  # our transport needs the mode at the border
-        means: dict[str, Any] = {"mode": mode}
-        nationality = r.take(border, "RegistrationNationalityCode")
-        if nationality is not None:
-            means["nationality"] = nationality
-        source = border if r.peek(border, "ID") else inland if r.peek(inland, "ID") else None
-        if source is not None:
-            means["identity"] = r.take(source, "ID")
-            identity_type = r.take(source, "IdentificationTypeCode")
-            if identity_type is not None:
-                means["identity_type"] = identity_type
-        if source is border:
-            # The inland means often repeats the border means: then it is carried already.
-            r.mark_if_equal(inland, "ID", means.get("identity"))
-            r.mark_if_equal(inland, "IdentificationTypeCode", means.get("identity_type"))
-        inland_mode = r.take(inland, "ModeCode")
-        if inland_mode is not None:
-            means["inland_mode"] = inland_mode
-        body["transport"] = means
-
-    def goods_location(self, body: dict[str, Any], location: etree._Element | None) -> None:
-        r = self.r
-        if location is None:
-            return
-        key = "ID" if r.peek(location, "ID") else "Name"
-        identifier = r.peek(location, key)
-        if identifier is None:
-            return
-        address = r.first(location, "Address")
-        country = r.peek(address, "CountryCode")
-        locode = None
-        if country and re.fullmatch(r"[A-Z0-9]{3}", identifier):
-            locode = country + identifier
-        elif re.fullmatch(r"[A-Z]{2}[A-Z0-9]{3}", identifier) and country in (None, identifier[:2]):
-            locode = identifier
-        r.take(location, key)
-        r.take(address, "CountryCode")
-        if locode is not None:
-            body["location_of_goods"] = locode
-            if r.peek(address, "TypeCode") == "U":  # qualifier U: identified by UN/LOCODE
-                r.take(address, "TypeCode")
-            return
-        kind = r.take(location, "TypeCode") or ""
-        qualifier = r.take(address, "TypeCode") or ""
-        body["goods_location_code"] = f"{country or ''}{kind}{qualifier}{identifier}"
-
-    def countries(self, body: dict[str, Any], shipment: etree._Element | None) -> None:
-        """Header countries; item-level ones count when they agree with the header."""
-        r = self.r
-        items = r.all(shipment, "GovernmentAgencyGoodsItem")
-        for key, path in (
-            ("country_of_export", "ExportCountry/ID"),
-            ("country_of_destination", "Destination/CountryCode"),
-        ):
-            value = r.take(shipment, path)
-            on_items = {r.peek(item, path) for item in items} - {None}
-            if value is None and len(on_items) == 1 and all(r.peek(i, path) for i in items):
-                value = on_items.pop()
-            if value is None:
-                continue
-            body[key] = value
-            for item in items:
-                r.mark_if_equal(item, path, value)
-
-    def containers(self, consignment: etree._Element | None) -> list[tuple[etree._Element, str]]:
-        r = self.r
-        found = []
-        for equipment in r.all(consignment, "TransportEquipment"):
-            identifier = r.peek(equipment, "ID")
-            if identifier is not None:
-                found.append((equipment, _container(identifier)))
-            elif r.peek(equipment, "SequenceNumeric") == "0":
-                r.take(equipment, "SequenceNumeric")  # sequence 0: goods not in containers
-        return found
-
-    def item(
-        self, element: etree._Element, shared_containers: list[tuple[etree._Element, str]]
-    ) -> dict[str, Any]:
-        r = self.r
-        item: dict[str, Any] = {}
-        sequence = r.take(element, "SequenceNumeric")
-        if sequence is not None:
-            item["sequence"] = _number(sequence)
-        commodity = r.first(element, "Commodity")
-        code = self.commodity_code(commodity)
-        if code is not None:
-            item["commodity_code"] = code
-        description = r.take(commodity, "Description")
-        if description is not None:
-            item["description"] = description
-        origin = self.origin(element)
-        if origin is not None:
-            item["origin"] = origin
-        preference = self.preference(commodity)
-        if preference is not None:
-            item["preference"] = preference
-        self.procedures(element, item)
-        measure = r.first(commodity, "GoodsMeasure")
-        net = self.mass_kg(r.first(measure, "NetNetWeightMeasure"))
-        if net is not None:
-            item["net_mass_kg"] = net
-        gross = self.mass_kg(r.first(measure, "GrossMassMeasure"))
-        if gross is not None:
-            item["gross_mass_kg"] = gross
-        tariff_quantity = r.first(measure, "TariffQuantity")
-        unit = tariff_quantity.get("unitCode") if tariff_quantity is not None else None
-        if _text(tariff_quantity) is not None and unit:
-            r.mark(tariff_quantity)
-            item["supplementary_quantity"] = {"value": _text(tariff_quantity), "unit": unit}
-        packages = self.packages(element)
-        if packages:
-            item["packages"] = packages
-        value = self.amount(r.first(commodity, "InvoiceLine/ItemChargeAmount"))
-        if value is not None:
-            item["value"] = value
-        statistical = self.amount(r.first(element, "StatisticalValueAmount"))
-        if statistical is not None:
-            item["statistical_value"] = statistical
-        documents = self.documents(element)
-        if documents:
-            item["documents"] = documents
-            proof = next((d for d in documents if _proves_origin(d["type"])), None)
-            if proof is not None and preference is not None:
-                item["proof_of_origin"] = {"type": proof["type"], "reference": proof["reference"]}
-        self.previous_documents(element)
-        containers = self.item_containers(commodity, shared_containers)
-        if containers:
-            item["containers"] = containers
-        return item
-
-    def commodity_code(self, commodity: etree._Element | None) -> str | None:
-        """TSP (8 digits) and TRC (2 digits) joined; only the digits."""
-        r = self.r
-        parts: dict[str, etree._Element] = {}
-        for classification in r.all(commodity, "Classification"):
-            kind = r.peek(classification, "IdentificationTypeCode")
-            if kind in ("TSP", "TRC") and kind not in parts and r.peek(classification, "ID"):
-                parts[kind] = classification
-        if "TSP" not in parts:
-            return None
-        digits = ""
-        for kind in ("TSP", "TRC"):
-            if kind in parts:
-                digits += re.sub(r"\D", "", r.take(parts[kind], "ID") or "")
-                r.take(parts[kind], "IdentificationTypeCode")
-        return digits or None
-
-    def origin(self, item: etree._Element) -> str | None:
-        """Non-preferential origin (type 1, or untyped); else a preferential one (type 2) that
-        names a country, since the goods then originate there. Repeats count as carried."""
-        r = self.r
-        origins = [o for o in r.all(item, "Origin") if r.peek(o, "CountryCode") is not None]
-        chosen = next((o for o in origins if r.peek(o, "TypeCode") in (None, "1")), None)
-        if chosen is None:
-            chosen = next(
-                (
-                    o
-                    for o in origins
-                    if r.peek(o, "TypeCode") == "2"
-                    and re.fullmatch(r"[A-Z]{2}", r.peek(o, "CountryCode") or "")
-                ),
-                None,
-            )
-        if chosen is None:
-            return None
-        country = r.peek(chosen, "CountryCode")
-        for origin in origins:
-            if r.peek(origin, "CountryCode") == country:
-                r.take(origin, "CountryCode")
-                r.take(origin, "TypeCode")
-        return country
-
-    def preference(self, commodity: etree._Element | None) -> str | None:
-        r = self.r
-        first: str | None = None
-        for duty in r.all(commodity, "DutyTaxFee"):
-            regime = r.peek(duty, "DutyRegimeCode")
-            if regime is None:
-                continue
-            # 1xx regimes are third-country duty (quota, end-use): not a preference; they stay
-            # in ``unmapped``. 2xx and 3xx claim a tariff preference.
-            if regime == "100" or (regime[:1] in PREFERENTIAL_REGIMES and first in (None, regime)):
-                first = first if regime == "100" else regime
-                r.take(duty, "DutyRegimeCode")
-        return first
-
-    def procedures(self, element: etree._Element, item: dict[str, Any]) -> None:
-        r = self.r
-        additional: list[str] = []
-        for procedure in r.all(element, "GovernmentProcedure"):
-            current = r.peek(procedure, "CurrentCode")
-            previous = r.peek(procedure, "PreviousCode")
-            if current is None:
-                continue
-            if previous is not None and len(current) == 2 and "procedure" not in item:
-                item["procedure"] = current + previous
-                r.take(procedure, "CurrentCode")
-                r.take(procedure, "PreviousCode")
-            elif previous is None and len(current) == 4 and "procedure" not in item:
-                item["procedure"] = r.take(procedure, "CurrentCode")
-            elif previous is None and len(current) == 3:
-                r.take(procedure, "CurrentCode")
-                if current != "000":  # 000: no additional procedure
-                    additional.append(current)
-        if additional:
-            item["additional_procedures"] = additional
-
-    def packages(self, element: etree._Element) -> list[dict[str, Any]]:
-        r = self.r
-        found = []
-        for packaging in r.all(element, "Packaging"):
-            kind = r.peek(packaging, "TypeCode")
-            count = r.peek(packaging, "QuantityQuantity")
-            if kind is None or count is None:
-                continue  # our packages need both the type and the number
-            package: dict[str, Any] = {
-                "type": r.take(packaging, "TypeCode"),
-                "count": _number(r.take(packaging, "QuantityQuantity") or ""),
-            }
-            marks = r.take(packaging, "MarksNumbersID")
-            if marks is not None:
-                package["marks"] = marks
-            r.take(packaging, "SequenceNumeric")
-            found.append(package)
-        return found
-
-    def item_containers(
-        self,
-        commodity: etree._Element | None,
-        shared: list[tuple[etree._Element, str]],
-    ) -> list[str]:
-        r = self.r
-        own = [
-            (equipment, _container(identifier))
-            for equipment in r.all(commodity, "TransportEquipment")
-            if (identifier := r.peek(equipment, "ID")) is not None
-        ]
-        chosen = own or shared
-        for equipment, _ in chosen:
-            r.take(equipment, "ID")
-            r.take(equipment, "SequenceNumeric")
-        return list(dict.fromkeys(container for _, container in chosen))
-
-    def run(self, body: dict[str, Any]) -> None:
-        r = self.r
-        self.header(body)
-        shipment = r.first(r.declaration, "GoodsShipment")
-        self.countries(body, shipment)
-        consignment = r.first(shipment, "Consignment")
-        shared = self.containers(consignment)
-        items = [
-            self.item(element, shared) for element in r.all(shipment, "GovernmentAgencyGoodsItem")
-        ]
-        body["items"] = items
-        count = r.peek(r.declaration, "GoodsItemQuantity")
-        if count is not None and count.isdigit() and int(count) == len(items):
-            r.take(r.declaration, "GoodsItemQuantity")
-        indicator = r.peek(consignment, "ContainerCode")
-        has_containers = any(item.get("containers") for item in items)
-        if (indicator, has_containers) in (("1", True), ("0", False)):
-            r.take(consignment, "ContainerCode")
-        if self.transport_documents:
-            body["transport_documents"] = self.transport_documents
-
-
-def _proves_origin(document_type: str) -> bool:
-    """Category U documents are proofs of preferential origin; so are EUR.1 and the like."""
-    return document_type.startswith("U") or document_type in _ORIGIN_PROOF_CODES
-
+# Mapping a declaration ----------------------------------------------------------------------
 
 _REFERENCE_NOISE = re.compile(r"[^A-Za-z0-9_\-./]")
 
@@ -925,7 +353,7 @@ def _declaration(data: bytes) -> etree._Element:
             f"The message is not a WCO Data Model declaration: its root element is "
             f"'{etree.QName(root).localname}'."
         )
-    type_name = _text(message.find(f"{{{MD_NS}}}WCOTypeName"))
+    type_name = text_of(message.find(f"{{{MD_NS}}}WCOTypeName"))
     if _payload_ns(message) == RES_NS or (type_name is not None and type_name != "DEC"):
         raise WcoRefusal(
             f"The message is a WCO {type_name or 'RES'} message, not a goods declaration (DEC)."
@@ -940,8 +368,8 @@ def _declaration(data: bytes) -> etree._Element:
 
 def _refuse_unless_original(declaration: etree._Element, function_code: str) -> str:
     """The declaration type (IM or EX), or a refusal saying why this cannot be lodged."""
-    type_code = _text(declaration.find(f"{{{DEC_NS}}}TypeCode")) or ""
-    lodged = _text(declaration.find(f"{{{DEC_NS}}}ID"))
+    type_code = text_of(declaration.find(f"{{{DEC_NS}}}TypeCode")) or ""
+    lodged = text_of(declaration.find(f"{{{DEC_NS}}}ID"))
     which = f"declaration {lodged}" if lodged else "a lodged declaration"
     # The profile sends both with function code 13 (request); the type says which request.
     if type_code == "INV":
@@ -995,6 +423,37 @@ _OTHER_SUBTYPE = (
 )
 
 
+def _read_parts(r: Reading, flow: str, body: dict[str, Any]) -> None:
+    """Read every part of the message into ``body``: header and parties, documents and
+    valuation, transport and locations, then the goods items."""
+    transport_documents = TransportDocuments()
+    wco_header.read_header(r, body)
+    wco_documents.read_amounts(r, body)
+    wco_transport.read_transport(r, flow, body)
+    wco_transport.read_goods_location(r, body)
+    wco_documents.read_delivery_terms(r, body)
+    wco_documents.read_declaration_documents(r, body, transport_documents)
+    wco_transport.read_countries(r, body)
+    shipment = r.first(r.declaration, "GoodsShipment")
+    consignment = r.first(shipment, "Consignment")
+    shared = wco_transport.consignment_containers(r, consignment)
+    items = [
+        wco_items.read_item(r, element, shared, transport_documents)
+        for element in r.all(shipment, "GovernmentAgencyGoodsItem")
+    ]
+    body["items"] = items
+    # Derived elements count as carried when they agree with what was mapped.
+    count = r.peek(r.declaration, "GoodsItemQuantity")
+    if count is not None and count.isdigit() and int(count) == len(items):
+        r.take(r.declaration, "GoodsItemQuantity")
+    indicator = r.peek(consignment, "ContainerCode")
+    has_containers = any(item.get("containers") for item in items)
+    if (indicator, has_containers) in (("1", True), ("0", False)):
+        r.take(consignment, "ContainerCode")
+    if transport_documents.found:
+        body["transport_documents"] = transport_documents.found
+
+
 def map_declaration(data: bytes) -> MappedDeclaration:
     """Read an original WCO DEC declaration into the body ``DeclarationIn`` validates.
 
@@ -1004,10 +463,9 @@ def map_declaration(data: bytes) -> MappedDeclaration:
     Raises :class:`WcoRefusal` when the message is not a new declaration we can lodge.
     """
     declaration = _declaration(data)
-    function_code = _text(declaration.find(f"{{{DEC_NS}}}FunctionCode")) or ""
+    function_code = text_of(declaration.find(f"{{{DEC_NS}}}FunctionCode")) or ""
     flow = _refuse_unless_original(declaration, function_code)
-    mapper = _Mapper(declaration, flow)
-    r = mapper.r
+    r = Reading(declaration)
     r.take(declaration, "FunctionCode")
     type_code = r.take(declaration, "TypeCode") or ""
     source_reference = r.take(declaration, "FunctionalReferenceID")
@@ -1019,7 +477,7 @@ def map_declaration(data: bytes) -> MappedDeclaration:
     body["type"] = flow
     if len(type_code) > 2:
         body["additional_type"] = type_code[2:]
-    mapper.run(body)
+    _read_parts(r, flow, body)
     return MappedDeclaration(
         body=body,
         function_code=function_code,

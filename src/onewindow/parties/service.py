@@ -619,10 +619,6 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise Forbidden(f"This needs the scope {scope!r}.")
 
 
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id))) or 0
-
-
 # Parties named on documents --------------------------------------------------------------------
 
 

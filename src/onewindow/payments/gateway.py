@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from onewindow.config import get_settings
 from onewindow.db import utcnow
 from onewindow.events import record_event
-from onewindow.tariff.engine import Money, minor_units
+from onewindow.money import Money, amount_text
 
 SIGNATURE_HEADER = "X-Bank-Signature"
 BANK_CALLBACK_TOPIC = "bank.callback"
@@ -60,16 +60,6 @@ def signature_matches(raw_body: bytes, signature: str | None) -> bool:
         return False
     # Compared as bytes in constant time, so the answer's timing reveals nothing of the key.
     return hmac.compare_digest(sign_callback(raw_body).encode(), signature.strip().encode())
-
-
-def amount_text(amount: Money) -> str:
-    """The amount rounded to the currency's minor unit, written plainly.
-
-    >>> from decimal import Decimal
-    >>> amount_text(Money(Decimal("344"), "GBP")), amount_text(Money(Decimal("1234.5"), "JPY"))
-    ('344.00', '1235')
-    """
-    return f"{amount.rounded().amount:.{minor_units(amount.currency)}f}"
 
 
 def callback_body(

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from onewindow.bounds import decimal_text
-from onewindow.tariff.engine import Money
+from onewindow.money import Money
 
 
 def _to_minor_unit(amount: Decimal, currency: str) -> Decimal:

@@ -217,11 +217,6 @@ def hs_sections(session: Session) -> Sequence[HsSection]:
     return session.scalars(select(HsSection).order_by(HsSection.position)).all()
 
 
-def hs_code_exists(session: Session, code: str) -> bool:
-    """Whether a chapter, heading or subheading exists in the loaded nomenclature."""
-    return session.get(HsCode, code) is not None
-
-
 # Countries and currencies ----------------------------------------------------------------------
 
 

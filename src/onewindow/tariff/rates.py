@@ -26,6 +26,7 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
+from onewindow.money import minor_units
 from onewindow.tariff.engine import (
     AdValorem,
     Bounded,
@@ -37,7 +38,6 @@ from onewindow.tariff.engine import (
     Season,
     Seasonal,
     Specific,
-    minor_units,
 )
 
 __all__ = ["RateParseError", "parse_rate", "parse_us_rate", "parse_us_special"]

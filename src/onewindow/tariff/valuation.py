@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from onewindow.money import Money
 from onewindow.reference.codelists import INCOTERM_INCLUDES
-from onewindow.tariff.engine import AssessmentError, Money
+from onewindow.tariff.engine import AssessmentError
 
 Apportionment = Literal["value", "weight"]
 
