@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
 from onewindow.notifications import service as notifications
 from onewindow.parties import service as parties

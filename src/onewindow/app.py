@@ -23,6 +23,8 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow import __version__, deps, logs, migrations, workers
+from onewindow.clearance import api as clearance_api
+from onewindow.clearance import pages as clearance_pages
 from onewindow.config import Settings, get_settings
 from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
@@ -59,6 +61,11 @@ ROUTERS = [
     parties_router,
     parties_pages,
     tariff_router,
+    # The flow's pages before the declaration pages: /declarations/new is not a declaration id.
+    clearance_api.router,
+    clearance_api.risk_router,
+    clearance_pages.router,
+    clearance_pages.risk_router,
     declarations_router,
     declarations_pages,
     payments_router,
@@ -68,7 +75,7 @@ ROUTERS = [
     risk_router,
     risk_pages,
 ]
-"""Every domain's routes, registered in this one place."""
+"""Every domain's routes and the flow's, registered in this one place."""
 
 UPLOAD_PATHS = ("/api/v1/declarations/wco", "/declarations/upload")
 """Routes that take files (WCO XML): their bodies may reach ``max_upload_bytes``."""

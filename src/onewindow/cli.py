@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 
 from onewindow import audit, migrations
+from onewindow.clearance.cli import app as declarations_app
 from onewindow.config import ConfigError, get_settings
-from onewindow.declarations.cli import app as declarations_app
 from onewindow.parties.cli import app as parties_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from onewindow import clearance, events, workers
+from onewindow import events, workers
+from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
 from onewindow.declarations import service as declarations
 from onewindow.declarations.lifecycle import LABELS, Status

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from onewindow import audit, clearance, events
+from onewindow import audit, events
+from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
 from onewindow.db import session_scope
 from onewindow.notifications import service as notifications

@@ -6,7 +6,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.parties import service as parties

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import Forbidden

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.parties import service as parties

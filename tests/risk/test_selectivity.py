@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import InvalidInput

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
-from onewindow import clearance
-from onewindow.config import get_settings
 from onewindow.declarations import service
-from onewindow.declarations.form import ITEM_FIELDS, field_name, item_count, to_declaration
 from onewindow.declarations.lifecycle import LABELS, Status
-from onewindow.declarations.schemas import DeclarationIn
 from onewindow.declarations.service import Action
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
-from onewindow.errors import DomainError, FieldError, Forbidden, InvalidInput
-from onewindow.formats import service as formats
-from onewindow.formats import wco
-from onewindow.parties import service as parties
-from onewindow.parties.models import Mandate
+from onewindow.errors import DomainError
 from onewindow.payments import service as payments
-from onewindow.payments.gateway import SimulatedBank
-from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
-from onewindow.reference import service as reference
+from onewindow.portal.pages import not_found_page, render
 from onewindow.reference.codelists import code_list
 from onewindow.risk import service as risk
 from onewindow.risk.models import FINDINGS
@@ -37,42 +21,20 @@ from onewindow.security import LODGING_ROLES, Principal
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
 
-DEFAULTS = {
-    "type": "IM",
-    "additional_type": "A",
-    "transport-mode": "1",
-    "transport_documents-0-type": "705",
-    "delivery_terms-incoterm": "FOB",
-    "invoice-currency": "USD",
-    "freight-currency": "USD",
-    "insurance-currency": "USD",
-}
-ITEM_DEFAULTS = {"procedure": "4000", "packages-0-type": "CT", "value-currency": "USD"}
 
-
-def _login(request: Request) -> Response:
+def login_redirect(request: Request) -> Response:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
-def _is_customs(principal: Principal) -> bool:
+def is_customs(principal: Principal) -> bool:
     return principal.has_role(service.CUSTOMS)
 
 
-def _may_lodge(principal: Principal) -> bool:
+def may_lodge(principal: Principal) -> bool:
     return principal.has_role(*LODGING_ROLES) and "declarations:write" in principal.scopes
 
 
-def _clients(session: Session, principal: Principal) -> list[Mandate]:
-    """The mandates in force that let the principal lodge for a client (a broker's)."""
-    today = date.today()
-    return [
-        m
-        for m in parties.list_mandates(session, principal)
-        if m.representative_id == principal.organisation_id and parties.mandate_in_force(m, today)
-    ]
-
-
-def _choices() -> dict[str, Any]:
+def choices() -> dict[str, Any]:
     return {
         "modes": code_list("transport-mode").entries,
         "incoterms": code_list("delivery-terms").entries,
@@ -89,7 +51,7 @@ def list_page(
 ) -> Response:
     """The trader's declarations, or the officer's queue by status."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     chosen = status if status in {s.value for s in Status} else None
     rows = service.list_declarations(session, principal, status=chosen, limit=200)
     return render(
@@ -99,191 +61,11 @@ def list_page(
             "rows": rows,
             "status": chosen or "",
             "counts": service.count_by_status(session, principal),
-            "customs": _is_customs(principal),
-            "may_lodge": _may_lodge(principal),
-            **_choices(),
+            "customs": is_customs(principal),
+            "may_lodge": may_lodge(principal),
+            **choices(),
         },
         principal,
-    )
-
-
-def _form_page(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    fields: dict[str, str],
-    errors: dict[str, str],
-    items: int,
-    status_code: int = 200,
-    message: str = "",
-) -> HTMLResponse:
-    return render(
-        request,
-        "declarations_form.html",
-        {
-            "fields": fields,
-            "errors": errors,
-            "items": range(items),
-            "item_fields": ITEM_FIELDS,
-            "message": message,
-            "clients": _clients(session, principal),
-            **_choices(),
-        },
-        principal,
-        status_code=status_code,
-    )
-
-
-@router.get("/new", response_class=HTMLResponse)
-def new_form(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
-    if principal is None:
-        return _login(request)
-    if not _may_lodge(principal):
-        return not_found_page(request)
-    fields = dict(DEFAULTS)
-    fields.update({f"items-0-{k}": v for k, v in ITEM_DEFAULTS.items()})
-    return _form_page(request, session, principal, fields, {}, 1)
-
-
-def _errors_by_field(errors: list[FieldError]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for error in errors:
-        found.setdefault(field_name(error.pointer) or "form", error.detail)
-    return found
-
-
-def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
-    return [
-        FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"]), str(e["type"]))
-        for e in exc.errors()
-    ]
-
-
-def _declarant(session: SessionDep, principal: Principal) -> str:
-    org = parties.get_organisation(session, principal, principal.organisation_id)
-    return org.identifier
-
-
-def _acting_for(
-    session: Session, principal: Principal, body: dict[str, Any], client: str
-) -> dict[str, Any]:
-    """A broker lodging for a client it holds a mandate from: the client is the importer (or
-    exporter), and the declarant too in direct representation; the broker represents it."""
-    chosen = next((m for m in _clients(session, principal) if str(m.id) == client), None)
-    if chosen is None:
-        return body
-    code = {name: c for c, name in parties.REPRESENTATION_CODES.items()}[chosen.representation]
-    who = {"identifier": chosen.represented.identifier}
-    if code == "2":
-        body["declarant"] = who
-    role = "exporter" if body.get("type") == "EX" else "importer"
-    body[role] = {**body.get(role, {}), **who}
-    body["representative"] = {"identifier": _declarant(session, principal), "representation": code}
-    return body
-
-
-@router.post("/new", response_class=HTMLResponse)
-async def lodge_form(
-    request: Request, session: SessionDep, principal: OptionalPrincipalDep
-) -> Response:
-    """Add an item row, or check and lodge: errors are shown next to their fields."""
-    if principal is None:
-        return _login(request)
-    if not _may_lodge(principal):
-        return not_found_page(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not csrf_ok(request, form.get("csrf_token", "")):
-        return _form_page(
-            request, session, principal, form, {}, item_count(form), 403, "The form expired."
-        )
-    items = item_count(form)
-    if form.get("action") == "add-item":
-        form.update({f"items-{items}-{k}": v for k, v in ITEM_DEFAULTS.items()})
-        return _form_page(request, session, principal, form, {}, items + 1)
-    body = _acting_for(
-        session,
-        principal,
-        to_declaration(form, _declarant(session, principal)),
-        form.get("client", ""),
-    )
-    try:
-        declaration = DeclarationIn.model_validate(body)
-    except ValidationError as exc:
-        errors = _errors_by_field(_pydantic_errors(exc))
-        message = "Please correct the fields marked."
-        return _form_page(request, session, principal, form, errors, items, 422, message)
-    problems = service.check_declaration(session, declaration, date.today())
-    if problems:
-        return _form_page(
-            request,
-            session,
-            principal,
-            form,
-            _errors_by_field(problems),
-            items,
-            422,
-            "Please correct the fields marked.",
-        )
-    try:
-        lodgement = clearance.lodge(session, principal, declaration)
-    except DomainError as exc:
-        message = refusal(session, exc)
-        return _form_page(
-            request,
-            session,
-            principal,
-            form,
-            _errors_by_field(exc.errors),
-            items,
-            exc.status_code,
-            message,
-        )
-    return RedirectResponse(f"/declarations/{lodgement.declaration.id}", status_code=303)
-
-
-@router.post("/upload", response_class=HTMLResponse)
-async def upload(
-    request: Request,
-    session: SessionDep,
-    principal: OptionalPrincipalDep,
-    file: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    """Lodge a declaration from a JSON file (our API's shape) or a WCO Data Model XML file."""
-    if principal is None:
-        return _login(request)
-    if not csrf_ok(request, csrf_token):
-        return render(
-            request,
-            "declarations_upload_result.html",
-            {"problems": ["The form expired."]},
-            principal,
-            403,
-        )
-    data = await file.read()  # bounded by the app's upload limit while it was received
-    problems: list[str] = []
-    try:
-        if data.lstrip().startswith(b"<"):
-            declaration = formats.declaration_from_wco(data)
-        else:
-            declaration = DeclarationIn.model_validate(json.loads(data))
-        lodgement = clearance.lodge(session, principal, declaration)
-        return RedirectResponse(f"/declarations/{lodgement.declaration.id}", status_code=303)
-    except ValidationError as exc:
-        problems = [f"{e.pointer}: {e.detail}" for e in _pydantic_errors(exc)]
-    except json.JSONDecodeError as exc:
-        problems = [f"The file is not valid JSON: {exc}"]
-    except wco.WcoRefusal as exc:
-        problems = [str(exc)]
-    except DomainError as exc:
-        refusal(session, exc)  # nothing of a refused upload stays
-        problems = [exc.detail] + [f"{e.pointer}: {e.detail}" for e in exc.errors]
-    return render(
-        request,
-        "declarations_upload_result.html",
-        {"problems": problems, "filename": file.filename},
-        principal,
-        422,
     )
 
 
@@ -293,7 +75,7 @@ def detail(
 ) -> Response:
     """Everything about one declaration: status, holds, timeline, assessment, payment."""
     if principal is None:
-        return _login(request)
+        return login_redirect(request)
     try:
         declaration = service.authorize(session, principal, declaration_id, Action.READ)
     except DomainError:
@@ -319,7 +101,7 @@ def detail(
             and payment.organisation_id == principal.organisation_id
             and "payments:write" in principal.scopes,
             "own": declaration.organisation_id == principal.organisation_id,
-            "lifted_by": clearance.LIFTED_BY,
+            "lifted_by": service.LIFTED_BY,
             "held_kinds": {h.kind for h in open_holds},
             "findings": FINDINGS,
             "inspection": (
@@ -329,130 +111,7 @@ def detail(
             ),
             "versions": service.versions(session, declaration),
             "message": request.query_params.get("message", ""),
-            **_choices(),
+            **choices(),
         },
         principal,
     )
-
-
-def _back(declaration_id: int, message: str) -> RedirectResponse:
-    return RedirectResponse(
-        f"/declarations/{declaration_id}?message={quote(message)}", status_code=303
-    )
-
-
-@router.post("/{declaration_id}/action")
-def act(
-    request: Request,
-    declaration_id: Id,
-    session: SessionDep,
-    principal: OptionalPrincipalDep,
-    action: Annotated[str, Form(max_length=30)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-    reason: Annotated[str, Form(max_length=512)] = "",
-    kind: Annotated[str, Form(max_length=30)] = "",
-    hold_id: Annotated[Id, Form()] = 0,
-    method: Annotated[str, Form(max_length=20)] = "bank",
-    finding: Annotated[str, Form(max_length=10)] = "",
-    goods_seized: Annotated[str, Form(max_length=10)] = "",
-    currency: Annotated[str, Form(max_length=3)] = "",
-    rate: Annotated[str, Form(max_length=30)] = "",
-) -> Response:
-    """One button of the detail page. Every action goes through the same door as the API
-    (``clearance``), so a page never does what the API refuses; a refusal changes nothing."""
-    if principal is None:
-        return _login(request)
-    if not csrf_ok(request, csrf_token):
-        return _back(declaration_id, "The form expired; please try again.")
-    try:
-        message = _act(
-            session,
-            principal,
-            declaration_id,
-            action,
-            reason=reason,
-            kind=kind,
-            hold_id=hold_id,
-            method=method,
-            finding=finding,
-            goods_seized=bool(goods_seized),
-            currency=currency,
-            rate=rate,
-        )
-    except DomainError as exc:
-        return _back(declaration_id, refusal(session, exc))
-    return _back(declaration_id, message)
-
-
-def _act(
-    session: Session,
-    principal: Principal,
-    declaration_id: int,
-    action: str,
-    *,
-    reason: str,
-    kind: str,
-    hold_id: int,
-    method: str,
-    finding: str,
-    goods_seized: bool,
-    currency: str,
-    rate: str,
-) -> str:
-    if action == "pay":
-        outcome = clearance.pay(
-            session, principal, declaration_id, method=method, gateway=SimulatedBank(session)
-        )
-        if outcome.method == "deferment":
-            return "Secured by your deferred-payment account."
-        return "Payment sent to the bank; the receipt follows its confirmation."
-    if action == "cancel":
-        clearance.cancel(session, principal, declaration_id, reason or "withdrawn by the declarant")
-        return "Cancelled."
-    if action == "hold":
-        clearance.place_hold(session, principal, declaration_id, kind=kind, reason=reason)
-        return "Hold placed."
-    if action == "lift":
-        clearance.lift_hold(session, principal, declaration_id, hold_id, reason=reason)
-        return "Hold lifted."
-    if action == "release":
-        clearance.release(session, principal, declaration_id, reason=reason)
-        return "Released."
-    if action == "inspect":
-        clearance.record_inspection(
-            session,
-            principal,
-            declaration_id,
-            finding=finding,
-            currency=get_settings().currency,
-            goods_seized=goods_seized,
-            notes=reason.strip(),
-        )
-        return "Inspection result recorded."
-    if action == "assess":
-        if currency or rate:
-            reference.set_exchange_rate_by(
-                session,
-                principal,
-                currency=currency.strip().upper(),
-                rate=_rate(rate),
-                valid_from=_accepted_on(session, principal, declaration_id),
-            )
-        if clearance.assess_by_officer(session, principal, declaration_id):
-            return "Assessed."
-        return "Still not assessed: see the hold for what is missing."
-    raise Forbidden("That action is not available here.")
-
-
-def _rate(text: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidInput(
-            "The exchange rate is not a number.", [FieldError("/rate", "write it like 0.79")]
-        ) from None
-
-
-def _accepted_on(session: Session, principal: Principal, declaration_id: int) -> date:
-    declaration = service.authorize(session, principal, declaration_id, Action.CONTROL)
-    return (declaration.accepted_at or declaration.lodged_at).date()

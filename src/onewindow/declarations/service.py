@@ -31,7 +31,7 @@ from onewindow.declarations.models import (
     ReleaseHold,
     StatusChange,
 )
-from onewindow.declarations.schemas import DeclarationIn, HoldOut
+from onewindow.declarations.schemas import DeclarationIn, DeclarationOut, HoldOut
 from onewindow.declarations.validation import validate
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
@@ -69,6 +69,13 @@ HOLD_NOTICES = {
 }
 """What the declarant is told of a customs hold: what happens and what to do. Why customs
 selected the declaration (risk rules, profiles, the model, intelligence) stays with customs."""
+
+LIFTED_BY = {
+    "payment": "paying or securing the duties and taxes",
+    "physical-inspection": "recording the inspection result",
+    "assessment": "the assessment (set the missing exchange rate, then assess again)",
+}
+"""Holds an officer does not lift by hand, and what lifts them."""
 
 CONFIDENTIAL_HOLDS = frozenset(HOLD_NOTICES)
 """Holds whose reasons are customs' own; payment and permit holds are told as they are."""
@@ -574,6 +581,13 @@ def hold_views(principal: Principal, declaration: Declaration) -> list[HoldOut]:
             )
         )
     return views
+
+
+def seen_by(declaration: Declaration, principal: Principal) -> DeclarationOut:
+    """The declaration as the principal may see it (customs' reasons stay with customs)."""
+    out = DeclarationOut.model_validate(declaration)
+    out.holds = hold_views(principal, declaration)
+    return out
 
 
 def timeline_for(

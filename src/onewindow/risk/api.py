@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from onewindow import clearance
 from onewindow.db import utcnow
 from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import Conflict
@@ -23,8 +22,6 @@ from onewindow.risk.schemas import (
     FastLaneIn,
     FastLaneOut,
     HitRateOut,
-    InspectionIn,
-    InspectionOut,
     IprDetentionOut,
     IprIn,
     IprOut,
@@ -192,18 +189,6 @@ def inspection_queue(
     return [
         DecisionDetail.model_validate(d) for d in service.inspection_queue(session, limit=limit)
     ]
-
-
-@router.post("/inspections", response_model=InspectionOut, status_code=201)
-def record_inspection(
-    body: InspectionIn, session: SessionDep, principal: PrincipalDep
-) -> InspectionOut:
-    """What the officer found: it lifts the control holds (seized goods stay held), and it is
-    the label the next model learns from."""
-    _officer(principal, "risk:write")
-    fields = body.model_dump(exclude={"declaration_id"})
-    row = clearance.record_inspection(session, principal, body.declaration_id, **fields)
-    return InspectionOut.model_validate(row)
 
 
 @router.get("/hit-rates", response_model=list[HitRateOut])

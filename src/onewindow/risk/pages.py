@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from onewindow import clearance
 from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
@@ -38,7 +36,7 @@ CONDITIONS_EXAMPLE = json.dumps(
 PROFILE_FIELDS = ("code", "title", "reason", "channel", "valid_from", "valid_to", "conditions")
 
 
-def _refusal(request: Request, principal: Principal | None) -> Response | None:
+def customs_only(request: Request, principal: Principal | None) -> Response | None:
     """The login redirect or the not-found page for anyone but a customs officer; else None."""
     if principal is None:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
@@ -47,7 +45,7 @@ def _refusal(request: Request, principal: Principal | None) -> Response | None:
     return None
 
 
-def _back(path: str, message: str) -> RedirectResponse:
+def back_to(path: str, message: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?message={quote(message)}", status_code=303)
 
 
@@ -71,7 +69,7 @@ def _since() -> datetime:
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """Hit rates per channel and source, and how many rules are in force."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     counts = {
@@ -114,12 +112,12 @@ async def change_rates(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     """Change the selectivity rates from the overview's form (percentages)."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not csrf_ok(request, form.get("csrf_token", "")):
-        return _back("/risk", "The form expired; please try again.")
+        return back_to("/risk", "The form expired; please try again.")
     changes: dict[str, float] = {}
     for name in service.SETTABLE:
         text = form.get(name, "").strip().rstrip("%")
@@ -128,12 +126,12 @@ async def change_rates(
         try:
             changes[name] = float(text) / 100
         except ValueError:
-            return _back("/risk", f"{RATE_LABELS[name]}: {text!r} is not a percentage.")
+            return back_to("/risk", f"{RATE_LABELS[name]}: {text!r} is not a percentage.")
     try:
         service.configure_rates(session, principal, **changes)
     except DomainError as exc:
-        return _back("/risk", refusal(session, exc))
-    return _back("/risk", "Rates saved; every server applies them within 30 seconds.")
+        return back_to("/risk", refusal(session, exc))
+    return back_to("/risk", "Rates saved; every server applies them within 30 seconds.")
 
 
 # Profiles ----------------------------------------------------------------------------------------
@@ -175,7 +173,7 @@ def profiles(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep, edit: Id | None = None
 ) -> Response:
     """The profiles, and the form for a new one (or a new version of ``edit``, prefilled)."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     fields: dict[str, str] = {"channel": "red"}
@@ -213,7 +211,7 @@ async def save_profile(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     """Save a profile (new, or a new version), or only try it on past declarations."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -289,7 +287,7 @@ async def save_profile(
         if not exc.errors:
             found["code"] = exc.detail
         return again(found, exc.status_code, exc.detail)
-    return _back("/risk/profiles", f"Saved {profile.code} version {profile.version}.")
+    return back_to("/risk/profiles", f"Saved {profile.code} version {profile.version}.")
 
 
 @router.post("/profiles/{profile_id}/deactivate")
@@ -301,18 +299,18 @@ def deactivate(
     why: Annotated[str, Form(max_length=512)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return _back("/risk/profiles", "The form expired; please try again.")
+        return back_to("/risk/profiles", "The form expired; please try again.")
     if not why.strip():
-        return _back("/risk/profiles", "Say why the profile is deactivated.")
+        return back_to("/risk/profiles", "Say why the profile is deactivated.")
     try:
         profile = service.deactivate_profile(session, principal, profile_id, why=why.strip())
     except DomainError as exc:
-        return _back("/risk/profiles", refusal(session, exc))
-    return _back("/risk/profiles", f"Deactivated {profile.code} version {profile.version}.")
+        return back_to("/risk/profiles", refusal(session, exc))
+    return back_to("/risk/profiles", f"Deactivated {profile.code} version {profile.version}.")
 
 
 # Inspections -------------------------------------------------------------------------------------
@@ -321,7 +319,7 @@ def deactivate(
 @router.get("/inspections", response_class=HTMLResponse)
 def inspections(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """Declarations waiting for an inspection result, and the results recorded lately."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     return render(
@@ -337,54 +335,9 @@ def inspections(request: Request, session: SessionDep, principal: OptionalPrinci
     )
 
 
-@router.post("/inspections/{declaration_id}")
-def record_inspection(
-    request: Request,
-    declaration_id: Id,
-    session: SessionDep,
-    principal: OptionalPrincipalDep,
-    finding: Annotated[str, Form(max_length=10)] = "",
-    revenue_recovered: Annotated[str, Form(max_length=30)] = "",
-    currency: Annotated[str, Form(max_length=3)] = "",
-    goods_seized: Annotated[str, Form(max_length=10)] = "",
-    notes: Annotated[str, Form(max_length=4000)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    refused = _refusal(request, principal)
-    if refused or principal is None:
-        return refused or not_found_page(request)
-    back = "/risk/inspections"
-    if not csrf_ok(request, csrf_token):
-        return _back(back, "The form expired; please try again.")
-    try:
-        amount = Decimal(revenue_recovered.strip() or "0")
-    except InvalidOperation:
-        return _back(back, f"Declaration {declaration_id}: revenue recovered must be a number.")
-    code = currency.strip().upper()
-    if amount and not (len(code) == 3 and code.isalpha()):
-        return _back(back, f"Declaration {declaration_id}: give the currency of the revenue.")
-    try:
-        clearance.record_inspection(
-            session,
-            principal,
-            declaration_id,
-            finding=finding,
-            revenue_recovered=amount,
-            currency=code or "XXX",
-            goods_seized=bool(goods_seized),
-            notes=notes.strip(),
-        )
-    except DomainError as exc:
-        return _back(back, refusal(session, exc))
-    return _back(back, f"Inspection result recorded for declaration {declaration_id}.")
-
-
-# Watch list, fast lanes, IPR records -------------------------------------------------------------
-
-
 @router.get("/lists", response_class=HTMLResponse)
 def lists(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     return render(
@@ -423,22 +376,22 @@ def add_to_list(
     keywords: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Add a watched party, a fast lane or an IPR record."""
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     back = "/risk/lists"
     if kind not in ("watch", "lanes", "ipr"):
         return not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return _back(back, "The form expired; please try again.")
+        return back_to(back, "The form expired; please try again.")
     errors: dict[str, str] = {}
     until = _date(valid_to, "valid_to", errors)
     if errors:
-        return _back(back, "Valid to: use a date like 2025-01-31.")
+        return back_to(back, "Valid to: use a date like 2025-01-31.")
     try:
         if kind == "watch":
             if not identifier.strip() or not reason.strip():
-                return _back(back, "Watch list: give the identifier and the reason.")
+                return back_to(back, "Watch list: give the identifier and the reason.")
             row = service.watch_party(
                 session,
                 principal,
@@ -450,7 +403,7 @@ def add_to_list(
             done = f"{row.identifier} is on the watch list."
         elif kind == "lanes":
             if not reason.strip():
-                return _back(back, "Fast lane: give the reason.")
+                return back_to(back, "Fast lane: give the reason.")
             lane = service.open_fast_lane(
                 session,
                 principal,
@@ -461,7 +414,7 @@ def add_to_list(
             done = f"Fast lane for {lane.hs_prefix} opened."
         else:
             if not right_holder.strip().isdigit() or not trade_mark.strip():
-                return _back(back, "IPR record: give the right holder's number and the mark.")
+                return back_to(back, "IPR record: give the right holder's number and the mark.")
             record = service.record_ipr(
                 session,
                 principal,
@@ -473,8 +426,8 @@ def add_to_list(
             )
             done = f"IPR record for {record.trade_mark} kept."
     except DomainError as exc:
-        return _back(back, refusal(session, exc))
-    return _back(back, done)
+        return back_to(back, refusal(session, exc))
+    return back_to(back, done)
 
 
 @router.post("/lists/{kind}/{row_id}/remove")
@@ -487,7 +440,7 @@ def remove_from_list(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     why: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
-    refused = _refusal(request, principal)
+    refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
     back = "/risk/lists"
@@ -499,9 +452,9 @@ def remove_from_list(
     if kind not in removers:
         return not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return _back(back, "The form expired; please try again.")
+        return back_to(back, "The form expired; please try again.")
     try:
         removers[kind](session, principal, row_id, why=why.strip() or "removed")
     except DomainError as exc:
-        return _back(back, refusal(session, exc))
-    return _back(back, "Removed.")
+        return back_to(back, refusal(session, exc))
+    return back_to(back, "Removed.")

@@ -448,12 +448,7 @@ def pay(
 
 
 CONTROL_CHANNELS = {"documentary-check": "yellow", "physical-inspection": "red"}
-LIFTED_BY = {
-    "payment": "paying or securing the duties and taxes",
-    "physical-inspection": "recording the inspection result",
-    "assessment": "the assessment (set the missing exchange rate, then assess again)",
-}
-"""Holds an officer does not lift by hand, and what lifts them."""
+LIFTED_BY = declarations.LIFTED_BY
 
 
 def place_hold(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from onewindow import clearance
+from onewindow.clearance import service as clearance
 from onewindow.db import session_scope
 from onewindow.declarations import service as declarations
 from onewindow.errors import DomainError
