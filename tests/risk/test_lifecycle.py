@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -149,7 +148,7 @@ def test_the_models_opinion_names_the_features_behind_it(good: RiskModel) -> Non
 def test_drift_flags_values_the_model_never_saw(good: RiskModel, recent: pd.DataFrame) -> None:
     trader = principal_of(make_party())
     officer = principal_of(make_party(("customs-office",), user_role="staff"))
-    since = utcnow() - timedelta(seconds=5)
+    since = utcnow()
     with session_scope() as session:
         empty = risk.drift_report(session, since=since)
         assert empty["model"] is None and "reason" in empty
@@ -173,12 +172,12 @@ def test_drift_flags_values_the_model_never_saw(good: RiskModel, recent: pd.Data
         "selection",
     }
     assert report["model"]["version"] == row.version
-    assert report["declarations"] >= 1 and report["items"] >= 2
+    assert (report["declarations"], report["items"]) == (1, 2)  # this test's declaration
     assert report["unseen_share"]["importer"] == 1.0
     assert "importer" in report["flagged"]
     assert "transport mode" in report["unseen_share"]
     assert report["mean_score"]["recent"] is not None
-    assert report["selection"]["decisions"] >= 1
+    assert report["selection"]["decisions"] == 1
 
     with session_scope() as session:
         risk.record_inspection(

@@ -29,6 +29,7 @@ from onewindow.payments.schemas import (
     PayOut,
     ReceiptOut,
 )
+from onewindow.security import Role
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -178,7 +179,7 @@ def bank_callback(
 def read_ledger_balances(session: SessionDep, principal: PrincipalDep) -> LedgerBalancesOut:
     """Every ledger account's balance per currency (customs offices only)."""
     require_scope(principal, "ledger:read")
-    if not principal.has_role("customs-office"):
+    if not principal.has_role(Role.CUSTOMS):
         raise Forbidden("Only customs offices read the revenue ledger.")
     return LedgerBalancesOut(
         balances=service.ledger_balances(session), balanced=service.transactions_balance(session)

@@ -24,7 +24,7 @@ from onewindow.payments.models import (
     PaymentStatus,
 )
 from onewindow.payments.requests import lock_request
-from onewindow.security import Principal
+from onewindow.security import Principal, Role
 
 _ZERO = Decimal(0)
 
@@ -243,13 +243,13 @@ def open_deferred_account(
 
 def require_officer(principal: Principal) -> None:
     """Refuse with 403 unless the principal is a customs office or a single window administrator."""
-    if not principal.has_role("customs-office", "administrator"):
+    if not principal.has_role(Role.CUSTOMS, Role.ADMINISTRATOR):
         raise Forbidden("Only customs officers and administrators manage deferred accounts.")
 
 
 def list_deferred_accounts(session: Session, principal: Principal) -> Sequence[DeferredAccount]:
     """The principal's organisation's deferred accounts (all for customs and administrators)."""
     query = select(DeferredAccount).order_by(DeferredAccount.number)
-    if not principal.has_role("customs-office", "administrator"):
+    if not principal.has_role(Role.CUSTOMS, Role.ADMINISTRATOR):
         query = query.where(DeferredAccount.organisation_id == principal.organisation_id)
     return session.scalars(query).all()

@@ -15,7 +15,7 @@ from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.money import Money, amount_text, minor_units
 from onewindow.payments.models import PaymentRequest, PaymentRequestStatus
-from onewindow.security import Principal
+from onewindow.security import Principal, Role
 
 _TAX_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -219,7 +219,7 @@ def withdraw_payment_request(
 
 
 def sees_all(principal: Principal) -> bool:
-    return principal.has_role("customs-office")
+    return principal.has_role(Role.CUSTOMS)
 
 
 def get_payment_request(

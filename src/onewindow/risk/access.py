@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from onewindow.errors import Forbidden
-from onewindow.security import Principal
+from onewindow.security import Principal, Role
 
 ENGINE = "risk-engine"
-CUSTOMS = "customs-office"
+CUSTOMS = Role.CUSTOMS
 
 
 def is_customs(principal: Principal) -> bool:
