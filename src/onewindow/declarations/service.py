@@ -16,8 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement
 
 from onewindow import audit
@@ -226,37 +228,39 @@ def lodge(
     """Record a declaration and validate it: accepted with a number, or rejected with every error.
 
     The declarant's reference is an idempotency key: the same reference and body gives back the
-    first declaration, also when both requests arrive at once; the same reference with another
-    body is refused (409). ``parties`` are the registered organisations it names, by role.
+    first declaration, also when both requests arrive at once (the unique reference decides);
+    the same reference with another body is refused (409). ``parties`` are the registered
+    organisations it names, by role. Callers look for :func:`previous_lodgement` first.
     """
-    found = previous_lodgement(session, principal, body)
-    if found is not None:
-        return found
     now = utcnow()
     content = body.model_dump(mode="json")
-    declaration = Declaration(
-        organisation_id=principal.organisation_id,
-        declarant_reference=body.declarant_reference,
-        request_digest=request_digest(body),
-        type=body.type,
-        status=Status.LODGED.value,
-        version=1,
-        content=content,
-        errors=[],
-        lodged_at=now,
-        updated_at=now,
+    declaration = _insert_once(
+        session,
+        {
+            "organisation_id": principal.organisation_id,
+            "declarant_reference": body.declarant_reference,
+            "request_digest": request_digest(body),
+            "type": body.type,
+            "status": Status.LODGED.value,
+            "version": 1,
+            "content": content,
+            "errors": [],
+            "lodged_at": now,
+            "updated_at": now,
+        },
     )
-    try:
-        with session.begin_nested():
-            session.add(declaration)
-            session.flush()
-    except IntegrityError:
+    if declaration is None:
         # The same reference committed by a concurrent request: this one is its retry.
         found = previous_lodgement(session, principal, body)
         if found is None:
-            raise
+            raise Conflict(f"Reference {body.declarant_reference} is being lodged; try again.")
         return found
-    set_parties(session, declaration, parties or {})
+    for role, organisation_id in (parties or {}).items():
+        session.add(
+            DeclarationParty(
+                declaration_id=declaration.id, role=role, organisation_id=organisation_id
+            )
+        )
     session.add(
         DeclarationVersion(
             declaration_id=declaration.id,
@@ -288,6 +292,23 @@ def lodge(
         declaration.accepted_at = now
         _move(session, declaration, Status.ACCEPTED, "system", "valid: accepted")
     return Lodgement(declaration, True)
+
+
+def _insert_once(session: Session, values: dict[str, Any]) -> Declaration | None:
+    """Insert a declaration unless its reference exists (one statement, no savepoint); None
+    when a concurrent request committed the same reference first."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Declaration)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["organisation_id", "declarant_reference"])
+        .returning(Declaration)
+    )
+    declaration = session.scalars(statement).first()
+    if declaration is not None:
+        # A new declaration has no holds yet: say so rather than load an empty list later.
+        set_committed_value(declaration, "holds", [])
+    return declaration
 
 
 def set_parties(session: Session, declaration: Declaration, parties: Mapping[str, int]) -> None:
