@@ -211,7 +211,8 @@ def _onewindow(env: dict[str, str], *args: str, check: bool = True) -> str:
 def _token(env: dict[str, str], email: str, *scopes: str) -> str:
     options = [part for scope in scopes for part in ("--scope", scope)]
     out = _onewindow(env, "parties", "issue-token", "--email", email, "--name", "soak", *options)
-    return out.splitlines()[-1]
+    # The secret is printed alone on its line; the expiry follows on standard error.
+    return next(line for line in out.splitlines() if line.startswith("ow_"))
 
 
 def _count(url: str, sql: str) -> int:
