@@ -448,7 +448,6 @@ def pay(
 
 
 CONTROL_CHANNELS = {"documentary-check": "yellow", "physical-inspection": "red"}
-LIFTED_BY = declarations.LIFTED_BY
 
 
 def place_hold(
@@ -475,8 +474,8 @@ def lift_hold(
         session, principal, declaration_id, Action.CONTROL, for_update=True
     )
     hold = next((h for h in declaration.holds if h.id == hold_id), None)
-    if hold is not None and hold.lifted_at is None and hold.kind in LIFTED_BY:
-        raise Conflict(f"This hold is lifted by {LIFTED_BY[hold.kind]}.")
+    if hold is not None and hold.lifted_at is None and hold.kind in declarations.LIFTED_BY:
+        raise Conflict(f"This hold is lifted by {declarations.LIFTED_BY[hold.kind]}.")
     declarations.lift_hold(session, declaration, hold_id, reason=reason, actor=principal.actor)
     return advance(session, declaration)
 
@@ -510,10 +509,14 @@ def release(
     if status not in RELEASABLE:
         raise Conflict(f"A declaration that is {status.value} cannot be released.")
     missing = sorted(
-        {LIFTED_BY[h.kind] for h in declarations.open_holds(declaration) if h.kind in LIFTED_BY}
+        {
+            declarations.LIFTED_BY[h.kind]
+            for h in declarations.open_holds(declaration)
+            if h.kind in declarations.LIFTED_BY
+        }
     )
-    if status == Status.AWAITING_PAYMENT and LIFTED_BY["payment"] not in missing:
-        missing.append(LIFTED_BY["payment"])
+    if status == Status.AWAITING_PAYMENT and declarations.LIFTED_BY["payment"] not in missing:
+        missing.append(declarations.LIFTED_BY["payment"])
     if any(h.kind == "seizure" for h in declarations.open_holds(declaration)):
         missing.append("the seizure to be lifted")
     missing += [c.text for c in open_conditions(session, declaration.id)]

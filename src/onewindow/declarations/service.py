@@ -611,6 +611,10 @@ def seen_by(declaration: Declaration, principal: Principal) -> DeclarationOut:
     return out
 
 
+INTERNAL_ACTORS = frozenset({"risk-engine"})
+"""Actors whose name would tell the trade how customs selects: shown as "customs"."""
+
+
 def timeline_for(
     session: Session, principal: Principal, declaration: Declaration
 ) -> list[StatusChange]:
@@ -629,9 +633,6 @@ def timeline_for(
         )
         for s in steps
     ]
-
-
-INTERNAL_ACTORS = frozenset({"risk-engine"})
 
 
 def open_holds(declaration: Declaration) -> list[ReleaseHold]:

@@ -67,6 +67,34 @@ def _audit_profile(
     )
 
 
+def _write_version(
+    session: Session,
+    principal: Principal,
+    code: str,
+    version: int,
+    fields: dict[str, Any],
+    valid_from: date,
+    valid_to: date | None,
+    action: str,
+    why: str,
+) -> RiskProfile:
+    """Store one active version of a profile, audited."""
+    profile = RiskProfile(
+        code=code,
+        version=version,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        active=True,
+        author=principal.actor,
+        created_at=utcnow(),
+        **fields,
+    )
+    session.add(profile)
+    session.flush()
+    _audit_profile(session, principal.actor, action, profile, why)
+    return profile
+
+
 def create_profile(
     session: Session,
     principal: Principal,
@@ -84,23 +112,10 @@ def create_profile(
     _check_profile(conditions, channel, valid_from, valid_to)
     if session.scalar(select(RiskProfile.id).where(RiskProfile.code == code).limit(1)):
         raise Conflict(f"Profile {code} exists; write a new version of it.")
-    profile = RiskProfile(
-        code=code,
-        version=1,
-        title=title,
-        reason=reason,
-        conditions=conditions,
-        channel=channel,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        active=True,
-        author=principal.actor,
-        created_at=utcnow(),
+    fields = {"title": title, "reason": reason, "conditions": conditions, "channel": channel}
+    return _write_version(
+        session, principal, code, 1, fields, valid_from, valid_to, "risk.profile_created", title
     )
-    session.add(profile)
-    session.flush()
-    _audit_profile(session, principal.actor, "risk.profile_created", profile, title)
-    return profile
 
 
 def list_profiles(session: Session, *, include_inactive: bool = False) -> Sequence[RiskProfile]:
@@ -146,23 +161,18 @@ def new_profile_version(
     valid_from = valid_from or utcnow().date()
     _check_profile(conditions, channel, valid_from, valid_to)
     current.active = False
-    profile = RiskProfile(
-        code=current.code,
-        version=current.version + 1,
-        title=title,
-        reason=reason,
-        conditions=conditions,
-        channel=channel,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        active=True,
-        author=principal.actor,
-        created_at=utcnow(),
+    fields = {"title": title, "reason": reason, "conditions": conditions, "channel": channel}
+    return _write_version(
+        session,
+        principal,
+        current.code,
+        current.version + 1,
+        fields,
+        valid_from,
+        valid_to,
+        "risk.profile_versioned",
+        why,
     )
-    session.add(profile)
-    session.flush()
-    _audit_profile(session, principal.actor, "risk.profile_versioned", profile, why)
-    return profile
 
 
 def deactivate_profile(
