@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
+    ens_rules_dir: Path = Field(
+        default_factory=lambda data: Path(data["data_dir"]).parent / "examples" / "ens-ics-315",
+        description="Entry summary declaration rule set: a folder with the CC315A schema in "
+        "xsds/ and the business rules in rules/; a country points it at its own",
+    )
     secret_key: str = Field(default="", description="At least 32 characters, kept secret")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
