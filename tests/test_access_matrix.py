@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from onewindow.cargo import service as cargo
+from onewindow.cargo.schemas import CallIn, ManifestIn
 from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
 from onewindow.notifications import service as notifications
@@ -21,6 +23,7 @@ from onewindow.parties import service as parties
 from onewindow.risk import service as risk
 from onewindow.risk.models import RiskModelVersion
 from onewindow.security import Principal
+from tests.cargo import call_body, container, imo, manifest_body
 from tests.conftest import Party, api_operations, make_party
 from tests.declarations import amendment_for, lodged_by
 from tests.declarations.factory import declaration
@@ -82,7 +85,21 @@ class AdminOnly:
     ok_status: int = 200
 
 
-Access = Public | Own | ById | Signed | CustomsOnly | AdminOnly
+@dataclass(frozen=True)
+class RoleWork:
+    """Work of some roles (cargo): anonymous 401; a trader ``outsider_status`` and never the
+    owner's markers; another organisation of the owner's role 404 when ``owned``; the owner (an
+    organisation of ``roles[0]``) ``ok_status``."""
+
+    roles: tuple[str, ...]
+    path: Callable[[Party], str]
+    body: Callable[[Party], object] = lambda owner: None
+    ok_status: int = 200
+    outsider_status: int = 403
+    owned: bool = False
+
+
+Access = Public | Own | ById | Signed | CustomsOnly | AdminOnly | RoleWork
 
 
 def _declaration(b: Party, suffix: str = "") -> str:
@@ -455,6 +472,131 @@ MATRIX: dict[tuple[str, str], Access] = {
 }
 
 
+def _as(owner: Party) -> Principal:
+    with session_scope() as session:
+        user = parties.find_user(session, owner.email)
+        assert user is not None
+        return parties.principal_for_user(user, "test")
+
+
+def _call_of(owner: Party, suffix: str = "") -> str:
+    with session_scope() as session:
+        call = cargo.register_call(session, _as(owner), CallIn.model_validate(call_body(imo())))
+        return f"/api/v1/cargo/calls/{call.id}{suffix}"
+
+
+def _arrived_call_of(owner: Party, suffix: str) -> str:
+    path = _call_of(owner)
+    with session_scope() as session:
+        cargo.record_arrival(session, _as(owner), int(path.rsplit("/", 1)[1]))
+    return path + suffix
+
+
+def _manifest_of(owner: Party, suffix: str = "") -> str:
+    with session_scope() as session:
+        manifest, _, _ = cargo.lodge_manifest(
+            session, _as(owner), ManifestIn.model_validate(manifest_body(imo()))
+        )
+        return f"/api/v1/cargo/manifests/{manifest.id}{suffix}"
+
+
+def _entry_summary_of(owner: Party, suffix: str = "") -> str:
+    with session_scope() as session:
+        row = cargo.lodge_entry_summary(session, _as(owner), b"<not-a-message/>")
+        return f"/api/v1/cargo/entry-summaries/{row.id}{suffix}"
+
+
+def _event(owner: Party) -> dict[str, str]:
+    return {"kind": "discharged", "container": container(), "occurred_at": "2026-01-02T03:04:05Z"}
+
+
+_CARRIER = ("carrier",)
+_TERMINAL = ("terminal-operator",)
+_PORT = ("port-authority",)
+_CUSTOMS = ("customs-office",)
+
+MATRIX.update(
+    {
+        ("POST", "/api/v1/cargo/calls"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/calls", lambda o: call_body(imo()), 201
+        ),
+        ("GET", "/api/v1/cargo/calls"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/calls", outsider_status=200
+        ),
+        ("GET", "/api/v1/cargo/calls/{call_id}"): RoleWork(
+            _CARRIER, _call_of, outsider_status=404, owned=True
+        ),
+        ("POST", "/api/v1/cargo/calls/{call_id}/arrival"): RoleWork(
+            _CARRIER, lambda o: _call_of(o, "/arrival"), lambda o: {}, owned=True
+        ),
+        ("POST", "/api/v1/cargo/calls/{call_id}/departure-clearance"): RoleWork(
+            _PORT,
+            lambda o: _call_of(make_party(_CARRIER), "/departure-clearance"),
+            lambda o: {"reason": "matrix"},
+            ok_status=409,
+        ),
+        ("POST", "/api/v1/cargo/calls/{call_id}/departure"): RoleWork(
+            _CARRIER, lambda o: _arrived_call_of(o, "/departure"), lambda o: {}, 409, owned=True
+        ),
+        ("POST", "/api/v1/cargo/manifests"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/manifests", lambda o: manifest_body(imo()), 201
+        ),
+        ("GET", "/api/v1/cargo/manifests"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/manifests", outsider_status=200
+        ),
+        ("GET", "/api/v1/cargo/manifests/{manifest_id}"): RoleWork(
+            _CARRIER, _manifest_of, outsider_status=404, owned=True
+        ),
+        ("GET", "/api/v1/cargo/manifests/{manifest_id}/versions"): RoleWork(
+            _CARRIER, lambda o: _manifest_of(o, "/versions"), outsider_status=404, owned=True
+        ),
+        ("POST", "/api/v1/cargo/entry-summaries"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/entry-summaries", ok_status=201
+        ),
+        ("GET", "/api/v1/cargo/entry-summaries"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/entry-summaries"
+        ),
+        ("GET", "/api/v1/cargo/entry-summaries/{summary_id}"): RoleWork(
+            _CARRIER, _entry_summary_of, owned=True
+        ),
+        ("POST", "/api/v1/cargo/entry-summaries/{summary_id}/resolution"): RoleWork(
+            _CUSTOMS,
+            lambda o: _entry_summary_of(make_party(_CARRIER), "/resolution"),
+            lambda o: {"resolution": "matrix"},
+            ok_status=409,
+        ),
+        ("POST", "/api/v1/cargo/terminal-events"): RoleWork(
+            _TERMINAL, lambda o: "/api/v1/cargo/terminal-events", _event, 201
+        ),
+        ("GET", "/api/v1/cargo/terminal-events"): RoleWork(
+            _TERMINAL, lambda o: "/api/v1/cargo/terminal-events"
+        ),
+        ("GET", "/api/v1/cargo/gate"): RoleWork(
+            _TERMINAL, lambda o: f"/api/v1/cargo/gate?container={container()}"
+        ),
+        ("GET", "/api/v1/cargo/reconciliation"): RoleWork(
+            _CUSTOMS, lambda o: "/api/v1/cargo/reconciliation"
+        ),
+        ("GET", "/api/v1/cargo/tracking"): RoleWork(
+            _CARRIER,
+            lambda o: "/api/v1/cargo/tracking?q=" + cargo_manifest_document(_manifest_of(o)),
+            outsider_status=404,
+            owned=True,
+        ),
+    }
+)
+
+
+def cargo_manifest_document(path: str) -> str:
+    """The first transport document of a manifest (by its API path)."""
+    with session_scope() as session:
+        from onewindow.cargo.models import Manifest
+
+        manifest = session.get(Manifest, int(path.rsplit("/", 1)[1]))
+        assert manifest is not None
+        return manifest.documents[0].number
+
+
 def _api_routes(client: TestClient) -> set[tuple[str, str]]:
     return {(op.method, op.path) for op in api_operations(client.app)}
 
@@ -505,6 +647,9 @@ def test_scoping(client: TestClient, method: str, route: str) -> None:
         done = client.request(method, path, headers=admin.auth, json=payload)
         assert done.status_code == access.ok_status, done.text
         return
+    if isinstance(access, RoleWork):
+        _check_role_work(client, method, access)
+        return
     path = access.path(b) if isinstance(access, ById) else access.path
     anonymous = client.request(method, path)
     assert anonymous.status_code == 401, anonymous.text
@@ -520,6 +665,24 @@ def test_scoping(client: TestClient, method: str, route: str) -> None:
     as_a = client.request(method, path, headers=a.auth, json=body)
     assert as_a.status_code < 500
     assert all(m not in as_a.text for m in _markers(b)), as_a.text
+
+
+def _check_role_work(client: TestClient, method: str, access: RoleWork) -> None:
+    owner = make_party(
+        access.roles, user_role="staff" if "customs-office" in access.roles else "admin"
+    )
+    path, payload = access.path(owner), access.body(owner)
+    assert client.request(method, path, json=payload).status_code == 401
+    outsider = make_party()
+    refused = client.request(method, path, headers=outsider.auth, json=payload)
+    assert refused.status_code == access.outsider_status, refused.text
+    assert all(m not in refused.text for m in _markers(owner))
+    if access.owned:
+        peer = make_party(access.roles)
+        hidden = client.request(method, path, headers=peer.auth, json=payload)
+        assert hidden.status_code == 404, hidden.text
+    done = client.request(method, path, headers=owner.auth, json=payload)
+    assert done.status_code == access.ok_status, done.text
 
 
 def test_a_token_only_does_what_its_scopes_allow(client: TestClient, party: Party) -> None:

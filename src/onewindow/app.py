@@ -23,6 +23,8 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow import __version__, deps, logs, migrations, workers
+from onewindow.cargo import api as cargo_api
+from onewindow.cargo import pages as cargo_pages
 from onewindow.clearance import api as clearance_api
 from onewindow.clearance import pages as clearance_pages
 from onewindow.config import Settings, get_settings
@@ -74,10 +76,18 @@ ROUTERS = [
     notifications_pages.router,
     risk_router,
     risk_pages,
+    cargo_api.router,
+    cargo_pages.router,
 ]
 """Every domain's routes and the flow's, registered in this one place."""
 
-UPLOAD_PATHS = ("/api/v1/declarations/wco", "/declarations/upload")
+UPLOAD_PATHS = (
+    "/api/v1/declarations/wco",
+    "/declarations/upload",
+    "/api/v1/cargo/entry-summaries",
+    "/api/v1/cargo/manifests/cuscar",
+    "/cargo/upload",
+)
 """Routes that take files (WCO XML): their bodies may reach ``max_upload_bytes``."""
 
 RETRY_AFTER_SECONDS = 5

@@ -95,6 +95,24 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=5 * 1024 * 1024, ge=1024, description="largest body of a file upload (WCO XML)"
     )
+    cargo_deadline_hours: dict[str, float] = Field(
+        default={"sea": 24, "air": 4, "rail": 2, "road": 1},
+        description="how long before arrival a manifest is due, by mode; later is recorded late",
+    )
+    cargo_undeclared_days: int = Field(
+        default=14,
+        ge=1,
+        description="manifested cargo not declared this long after arrival is listed for customs",
+    )
+    cargo_dwell_days: int = Field(
+        default=7, ge=1, description="discharged cargo not gated out this long is listed"
+    )
+    cargo_mass_tolerance_percent: float = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="declared gross mass above the manifested mass by more than this stops release",
+    )
     metrics_token: str = Field(
         default="", description="bearer token for /metrics; unset, /metrics answers 404"
     )

@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so that Alembic sees the whole schema."""
 
 from onewindow import audit, events
+from onewindow.cargo import models as cargo_models
 from onewindow.db import Base
 from onewindow.declarations import models as declarations_models
 from onewindow.notifications import models as notifications_models
@@ -14,6 +15,7 @@ metadata = Base.metadata
 
 __all__ = [
     "audit",
+    "cargo_models",
     "declarations_models",
     "events",
     "metadata",

@@ -71,6 +71,10 @@ SCOPES: dict[str, str] = {
     "webhooks:write": "Subscribe and unsubscribe your organisation's webhooks",
     "risk:read": "Read channel decisions; customs: risk profiles, lists, inspections, hit rates",
     "risk:write": "Record your trade marks; customs: manage risk rules and record inspections",
+    "cargo:read": "Read the calls, manifests, terminal events and cargo you are entitled to see",
+    "cargo:write": "Carriers: calls, manifests, entry summaries; terminals: cargo events; "
+    "port authorities: calls, arrival and departure",
+    "cargo:control": "Customs: cargo reconciliation, entry summary decisions, gate alerts",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
@@ -85,14 +89,16 @@ _DECLARANT = frozenset(
         "payments:read",
         "payments:write",
         "risk:read",
+        "cargo:read",
     }
 )
+_CARGO = frozenset({"cargo:read", "cargo:write"})
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.TRADER: _EVERYONE | _DECLARANT | {"risk:write"},
     Role.CUSTOMS_BROKER: _EVERYONE | _DECLARANT,
-    Role.CARRIER: _EVERYONE,
-    Role.TERMINAL_OPERATOR: _EVERYONE,
-    Role.PORT_AUTHORITY: _EVERYONE,
+    Role.CARRIER: _EVERYONE | _CARGO,
+    Role.TERMINAL_OPERATOR: _EVERYONE | _CARGO,
+    Role.PORT_AUTHORITY: _EVERYONE | _CARGO,
     Role.CUSTOMS: _EVERYONE
     | {
         "declarations:read",
@@ -102,6 +108,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "ledger:read",
         "risk:read",
         "risk:write",
+        "cargo:read",
+        "cargo:control",
     },
     Role.PERMIT_AGENCY: _EVERYONE,
     Role.ADMINISTRATOR: _EVERYONE | {"payments:read", "payments:write", "organisations:admin"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from onewindow import audit, events
+from onewindow.cargo import service as cargo
 from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
 from onewindow.db import session_scope
@@ -23,6 +24,7 @@ def register_consumers() -> None:
     payments.register_consumers()
     notifications.register_consumers()
     clearance.register_consumers()
+    cargo.register_consumers()
 
 
 def run_once(database_url: str | None = None, limit: int = 100) -> int:

@@ -682,11 +682,18 @@ def _currencies(declaration: Declaration) -> list[dict[str, Any]]:
     return [a for a in amounts if isinstance(a, dict)]
 
 
+def _on_conditions_changed(session: Session, event: Event) -> None:
+    """A domain says what stopped a declaration may have changed: release it if nothing does."""
+    declaration = declarations.get_for_update(session, int(event.subject_id))
+    release_if_clear(session, declaration)
+
+
 def register_consumers() -> None:
     """Subscribe the flow to the events that move declarations on (once per process)."""
     for name, prefix, consumer in (
         ("clearance.payments", "payment.", _on_payment),
         ("clearance.exchange_rates", "exchange_rate.set", _on_exchange_rate),
+        ("clearance.conditions", "release.conditions_changed", _on_conditions_changed),
     ):
         events.unsubscribe(name)
         events.subscribe(name, prefix, consumer)

@@ -115,3 +115,19 @@ class DeclarationParty(Base):
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"))
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class DeclarationCargo(Base):
+    """A transport document or container a declaration names: how cargo finds its declarations
+    (the link to the manifest, the gate's question) without reading every declaration's content."""
+
+    __tablename__ = "declaration_cargo"
+    __table_args__ = (
+        UniqueConstraint("declaration_id", "kind", "reference"),
+        Index("ix_declaration_cargo_reference", "reference", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(70))

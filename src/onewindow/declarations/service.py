@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,10 +24,11 @@ from sqlalchemy.sql import ColumnElement
 
 from onewindow import audit
 from onewindow.db import utcnow
-from onewindow.declarations.lifecycle import AMENDABLE, FINAL, Status, check
+from onewindow.declarations.lifecycle import AMENDABLE, FINAL, LABELS, Status, check
 from onewindow.declarations.models import (
     Assessment,
     Declaration,
+    DeclarationCargo,
     DeclarationParty,
     DeclarationVersion,
     ReleaseHold,
@@ -261,6 +262,7 @@ def lodge(
                 declaration_id=declaration.id, role=role, organisation_id=organisation_id
             )
         )
+    _index_cargo(session, declaration.id, body)
     session.add(
         DeclarationVersion(
             declaration_id=declaration.id,
@@ -309,6 +311,70 @@ def _insert_once(session: Session, values: dict[str, Any]) -> Declaration | None
         # A new declaration has no holds yet: say so rather than load an empty list later.
         set_committed_value(declaration, "holds", [])
     return declaration
+
+
+def status_label(status: str) -> str:
+    """How a person reads a declaration's status ("Awaiting payment")."""
+    return LABELS[Status(status)]
+
+
+NOT_IN_FORCE = (Status.REJECTED.value, Status.CANCELLED.value, Status.INVALIDATED.value)
+"""Declarations that cover no goods any more (or never did)."""
+
+
+def cargo_named(body: DeclarationIn) -> tuple[list[str], list[str]]:
+    """The transport documents and the containers a declaration names, each once, in order."""
+    documents = list(dict.fromkeys(d.reference.strip().upper() for d in body.transport_documents))
+    containers = list(dict.fromkeys(c for item in body.items for c in item.containers))
+    return documents, containers
+
+
+def _index_cargo(session: Session, declaration_id: int, body: DeclarationIn) -> None:
+    documents, containers = cargo_named(body)
+    session.add_all(
+        DeclarationCargo(declaration_id=declaration_id, kind=kind, reference=reference)
+        for kind, references in (("document", documents), ("container", containers))
+        for reference in references
+    )
+
+
+def covering(
+    session: Session, *, documents: Sequence[str] = (), containers: Sequence[str] = ()
+) -> list[Declaration]:
+    """The accepted declarations (not rejected, cancelled or invalidated) that name any of these
+    transport documents or containers: what the gate and the manifest link look at."""
+    clauses = [
+        (DeclarationCargo.kind == kind) & DeclarationCargo.reference.in_(references)
+        for kind, references in (
+            ("document", [d.upper() for d in documents]),
+            ("container", list(containers)),
+        )
+        if references
+    ]
+    if not clauses:
+        return []
+    named = select(DeclarationCargo.declaration_id).where(or_(*clauses))
+    return list(
+        session.scalars(
+            select(Declaration)
+            .where(Declaration.id.in_(named), Declaration.number.is_not(None))
+            .where(Declaration.status.not_in(NOT_IN_FORCE))
+            .order_by(Declaration.id)
+        )
+    )
+
+
+def cargo_of(session: Session, declaration_id: int) -> tuple[list[str], list[str]]:
+    """The transport documents and containers the declaration's current version names."""
+    rows = session.execute(
+        select(DeclarationCargo.kind, DeclarationCargo.reference)
+        .where(DeclarationCargo.declaration_id == declaration_id)
+        .order_by(DeclarationCargo.id)
+    ).all()
+    return (
+        [r for kind, r in rows if kind == "document"],
+        [r for kind, r in rows if kind == "container"],
+    )
 
 
 def set_parties(session: Session, declaration: Declaration, parties: Mapping[str, int]) -> None:
@@ -491,6 +557,10 @@ def amend(
     declaration.version += 1
     declaration.content = content
     declaration.updated_at = utcnow()
+    session.execute(
+        delete(DeclarationCargo).where(DeclarationCargo.declaration_id == declaration.id)
+    )
+    _index_cargo(session, declaration.id, body)
     session.add(
         DeclarationVersion(
             declaration_id=declaration.id,

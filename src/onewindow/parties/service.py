@@ -192,6 +192,16 @@ def list_organisations(session: Session, principal: Principal) -> Sequence[Organ
     return session.scalars(query).all()
 
 
+def organisations_with_role(session: Session, role: str) -> Sequence[Organisation]:
+    """Every active organisation that plays ``role`` (e.g. the customs offices to alert)."""
+    return session.scalars(
+        select(Organisation)
+        .join(OrganisationRole)
+        .where(OrganisationRole.role == role, Organisation.active.is_(True))
+        .order_by(Organisation.id)
+    ).all()
+
+
 def find_organisation(session: Session, scheme: str, identifier: str) -> Organisation | None:
     """The organisation registered under this identifier, if any (for loaders and the demo)."""
     return session.scalar(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
@@ -41,6 +42,7 @@ def render(
     guard: CsrfGuard = request.app.state.csrf
     cookie = request.cookies.get(CsrfGuard.COOKIE)
     form_value = guard.form_value(cookie)
+    flash = _flash_signer(request).loads(request.cookies.get(FLASH_COOKIE, ""))
     new_cookie = None
     if form_value is None:
         new_cookie, form_value = guard.issue()
@@ -51,14 +53,58 @@ def render(
             "principal": principal,
             "csrf_token": form_value,
             "role_labels": ORGANISATION_ROLES,
+            "flash": flash,
             **context,
         },
         status_code=status_code,
     )
+    if flash is not None:
+        response.delete_cookie(FLASH_COOKIE)
     if new_cookie:
         response.set_cookie(
             CsrfGuard.COOKIE, new_cookie, httponly=True, samesite="strict", secure=_secure(request)
         )
+    return response
+
+
+FLASH_COOKIE = "ow_flash"
+
+
+class _FlashSigner:
+    """Signs the one-time message a page action leaves for the next page."""
+
+    def __init__(self, secret: str) -> None:
+        self._signer = URLSafeTimedSerializer(secret, salt="flash")
+
+    def dumps(self, message: str) -> str:
+        return self._signer.dumps(message[:500])
+
+    def loads(self, value: str) -> str | None:
+        if not value:
+            return None
+        try:
+            loaded = self._signer.loads(value, max_age=300)
+        except BadSignature:
+            return None
+        return loaded if isinstance(loaded, str) else None
+
+
+def _flash_signer(request: Request) -> _FlashSigner:
+    return _FlashSigner(request.app.state.settings.secret_key or "unset")
+
+
+def flash_redirect(request: Request, url: str, message: str) -> RedirectResponse:
+    """Go to ``url`` and show ``message`` there once: it travels in a short-lived signed cookie,
+    not in the address, so a reload or a shared link does not show it again."""
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        FLASH_COOKIE,
+        _flash_signer(request).dumps(message),
+        max_age=300,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
     return response
 
 

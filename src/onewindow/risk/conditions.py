@@ -5,7 +5,9 @@ Pure: a list of clauses and a declaration in, errors or a yes/no out; no session
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,6 +18,10 @@ PARTY_FIELDS = ("declarant", "importer", "exporter")
 
 
 ITEM_FIELDS = ("origin", "hs", "procedure", "value_per_kg")
+
+CARGO_FIELDS = ("consignor", "consignee", "route", "goods_words", "container")
+"""Clauses over cargo before arrival (entry summaries): a profile with any of them is a cargo
+profile, which never selects a declaration; its ``hs`` clauses look at the cargo's goods."""
 
 
 OPS: dict[str, tuple[str, ...]] = {
@@ -29,6 +35,11 @@ OPS: dict[str, tuple[str, ...]] = {
     "hs": ("prefix", "range"),
     "value_per_kg": ("lt", "gt"),
     "total_value": ("lt", "gt"),
+    "consignor": ("eq", "in"),
+    "consignee": ("eq", "in"),
+    "route": ("eq", "in"),
+    "goods_words": ("contains",),
+    "container": ("starts",),
 }
 """Every field a condition may test and the operators it accepts."""
 
@@ -56,6 +67,10 @@ def _value_error(field_name: str, op: str, value: object) -> str | None:
     if op == "in":
         ok = isinstance(value, list) and value and all(isinstance(v, str) for v in value)
         return None if ok else "must be a non-empty list of codes"
+    if op in ("contains", "starts"):
+        values = value if isinstance(value, list) else [value]
+        ok = bool(values) and all(isinstance(v, str) and v.strip() for v in values)
+        return None if ok else "must be a word, or a list of words"
     if op == "prefix":
         values = value if isinstance(value, list) else [value]
         ok = bool(values) and all(hs_digits(v) for v in values)
@@ -180,9 +195,62 @@ def matches(conditions: Sequence[Mapping[str, Any]], body: DeclarationIn) -> boo
     Clauses on goods items (origin, hs, procedure, value_per_kg) must hold together on one
     item: "HS 6403 from CN" does not match Chinese handbags next to British shoes.
     """
+    if any(c["field"] in CARGO_FIELDS for c in conditions):
+        return False
     item_clauses = [c for c in conditions if c["field"] in ITEM_FIELDS]
     if not all(_declaration_clause(c, body) for c in conditions if c["field"] not in ITEM_FIELDS):
         return False
     if not item_clauses:
         return True
     return any(all(_item_clause(c, item) for c in item_clauses) for item in body.items)
+
+
+@dataclass(frozen=True)
+class CargoFacts:
+    """What an entry summary says of a consignment, as cargo profiles look at it."""
+
+    consignors: tuple[str, ...] = ()
+    consignees: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+    hs_codes: tuple[str, ...] = ()
+    containers: tuple[str, ...] = ()
+    mode: str | None = None
+
+
+def _words(value: Any) -> list[str]:
+    return [str(v).strip().upper() for v in (value if isinstance(value, list) else [value])]
+
+
+def _cargo_clause(clause: Mapping[str, Any], facts: CargoFacts) -> bool:
+    name, op, value = clause["field"], clause["op"], clause["value"]
+    if name in ("consignor", "consignee", "route"):
+        candidates = {"consignor": facts.consignors, "consignee": facts.consignees}.get(
+            name, facts.route
+        )
+        return any(_codes_match(op, value, c) for c in candidates)
+    if name == "goods_words":
+        text = " ".join(facts.descriptions).upper()
+        return any(re.search(rf"\b{re.escape(w)}\b", text) for w in _words(value))
+    if name == "container":
+        return any(c.startswith(w) for w in _words(value) for c in facts.containers)
+    if name == "hs":
+        return any(_hs_match(op, value, code) for code in facts.hs_codes)
+    if name == "transport_mode":
+        return _codes_match(op, value, facts.mode)
+    return False
+
+
+def matches_cargo(conditions: Sequence[Mapping[str, Any]], facts: CargoFacts) -> bool:
+    """Whether a cargo profile (one with a cargo clause) meets a consignment: every clause holds.
+
+    >>> facts = CargoFacts(route=("CN", "AE"), descriptions=("Lithium batteries",))
+    >>> matches_cargo([{"field": "goods_words", "op": "contains", "value": ["battery",
+    ...     "batteries"]}, {"field": "route", "op": "in", "value": ["AE"]}], facts)
+    True
+    >>> matches_cargo([{"field": "hs", "op": "prefix", "value": "8507"}], facts)
+    False
+    """
+    if not any(c["field"] in CARGO_FIELDS for c in conditions):
+        return False
+    return all(_cargo_clause(c, facts) for c in conditions)

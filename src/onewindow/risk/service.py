@@ -19,7 +19,23 @@ use) changes only once the transaction that changed it in the database commits.
 from __future__ import annotations
 
 from onewindow.risk.access import CUSTOMS, ENGINE, is_customs, require_customs
-from onewindow.risk.conditions import ITEM_FIELDS, OPS, PARTY_FIELDS, check_conditions, matches
+from onewindow.risk.cargo import (
+    DECISION_LABELS,
+    DO_NOT_LOAD,
+    INSPECT_ON_ARRIVAL,
+    CargoDecision,
+    assess_cargo,
+)
+from onewindow.risk.conditions import (
+    CARGO_FIELDS,
+    ITEM_FIELDS,
+    OPS,
+    PARTY_FIELDS,
+    CargoFacts,
+    check_conditions,
+    matches,
+    matches_cargo,
+)
 from onewindow.risk.drift import drift_report
 from onewindow.risk.inspections import (
     hit_rates,
@@ -77,6 +93,14 @@ from onewindow.risk.settings import (
 )
 
 __all__ = [
+    "CARGO_FIELDS",
+    "DECISION_LABELS",
+    "DO_NOT_LOAD",
+    "INSPECT_ON_ARRIVAL",
+    "CargoDecision",
+    "CargoFacts",
+    "assess_cargo",
+    "matches_cargo",
     "CHANNELS",
     "CUSTOMS",
     "ENGINE",

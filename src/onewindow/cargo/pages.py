@@ -1,0 +1,395 @@
+"""Portal pages of the cargo domain: each cargo role's work on one page, the manifest, tracking.
+
+Every action calls the same service functions as the API; a refused action changes nothing and
+says why; what is done is said once on the next page (never in the address).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from onewindow.cargo import service
+from onewindow.cargo.schemas import CallIn, ManifestIn, TerminalEventIn
+from onewindow.config import get_settings
+from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
+from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
+from onewindow.parties import service as parties
+from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
+from onewindow.risk import service as risk
+from onewindow.security import Principal, Role
+
+router = APIRouter(prefix="/cargo", include_in_schema=False)
+
+FormText = Annotated[str, Form(max_length=200)]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+def _login(path: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={path}", status_code=303)
+
+
+def _work(session: Session, principal: Principal) -> dict[str, object]:
+    """What each cargo role has to do now, for its page."""
+    work: dict[str, object] = {}
+    if principal.has_role(Role.CARRIER, Role.PORT_AUTHORITY, Role.CUSTOMS, Role.TERMINAL_OPERATOR):
+        work["calls"] = service.list_calls(session, principal, limit=50)
+    if principal.has_role(Role.CARRIER, Role.CUSTOMS):
+        work["manifests"] = service.list_manifests(session, principal, limit=50)
+        work["entry_summaries"] = service.list_entry_summaries(
+            session, principal, open_only=principal.has_role(Role.CUSTOMS), limit=50
+        )
+    if principal.has_role(Role.TERMINAL_OPERATOR):
+        work["events"] = service.list_events(session, principal, limit=50)
+    if principal.has_role(Role.CUSTOMS) and "cargo:control" in principal.scopes:
+        work["reconciliation"] = service.reconciliation(session, principal, limit=50)
+    if principal.has_role(Role.PORT_AUTHORITY):
+        work["carriers"] = parties.organisations_with_role(session, Role.CARRIER)
+    return work
+
+
+def _page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    errors: list[FieldError] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "cargo.html",
+        {
+            "work": _work(session, principal),
+            "call_labels": service.STATUS_LABELS,
+            "event_labels": service.KIND_LABELS,
+            "decision_labels": risk.DECISION_LABELS,
+            "reconciliation_titles": {k: v[0] for k, v in service.RECONCILIATION.items()},
+            "can_write": "cargo:write" in principal.scopes,
+            "errors": errors or [],
+            "problem": problem,
+            "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        },
+        principal,
+        status_code=status_code,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def cargo_home(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
+    """The cargo work of the user's organisation: calls, manifests, events, controls."""
+    if principal is None:
+        return _login("/cargo")
+    if "cargo:read" not in principal.scopes:
+        return not_found_page(request)
+    return _page(request, session, principal)
+
+
+def _act(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    csrf_token: str,
+    action: object,
+    done: str,
+    back: str = "/cargo",
+) -> Response:
+    """Run a page action through the service: done, or refused with nothing changed."""
+    if not csrf_ok(request, csrf_token):
+        return flash_redirect(request, back, "The form expired; please try again.")
+    try:
+        assert callable(action)
+        action()
+    except DomainError as exc:
+        message = refusal(session, exc)
+        if exc.errors:
+            return _page(
+                request, session, principal, errors=exc.errors, problem=exc.detail, status_code=422
+            )
+        return flash_redirect(request, back, message)
+    return flash_redirect(request, back, done)
+
+
+def _when(value: str, pointer: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            "A time is not valid.", [FieldError(pointer, "choose a date and a time")]
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _invalid(exc: ValidationError, prefix: str = "") -> InvalidInput:
+    errors = [
+        FieldError(prefix + "/" + "/".join(str(p) for p in e["loc"]), e["msg"])
+        for e in exc.errors()
+    ]
+    return InvalidInput("The form is not complete.", errors)
+
+
+@router.post("/calls")
+def register_call(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    mode: FormText = "",
+    transport_id: FormText = "",
+    transport_name: FormText = "",
+    voyage: FormText = "",
+    port: FormText = "",
+    eta: FormText = "",
+    carrier: FormText = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Announce a call (a carrier its own; the port authority names the carrier)."""
+    if principal is None:
+        return _login("/cargo")
+
+    def action() -> None:
+        try:
+            body = CallIn(
+                mode=mode,  # type: ignore[arg-type]
+                transport_id=transport_id.strip(),
+                transport_name=transport_name.strip() or None,
+                voyage=voyage.strip(),
+                port=port.strip().upper(),
+                eta=_when(eta, "/eta"),
+                carrier=carrier.strip() or None,
+            )
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        service.register_call(session, principal, body)
+
+    return _act(request, session, principal, csrf_token, action, "The call is registered.")
+
+
+@router.post("/calls/{call_id}/{step}")
+def call_step(
+    request: Request,
+    call_id: Id,
+    step: str,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    reason: Annotated[str, Form(max_length=512)] = "",
+    confirm: FormText = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Arrival, departure clearance (asks for a reason and a confirmation) and departure."""
+    if principal is None:
+        return _login("/cargo")
+    steps = {
+        "arrival": (lambda: service.record_arrival(session, principal, call_id), "Arrival noted."),
+        "departure": (
+            lambda: service.record_departure(session, principal, call_id),
+            "Departure noted.",
+        ),
+        "clearance": (
+            lambda: _clear(session, principal, call_id, reason, confirm),
+            "The call is cleared to depart.",
+        ),
+    }
+    if step not in steps:
+        return not_found_page(request)
+    action, done = steps[step]
+    return _act(request, session, principal, csrf_token, action, done)
+
+
+def _clear(session: Session, principal: Principal, call_id: int, reason: str, confirm: str) -> None:
+    errors = []
+    if not reason.strip():
+        errors.append(FieldError("/reason", "say why the call may depart"))
+    if confirm != "yes":
+        errors.append(FieldError("/confirm", "tick the box: a clearance cannot be undone"))
+    if errors:
+        raise InvalidInput("The clearance needs a reason and a confirmation.", errors)
+    service.clear_departure(session, principal, call_id, reason.strip())
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Csrf = "",
+) -> Response:
+    """A carrier uploads a manifest (JSON or UN/EDIFACT CUSCAR) or an entry summary (CC315A)."""
+    if principal is None:
+        return _login("/cargo")
+    data = await file.read(get_settings().max_upload_bytes + 1) if file else b""
+    name = file.filename if file else ""
+
+    def action() -> None:
+        if not data:
+            raise InvalidInput("Choose a file.", [FieldError("/file", "no file was chosen")])
+        if kind == "entry-summary":
+            row = service.lodge_entry_summary(session, principal, data)
+            if not row.accepted:
+                session.commit()  # the refusal is kept so the carrier can see its errors
+                raise InvalidInput(
+                    f"{name}: the entry summary was refused.",
+                    [FieldError(e["location"], f"{e['code']}: {e['text']}") for e in row.errors],
+                )
+            return
+        service.lodge_manifest(session, principal, _manifest(data), received_as="json")
+
+    done = f"{name}: received." if kind != "entry-summary" else f"{name}: entry summary accepted."
+    return _act(request, session, principal, csrf_token, action, done)
+
+
+def _manifest(data: bytes) -> ManifestIn:
+    """A manifest from an uploaded JSON file."""
+    try:
+        return ManifestIn.model_validate(json.loads(data))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise _invalid(exc) from None
+        raise InvalidInput(
+            "The file is not a JSON manifest.", [FieldError("/file", "is not valid JSON")]
+        ) from None
+
+
+@router.post("/events")
+def report_event(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    kind: FormText = "",
+    subject: FormText = "",
+    occurred_at: FormText = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """A terminal reports what happened to a container (or a consignment by its document)."""
+    if principal is None:
+        return _login("/cargo")
+    text = subject.strip().upper()
+    message: list[str] = []
+
+    def action() -> None:
+        is_container = len(text) == 11 and text[:4].isalpha() and text[4:].isdigit()
+        try:
+            body = TerminalEventIn(
+                kind=kind,  # type: ignore[arg-type]
+                container=text if is_container else None,
+                document=None if is_container else text or None,
+                occurred_at=_when(occurred_at, "/occurred_at"),
+            )
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        row, duplicate = service.report_event(session, principal, body)
+        label = service.KIND_LABELS[row.kind]
+        message.append(
+            f"{row.subject}: {label.lower()} was already reported; not counted twice."
+            if duplicate
+            else f"{row.subject}: {label.lower()} recorded."
+            + (f" Flagged: {row.out_of_order}." if row.out_of_order else "")
+            + (f" Customs was alerted: {row.unreleased}." if row.unreleased else "")
+        )
+
+    response = _act(request, session, principal, csrf_token, action, "")
+    if message and isinstance(response, RedirectResponse):
+        return flash_redirect(request, "/cargo", message[0])
+    return response
+
+
+@router.get("/gate", response_class=HTMLResponse)
+def gate(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    subject: str = "",
+) -> Response:
+    """The gate's question: may this container or consignment leave?"""
+    if principal is None:
+        return _login("/cargo")
+    text = subject.strip().upper()[:35]
+    is_container = len(text) == 11 and text[:4].isalpha() and text[4:].isdigit()
+    try:
+        answer = service.ask_gate(
+            session,
+            principal,
+            container=text if is_container else None,
+            document=None if is_container else text,
+        )
+    except DomainError as exc:
+        if isinstance(exc, InvalidInput) and exc.errors:
+            return _page(request, session, principal, errors=exc.errors, problem=exc.detail)
+        if isinstance(exc, NotFound):
+            return not_found_page(request)
+        return flash_redirect(request, "/cargo", refusal(session, exc))
+    return render(request, "cargo_gate.html", {"answer": answer}, principal)
+
+
+@router.post("/entry-summaries/{summary_id}/resolve")
+def resolve(
+    request: Request,
+    summary_id: Id,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    resolution: Annotated[str, Form(max_length=512)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Customs records how a control before arrival ended."""
+    if principal is None:
+        return _login("/cargo")
+    return _act(
+        request,
+        session,
+        principal,
+        csrf_token,
+        lambda: service.resolve(session, principal, summary_id, resolution),
+        "The control is resolved.",
+    )
+
+
+@router.get("/manifests/{manifest_id}", response_class=HTMLResponse)
+def manifest_page(
+    request: Request, manifest_id: Id, session: SessionDep, principal: OptionalPrincipalDep
+) -> Response:
+    """A manifest: its documents, containers and every version with what changed."""
+    if principal is None:
+        return _login(f"/cargo/manifests/{manifest_id}")
+    try:
+        manifest = service.get_manifest(session, principal, manifest_id)
+    except DomainError:
+        return not_found_page(request)
+    return render(
+        request,
+        "cargo_manifest.html",
+        {
+            "manifest": manifest,
+            "totals": service.content_summary(manifest.content),
+            "versions": service.manifest_versions(session, manifest),
+        },
+        principal,
+    )
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track(
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep, q: str = ""
+) -> Response:
+    """The full flow of a consignment, by transport document, container or declaration number."""
+    if principal is None:
+        return _login("/cargo/track")
+    tracking, problem = None, ""
+    if q.strip():
+        try:
+            tracking = service.track(session, principal, q[:70])
+        except DomainError as exc:
+            problem = exc.detail
+    return render(
+        request,
+        "cargo_track.html",
+        {"q": q[:70], "tracking": tracking, "problem": problem},
+        principal,
+    )

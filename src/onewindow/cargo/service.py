@@ -1,0 +1,91 @@
+"""The cargo domain's door: calls, manifests, entry summaries, terminal events, the gate,
+reconciliation and tracking.
+
+Other domains, routes, pages and commands use cargo through this module only; the modules behind
+it each hold one concern:
+
+- ``calls``: vessel and flight calls, arrival, departure clearance and departure;
+- ``manifests``: manifests and their transport documents and containers, versioned;
+- ``entry``: entry summary declarations (ICS CC315A) checked against rules as data, assessed;
+- ``terminal``: terminal events and the gate's answer;
+- ``control``: the declaration-to-manifest link (a release condition), reconciliation, tracking.
+
+Services flush; the boundary commits.
+"""
+
+from __future__ import annotations
+
+from onewindow import release
+from onewindow.cargo.access import is_customs, require
+from onewindow.cargo.calls import (
+    STATUS_LABELS,
+    clear_departure,
+    get_call,
+    list_calls,
+    open_matters,
+    record_arrival,
+    record_departure,
+    register_call,
+)
+from onewindow.cargo.control import (
+    RECONCILIATION,
+    link_problems,
+    reconciliation,
+    release_conditions,
+    track,
+)
+from onewindow.cargo.entry import (
+    check,
+    get_entry_summary,
+    list_entry_summaries,
+    lodge_entry_summary,
+    resolve,
+)
+from onewindow.cargo.manifests import (
+    check_manifest,
+    content_summary,
+    get_manifest,
+    list_manifests,
+    lodge_manifest,
+    manifest_versions,
+)
+from onewindow.cargo.terminal import KIND_LABELS, GateDecision, ask_gate, list_events, report_event
+
+__all__ = [
+    "KIND_LABELS",
+    "RECONCILIATION",
+    "STATUS_LABELS",
+    "GateDecision",
+    "ask_gate",
+    "check",
+    "check_manifest",
+    "clear_departure",
+    "content_summary",
+    "get_call",
+    "get_entry_summary",
+    "get_manifest",
+    "is_customs",
+    "link_problems",
+    "list_calls",
+    "list_entry_summaries",
+    "list_events",
+    "list_manifests",
+    "lodge_entry_summary",
+    "lodge_manifest",
+    "manifest_versions",
+    "open_matters",
+    "reconciliation",
+    "record_arrival",
+    "record_departure",
+    "register_call",
+    "register_consumers",
+    "report_event",
+    "require",
+    "resolve",
+    "track",
+]
+
+
+def register_consumers() -> None:
+    """Tell the release registry what of cargo stops a declaration (once per process)."""
+    release.register("cargo", release_conditions)
