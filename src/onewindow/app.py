@@ -350,6 +350,8 @@ def problem_statuses(route: APIRoute) -> list[int]:
         statuses.append(404)
     if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
         statuses.append(409)
+    # A route may name a problem answer of its own (a search that finds nothing: 404).
+    statuses += [int(code) for code in route.responses if 400 <= int(code) < 500]
     return sorted(set(statuses))
 
 

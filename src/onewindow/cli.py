@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from onewindow import audit, migrations
+from onewindow.cargo.cli import app as cargo_app
 from onewindow.clearance.cli import app as declarations_app
 from onewindow.config import ConfigError, get_settings
 from onewindow.parties.cli import app as parties_app
@@ -29,6 +30,7 @@ app.add_typer(parties_app, name="parties")
 app.add_typer(tariff_app, name="tariff")
 app.add_typer(declarations_app, name="declarations")
 app.add_typer(risk_app, name="risk")
+app.add_typer(cargo_app, name="cargo")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
@@ -72,11 +74,21 @@ def init(
         with session_scope() as session:
             load_demo(session)
         console.print("demo organisations and users are in place")
+        from onewindow.demo_cargo import finish_demo_cargo, load_demo_cargo
+
+        with (
+            console.status("announcing the demo's calls and manifests"),
+            session_scope() as session,
+        ):
+            manifests = load_demo_cargo(session)
+        console.print(f"demo cargo: {manifests} manifests, their calls and terminal events")
         with console.status("lodging the demo declarations"):
             # Lodged and paid in one unit of work; the payments' events are delivered after it.
             with session_scope() as session:
                 load_demo_declarations(session)
             counts = finish_demo_declarations(session_scope)
+            with session_scope() as session:
+                finish_demo_cargo(session)
         console.print(f"demo declarations: {describe_counts(counts)}", soft_wrap=True)
     console.print(f"ready in {time.perf_counter() - started:.1f} s")
 

@@ -664,11 +664,15 @@ def demo_declaration_body(demo: DemoDeclaration, lodger_identifier: str) -> dict
     return body
 
 
-def _principal(session: Session, email: str) -> Principal:
+def demo_principal(session: Session, email: str) -> Principal:
+    """The demo user with this e-mail, acting in the portal's name for the loaders."""
     user = parties.find_user(session, email)
     if user is None:
         raise RuntimeError(f"{email} is missing: create the demo parties first (load_demo)")
     return parties.principal_for_user(user, "demo")
+
+
+_principal = demo_principal
 
 
 def _lodge(session: Session, demo: DemoDeclaration) -> tuple[Principal, Lodgement]:

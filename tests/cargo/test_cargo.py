@@ -331,12 +331,17 @@ class TestTracking:
 
 class TestReconciliation:
     def test_declared_but_not_manifested_is_listed_for_customs_only(
-        self, client: TestClient, party: Party, customs: Party
+        self, client: TestClient, carrier: Party, party: Party, customs: Party
     ) -> None:
+        vessel, unseen = imo(), document_number()
+        _call(client, carrier, vessel)
         document = document_number()
-        _lodge(client, party, imo(), document, container())
+        _lodge(client, party, vessel, document, container())
+        _lodge(client, party, imo(), unseen, container())
         listed = client.get(
             f"{API}/reconciliation", params={"kind": "not_manifested"}, headers=customs.auth
         )
-        assert document in [i["subject"] for i in listed.json()["not_manifested"]]
+        subjects = [i["subject"] for i in listed.json()["not_manifested"]]
+        assert document in subjects
+        assert unseen not in subjects, "goods by a vessel without a call are not cargo-controlled"
         assert client.get(f"{API}/reconciliation", headers=party.auth).status_code == 403

@@ -287,7 +287,11 @@ def reconciliation(
     return service.reconciliation(session, principal, kind)
 
 
-@router.get("/tracking", response_model=Tracking)
+@router.get(
+    "/tracking",
+    response_model=Tracking,
+    responses={404: {"description": "nothing the caller may see matches"}},
+)
 def tracking(session: SessionDep, principal: PrincipalDep, q: LookupText) -> Tracking:
     """Every event of a consignment, by transport document, container or declaration number."""
     return service.track(session, principal, q)

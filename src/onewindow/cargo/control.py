@@ -127,6 +127,8 @@ def _not_declared(session: Session, limit: int) -> list[ReconciliationItem]:
 
 
 def _not_manifested(session: Session, limit: int) -> list[ReconciliationItem]:
+    """Documents named by import declarations of goods that came by a called vessel or flight,
+    but on no manifest (goods by means outside cargo control are not listed)."""
     on_manifest = exists().where(
         TransportDocument.number == DeclarationCargo.reference,
         TransportDocument.manifest_id == Manifest.id,
@@ -140,8 +142,15 @@ def _not_manifested(session: Session, limit: int) -> list[ReconciliationItem]:
         .where(Declaration.status.not_in(declarations.NOT_IN_FORCE))
         .where(Declaration.type == "IM")
         .order_by(Declaration.accepted_at)
-        .limit(limit)
+        .limit(limit * 5)
     ).all()
+    called = [
+        (reference, declaration)
+        for reference, declaration in rows
+        if transport_is_called(
+            session, (declaration.content.get("transport") or {}).get("identity")
+        )
+    ]
     return [
         ReconciliationItem(
             kind="not_manifested",
@@ -151,7 +160,7 @@ def _not_manifested(session: Session, limit: int) -> list[ReconciliationItem]:
             since=declaration.accepted_at,
             link=f"/declarations/{declaration.id}",
         )
-        for reference, declaration in rows
+        for reference, declaration in called[:limit]
     ]
 
 

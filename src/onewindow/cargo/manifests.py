@@ -168,11 +168,17 @@ def _carrier_errors(principal: Principal, body: ManifestIn, session: Session) ->
 
 
 def lodge_manifest(
-    session: Session, principal: Principal, body: ManifestIn, *, received_as: str = "json"
+    session: Session,
+    principal: Principal,
+    body: ManifestIn,
+    *,
+    received_as: str = "json",
+    now: datetime | None = None,
 ) -> tuple[Manifest, bool, list[str]]:
     """Lodge, replace or cancel a manifest; (manifest, whether it changed, warnings).
 
-    Nothing is written when anything is wrong: every error comes back at once.
+    Nothing is written when anything is wrong: every error comes back at once. ``now`` is when
+    it was received (loaders replaying past traffic give it; the API never does).
     """
     require(principal, "cargo:write", Role.CARRIER)
     _carrier_errors(principal, body, session)
@@ -193,7 +199,7 @@ def lodge_manifest(
                 f"Manifest {body.reference} exists with other content; "
                 "send it with function replace to amend it."
             )
-        return _create(session, principal, body, received_as)
+        return _create(session, principal, body, received_as, now or utcnow())
     if found is None:
         raise NotFound(f"No manifest {body.reference} to {body.function}.")
     if found.status == CANCELLED:
@@ -203,18 +209,17 @@ def lodge_manifest(
     return _replace(session, principal, found, body)
 
 
-def _timing(body: ManifestIn, call: Call | None) -> tuple[datetime | None, bool]:
+def _timing(body: ManifestIn, call: Call | None, now: datetime) -> tuple[datetime | None, bool]:
     arrival = call.eta if call is not None else body.arrival
     deadline = _deadline(body.mode, arrival)
-    return deadline, deadline is not None and utcnow() > deadline
+    return deadline, deadline is not None and now > deadline
 
 
 def _create(
-    session: Session, principal: Principal, body: ManifestIn, received_as: str
+    session: Session, principal: Principal, body: ManifestIn, received_as: str, now: datetime
 ) -> tuple[Manifest, bool, list[str]]:
-    now = utcnow()
     call = find_call(session, body.transport_id, body.port_of_discharge)
-    deadline, late = _timing(body, call)
+    deadline, late = _timing(body, call, now)
     content = body.model_dump(mode="json")
     manifest = Manifest(
         carrier_id=principal.organisation_id,
@@ -276,7 +281,7 @@ def _replace(
     if not changes:
         return manifest, False, []
     call = find_call(session, body.transport_id, body.port_of_discharge)
-    deadline, late = _timing(body, call)
+    deadline, late = _timing(body, call, utcnow())
     manifest.version += 1
     manifest.content = content
     manifest.request_digest = digest(body)

@@ -47,6 +47,7 @@ def _work(session: Session, principal: Principal) -> dict[str, object]:
         )
     if principal.has_role(Role.TERMINAL_OPERATOR):
         work["events"] = service.list_events(session, principal, limit=50)
+        work["at_terminal"] = service.at_terminal(session, principal)
     if principal.has_role(Role.CUSTOMS) and "cargo:control" in principal.scopes:
         work["reconciliation"] = service.reconciliation(session, principal, limit=50)
     if principal.has_role(Role.PORT_AUTHORITY):

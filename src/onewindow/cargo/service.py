@@ -20,6 +20,7 @@ from onewindow.cargo.access import is_customs, require
 from onewindow.cargo.calls import (
     STATUS_LABELS,
     clear_departure,
+    find_call,
     get_call,
     list_calls,
     open_matters,
@@ -49,7 +50,14 @@ from onewindow.cargo.manifests import (
     lodge_manifest,
     manifest_versions,
 )
-from onewindow.cargo.terminal import KIND_LABELS, GateDecision, ask_gate, list_events, report_event
+from onewindow.cargo.terminal import (
+    KIND_LABELS,
+    GateDecision,
+    ask_gate,
+    at_terminal,
+    list_events,
+    report_event,
+)
 
 __all__ = [
     "KIND_LABELS",
@@ -57,10 +65,12 @@ __all__ = [
     "STATUS_LABELS",
     "GateDecision",
     "ask_gate",
+    "at_terminal",
     "check",
     "check_manifest",
     "clear_departure",
     "content_summary",
+    "find_call",
     "get_call",
     "get_entry_summary",
     "get_manifest",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,3 +262,24 @@ def list_events(
     if subject:
         query = query.where(TerminalEvent.subject == subject.strip().upper())
     return session.scalars(query).all()
+
+
+def at_terminal(
+    session: Session, principal: Principal, limit: int = 100
+) -> list[tuple[TerminalEvent, GateDecision]]:
+    """Import cargo the terminal discharged and has not let out yet, oldest first, each with
+    the gate's answer now: the terminal's work list (what may go, what must stay and why)."""
+    require(principal, "cargo:read", Role.TERMINAL_OPERATOR)
+    out = TerminalEvent.__table__.alias("gone")
+    gone = exists().where(out.c.subject == TerminalEvent.subject, out.c.kind == "gated_out")
+    rows = session.scalars(
+        select(TerminalEvent)
+        .where(
+            TerminalEvent.terminal_id == principal.organisation_id,
+            TerminalEvent.kind == "discharged",
+            ~gone,
+        )
+        .order_by(TerminalEvent.occurred_at)
+        .limit(limit)
+    ).all()
+    return [(row, gate_answer(session, row.subject, row.subject_kind)) for row in rows]
