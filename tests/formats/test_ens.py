@@ -232,7 +232,8 @@ def test_an_empty_rule_set_accepts_a_schema_valid_message_and_summarises_it(
             "cannot compare",
         ),
         (
-            '{"element": "X", "asserts": [{"test": "true", "errorCode": "1", "errorMessage": "m"}]}',
+            '{"element": "X", "asserts": [{"test": "true", "errorCode": "1", '
+            '"errorMessage": "m"}]}',
             "must be a path",
         ),
         (
@@ -392,3 +393,17 @@ def test_numbers_are_read_as_java_reads_them() -> None:
     assert java_int(" 12 ") == 12 and java_int("+3") == 3
     assert java_int("1.0") is None and java_int("2147483648") is None
     assert java_trim("\t\n x \x01") == "x" and java_trim("\u00a0x") == "\u00a0x"
+
+
+def test_a_dot_stops_at_java_line_terminators() -> None:
+    assert ens_rules.java_pattern("a.[.]\\.") == "a[^\\n\\r\\u0085\\u2028\\u2029][.]\\."
+    assert ens_rules._regex("a.c").fullmatch("abc")
+    assert not ens_rules._regex("a.c").fullmatch("a\rc")
+
+
+def test_a_rule_failing_at_run_time_names_itself(tmp_path: Path) -> None:
+    text = """{"element": "/", "name": "after", "asserts": [{"test":
+      "substringAfter(trim('MesSenMES3'), '') == ''", "errorCode": "X1", "errorMessage": "m"}]}"""
+    folder = _rule_set(tmp_path, {"after.json": text})
+    with pytest.raises(RuleSetError, match="rule after \\(error X1\\)"):
+        check_entry_summary(_sample("CC315A-schemaValidSample-v11-2.xml"), folder)

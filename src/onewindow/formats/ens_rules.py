@@ -543,13 +543,38 @@ def _apply_regex(node: Node, scope: Scope, path: _Path, pattern: str) -> bool:
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+_JAVA_DOT = r"[^\n\r\u0085\u2028\u2029]"
+
+
+def java_pattern(pattern: str) -> str:
+    """A Java regular expression in Python's syntax: ``.`` outside a character class does not
+    match any of Java's line terminators (Python's stops only at ``\\n``)."""
+    out: list[str] = []
+    depth = 0
+    escaped = False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char == "[":
+            depth += 1
+            out.append(char)
+        elif char == "]" and depth:
+            depth -= 1
+            out.append(char)
+        else:
+            out.append(_JAVA_DOT if char == "." and not depth else char)
+    return "".join(out)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
     compiled = _REGEX_CACHE.get(pattern)
     if compiled is None:
         try:
-            compiled = re.compile(pattern, re.ASCII)
+            compiled = re.compile(java_pattern(pattern), re.ASCII)
         except re.error as exc:
             raise ExpressionError(f"bad regular expression {pattern!r}: {exc}") from None
         _REGEX_CACHE[pattern] = compiled
@@ -1017,9 +1042,16 @@ def evaluate_rules(rule_set: RuleSet, root: etree._Element, base: str) -> list[R
         for location, node in _contexts(root, base + rule.element):
             scope: Scope = {"this": node}
             for check in rule.asserts:
-                if not truth(check.test.eval(scope)):
+                if not _holds(rule, check, scope):
                     errors.append(RuleError(check.code, location, check.message))
     return errors
+
+
+def _holds(rule: Rule, check: Assert, scope: Scope) -> bool:
+    try:
+        return truth(check.test.eval(scope))
+    except ExpressionError as exc:
+        raise RuleSetError(f"rule {rule.name} (error {check.code}) fails: {exc}") from None
 
 
 def rule_sources(rule_set: RuleSet) -> Sequence[str]:
