@@ -271,7 +271,7 @@ DOC = b"""<r:M xmlns:r="urn:x">
 
 def _run(test: str, context: str = "/M/H") -> bool:
     root = etree.fromstring(DOC)
-    nodes = ens_rules._contexts(root, context)
+    nodes = ens_rules.contexts(ens_rules.Message(root), context)
     assert nodes, context
     return ens_rules.evaluate(parse_expression(test), nodes[0][1])
 
@@ -352,13 +352,13 @@ def test_functions(test: str, context: str) -> None:
 
 def test_rule_contexts_are_every_element_reached_with_its_location() -> None:
     root = etree.fromstring(DOC)
-    found = ens_rules._contexts(root, "/r:M/I/P")
+    found = ens_rules.contexts(ens_rules.Message(root), "/r:M/I/P")
     assert [loc for loc, _ in found] == [
         "/r:M[1]/I[1]/P[1]",
         "/r:M[1]/I[1]/P[2]",
         "/r:M[1]/I[2]/P[1]",
     ]
-    assert [loc for loc, _ in ens_rules._contexts(root, "/r:M/")] == ["/r:M[1]"]
+    assert [loc for loc, _ in ens_rules.contexts(ens_rules.Message(root), "/r:M/")] == ["/r:M[1]"]
     assert all(isinstance(node, Node) for _, node in found)
 
 

@@ -84,10 +84,14 @@ from lxml import etree
 
 __all__ = [
     "Assert",
+    "Message",
+    "Node",
     "Rule",
     "RuleError",
     "RuleSet",
     "RuleSetError",
+    "contexts",
+    "evaluate",
     "evaluate_rules",
     "load_rule_set",
     "parse_expression",
@@ -138,25 +142,28 @@ def java_int(text: str) -> int | None:
 class Node:
     """An element of the message as the rules see it, or the virtual root above the message."""
 
-    __slots__ = ("element", "root")
+    __slots__ = ("_text", "element", "message")
 
-    def __init__(self, element: etree._Element | None, root: etree._Element) -> None:
+    def __init__(self, element: etree._Element | None, message: Message) -> None:
         self.element = element
-        self.root = root
+        self.message = message
+        self._text: str | None = None
 
     def children(self) -> Iterator[etree._Element]:
         """Child elements (comments and processing instructions are not children)."""
         if self.element is None:
-            yield self.root
+            yield self.message.root
             return
         for child in self.element:
             if isinstance(child.tag, str):
                 yield child
 
     def text(self) -> str:
-        """All text below the element, whitespace included; ``''`` for the virtual root."""
-        target = self.root if self.element is None else self.element
-        return "".join(target.itertext())
+        """All text below the element, whitespace included."""
+        if self._text is None:
+            target = self.message.root if self.element is None else self.element
+            self._text = "".join(target.itertext())
+        return self._text
 
     def up(self, generations: int) -> Node | None:
         """The ancestor that many generations up, or None above the virtual root."""
@@ -164,8 +171,29 @@ class Node:
         for _ in range(generations):
             if element is None:
                 return None
-            element = None if element is self.root else element.getparent()
-        return Node(element, self.root)
+            element = None if element is self.message.root else element.getparent()
+        return self.message.top if element is None else Node(element, self.message)
+
+
+class Message:
+    """A message under evaluation: its root, and the children of each element by name, found
+    once (a rule over 999 goods items looks up its siblings 999 times)."""
+
+    __slots__ = ("_named", "root", "top")
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.top = Node(None, self)
+        self._named: dict[tuple[etree._Element | None, str], list[Node]] = {}
+
+    def named(self, node: Node, name: str) -> list[Node]:
+        """The child elements of ``node`` with local name ``name``, in document order."""
+        key = (node.element, name)
+        found = self._named.get(key)
+        if found is None:
+            found = [Node(c, self) for c in node.children() if _local(c.tag) == name]
+            self._named[key] = found
+        return found
 
 
 def _local(tag: str) -> str:
@@ -211,12 +239,16 @@ def select(node: Node, path: _Path) -> list[Node]:
     """The nodes a path reaches from ``node``, in document order of each step."""
     if path.current:
         return [node]
-    start: Node | None = Node(None, node.root) if path.absolute else node.up(path.up)
+    start = node.message.top if path.absolute else node.up(path.up)
     if start is None:
         return []
+    named = node.message.named
     nodes = [start]
     for name in path.names:
-        nodes = [Node(c, node.root) for n in nodes for c in n.children() if _local(c.tag) == name]
+        if len(nodes) == 1:
+            nodes = named(nodes[0], name)
+        else:
+            nodes = [c for n in nodes for c in named(n, name)]
         if not nodes:
             break
     return nodes
@@ -1017,17 +1049,15 @@ def load_rule_set(folder: Path, list_name: str) -> RuleSet:
         return cached
 
 
-def _contexts(root: etree._Element, path: str) -> list[tuple[str, Node]]:
+def contexts(message: Message, path: str) -> list[tuple[str, Node]]:
     """Every element an absolute rule path reaches, with its indexed location."""
-    found: list[tuple[str, Node]] = [("", Node(None, root))]
+    found: list[tuple[str, Node]] = [("", message.top)]
     for step in _split_steps(path[1:]):
         name = _local_name(step)
         reached: list[tuple[str, Node]] = []
         for location, node in found:
-            matching = [c for c in node.children() if _local(c.tag) == name]
-            reached += [
-                (f"{location}/{step}[{i}]", Node(c, root)) for i, c in enumerate(matching, 1)
-            ]
+            matching = message.named(node, name)
+            reached += [(f"{location}/{step}[{i}]", c) for i, c in enumerate(matching, 1)]
         found = reached
     return found
 
@@ -1038,8 +1068,9 @@ def evaluate_rules(rule_set: RuleSet, root: etree._Element, base: str) -> list[R
     ``base`` is the message's root as the locations write it (``/ie:CC315A``).
     """
     errors: list[RuleError] = []
+    message = Message(root)
     for rule in rule_set.rules:
-        for location, node in _contexts(root, base + rule.element):
+        for location, node in contexts(message, base + rule.element):
             scope: Scope = {"this": node}
             for check in rule.asserts:
                 if not _holds(rule, check, scope):
