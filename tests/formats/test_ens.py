@@ -114,6 +114,11 @@ def test_an_envelope_is_unwrapped() -> None:
     assert wrapped.errors == bare.errors
 
 
+def test_the_rule_set_comes_from_the_settings_by_default() -> None:
+    data = _sample("CC315A-schemaValidSample-v11-2.xml")
+    assert check_entry_summary(data) == check_entry_summary(data, RULES)
+
+
 def test_the_invalid_sample_is_refused_by_the_schema() -> None:
     result = check_entry_summary(_sample("CC315A-schemaInvalidSample-v11-2.xml"), RULES)
     assert not result.accepted

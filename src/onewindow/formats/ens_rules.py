@@ -73,7 +73,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Context as DecimalContext
 from decimal import Decimal
@@ -1083,8 +1083,3 @@ def _holds(rule: Rule, check: Assert, scope: Scope) -> bool:
         return truth(check.test.eval(scope))
     except ExpressionError as exc:
         raise RuleSetError(f"rule {rule.name} (error {check.code}) fails: {exc}") from None
-
-
-def rule_sources(rule_set: RuleSet) -> Sequence[str]:
-    """The test of every assert, in order (for diagnostics)."""
-    return [a.source for r in rule_set.rules for a in r.asserts]
