@@ -252,7 +252,7 @@ def location_of(element: etree._Element) -> str:
 
 
 _FACET = re.compile(r"\[facet '[^']*'\] ")
-_QNAME = re.compile(r"\{[^}]*\}")
+_QNAME = re.compile(r"\{[^{}\s]*:[^{}\s]*\}")
 
 
 def sentence(message: str) -> str:
@@ -405,7 +405,7 @@ def check_entry_summary(xml: bytes, rule_set: Path | None = None) -> EnsResult:
     except _Refused as refused:
         return EnsResult(False, [refused.error])
     if _local(message) != MESSAGE:
-        text = f"The message is a {_local(message)}, not a {MESSAGE}."
+        text = f"The message's root element is {_local(message)}, not {MESSAGE}."
         return EnsResult(False, [EnsError(SCHEMA_ERROR, location_of(message), text)])
     errors = _schema_errors(message, folder) or _rule_errors(message, folder)
     if errors:

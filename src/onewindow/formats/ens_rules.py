@@ -73,7 +73,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Context as DecimalContext
 from decimal import Decimal
@@ -84,10 +84,14 @@ from lxml import etree
 
 __all__ = [
     "Assert",
+    "Message",
+    "Node",
     "Rule",
     "RuleError",
     "RuleSet",
     "RuleSetError",
+    "contexts",
+    "evaluate",
     "evaluate_rules",
     "load_rule_set",
     "parse_expression",
@@ -138,25 +142,28 @@ def java_int(text: str) -> int | None:
 class Node:
     """An element of the message as the rules see it, or the virtual root above the message."""
 
-    __slots__ = ("element", "root")
+    __slots__ = ("_text", "element", "message")
 
-    def __init__(self, element: etree._Element | None, root: etree._Element) -> None:
+    def __init__(self, element: etree._Element | None, message: Message) -> None:
         self.element = element
-        self.root = root
+        self.message = message
+        self._text: str | None = None
 
     def children(self) -> Iterator[etree._Element]:
         """Child elements (comments and processing instructions are not children)."""
         if self.element is None:
-            yield self.root
+            yield self.message.root
             return
         for child in self.element:
             if isinstance(child.tag, str):
                 yield child
 
     def text(self) -> str:
-        """All text below the element, whitespace included; ``''`` for the virtual root."""
-        target = self.root if self.element is None else self.element
-        return "".join(target.itertext())
+        """All text below the element, whitespace included."""
+        if self._text is None:
+            target = self.message.root if self.element is None else self.element
+            self._text = "".join(target.itertext())
+        return self._text
 
     def up(self, generations: int) -> Node | None:
         """The ancestor that many generations up, or None above the virtual root."""
@@ -164,8 +171,29 @@ class Node:
         for _ in range(generations):
             if element is None:
                 return None
-            element = None if element is self.root else element.getparent()
-        return Node(element, self.root)
+            element = None if element is self.message.root else element.getparent()
+        return self.message.top if element is None else Node(element, self.message)
+
+
+class Message:
+    """A message under evaluation: its root, and the children of each element by name, found
+    once (a rule over 999 goods items looks up its siblings 999 times)."""
+
+    __slots__ = ("_named", "root", "top")
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.top = Node(None, self)
+        self._named: dict[tuple[etree._Element | None, str], list[Node]] = {}
+
+    def named(self, node: Node, name: str) -> list[Node]:
+        """The child elements of ``node`` with local name ``name``, in document order."""
+        key = (node.element, name)
+        found = self._named.get(key)
+        if found is None:
+            found = [Node(c, self) for c in node.children() if _local(c.tag) == name]
+            self._named[key] = found
+        return found
 
 
 def _local(tag: str) -> str:
@@ -211,12 +239,16 @@ def select(node: Node, path: _Path) -> list[Node]:
     """The nodes a path reaches from ``node``, in document order of each step."""
     if path.current:
         return [node]
-    start: Node | None = Node(None, node.root) if path.absolute else node.up(path.up)
+    start = node.message.top if path.absolute else node.up(path.up)
     if start is None:
         return []
+    named = node.message.named
     nodes = [start]
     for name in path.names:
-        nodes = [Node(c, node.root) for n in nodes for c in n.children() if _local(c.tag) == name]
+        if len(nodes) == 1:
+            nodes = named(nodes[0], name)
+        else:
+            nodes = [c for n in nodes for c in named(n, name)]
         if not nodes:
             break
     return nodes
@@ -543,13 +575,38 @@ def _apply_regex(node: Node, scope: Scope, path: _Path, pattern: str) -> bool:
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+_JAVA_DOT = r"[^\n\r\u0085\u2028\u2029]"
+
+
+def java_pattern(pattern: str) -> str:
+    """A Java regular expression in Python's syntax: ``.`` outside a character class does not
+    match any of Java's line terminators (Python's stops only at ``\\n``)."""
+    out: list[str] = []
+    depth = 0
+    escaped = False
+    for char in pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char == "[":
+            depth += 1
+            out.append(char)
+        elif char == "]" and depth:
+            depth -= 1
+            out.append(char)
+        else:
+            out.append(_JAVA_DOT if char == "." and not depth else char)
+    return "".join(out)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
     compiled = _REGEX_CACHE.get(pattern)
     if compiled is None:
         try:
-            compiled = re.compile(pattern, re.ASCII)
+            compiled = re.compile(java_pattern(pattern), re.ASCII)
         except re.error as exc:
             raise ExpressionError(f"bad regular expression {pattern!r}: {exc}") from None
         _REGEX_CACHE[pattern] = compiled
@@ -992,17 +1049,15 @@ def load_rule_set(folder: Path, list_name: str) -> RuleSet:
         return cached
 
 
-def _contexts(root: etree._Element, path: str) -> list[tuple[str, Node]]:
+def contexts(message: Message, path: str) -> list[tuple[str, Node]]:
     """Every element an absolute rule path reaches, with its indexed location."""
-    found: list[tuple[str, Node]] = [("", Node(None, root))]
+    found: list[tuple[str, Node]] = [("", message.top)]
     for step in _split_steps(path[1:]):
         name = _local_name(step)
         reached: list[tuple[str, Node]] = []
         for location, node in found:
-            matching = [c for c in node.children() if _local(c.tag) == name]
-            reached += [
-                (f"{location}/{step}[{i}]", Node(c, root)) for i, c in enumerate(matching, 1)
-            ]
+            matching = message.named(node, name)
+            reached += [(f"{location}/{step}[{i}]", c) for i, c in enumerate(matching, 1)]
         found = reached
     return found
 
@@ -1013,15 +1068,18 @@ def evaluate_rules(rule_set: RuleSet, root: etree._Element, base: str) -> list[R
     ``base`` is the message's root as the locations write it (``/ie:CC315A``).
     """
     errors: list[RuleError] = []
+    message = Message(root)
     for rule in rule_set.rules:
-        for location, node in _contexts(root, base + rule.element):
+        for location, node in contexts(message, base + rule.element):
             scope: Scope = {"this": node}
             for check in rule.asserts:
-                if not truth(check.test.eval(scope)):
+                if not _holds(rule, check, scope):
                     errors.append(RuleError(check.code, location, check.message))
     return errors
 
 
-def rule_sources(rule_set: RuleSet) -> Sequence[str]:
-    """The test of every assert, in order (for diagnostics)."""
-    return [a.source for r in rule_set.rules for a in r.asserts]
+def _holds(rule: Rule, check: Assert, scope: Scope) -> bool:
+    try:
+        return truth(check.test.eval(scope))
+    except ExpressionError as exc:
+        raise RuleSetError(f"rule {rule.name} (error {check.code}) fails: {exc}") from None
