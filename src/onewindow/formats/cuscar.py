@@ -59,9 +59,8 @@ Mapping (element positions count from 1 after the tag; ``:n`` is the component):
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from onewindow.formats.edifact import (
@@ -69,7 +68,9 @@ from onewindow.formats.edifact import (
     Message,
     Segment,
     Separators,
+    decimal_of,
     parse_interchange,
+    plain,
 )
 from onewindow.formats.edifact_structure import Group, Occurrence, group, seg, walk
 
@@ -450,13 +451,13 @@ class _Reading:
                 f"Unit {unit or '(none)'} is not a mass unit read here: use KGM, TNE or GRM.",
             )
             return "0"
-        amount = _decimal(value, self.separators)
+        amount = decimal_of(value)
         if amount is None or amount < 0:
             self.error(
                 mea, "3:2", "37" if value else "13", f"The gross weight {value!r} is not a number."
             )
             return "0"
-        return _plain(amount * KILOGRAMS[unit])
+        return plain(amount * KILOGRAMS[unit])
 
 
 def _ports(occurrence: Occurrence) -> tuple[str | None, str | None]:
@@ -484,30 +485,3 @@ def _party(nad: Segment) -> dict[str, Any]:
         "country": nad.value(9),
         "address": address or None,
     }
-
-
-_NUMBER = re.compile(r"^-?\d*[.,]?\d+$|^-?\d+[.,]$")
-
-
-def _decimal(value: str | None, separators: Separators) -> Decimal | None:
-    """A numeric data element; either decimal mark is read (ISO 9735 allows both).
-
-    >>> _decimal("1250,5", Separators()), _decimal("12a", Separators())
-    (Decimal('1250.5'), None)
-    """
-    if value is None or not _NUMBER.match(value):
-        return None
-    try:
-        return Decimal(value.replace(",", "."))
-    except InvalidOperation:
-        return None
-
-
-def _plain(amount: Decimal) -> str:
-    """A decimal as plain text, no exponent, no trailing zeros after the point.
-
-    >>> _plain(Decimal("1.250E+3")), _plain(Decimal("12.500"))
-    ('1250', '12.5')
-    """
-    text = f"{amount:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text

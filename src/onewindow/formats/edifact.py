@@ -68,6 +68,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 
 from pydifact.control import Characters
 from pydifact.exceptions import EDISyntaxError
@@ -88,7 +89,9 @@ __all__ = [
     "Segment",
     "Separators",
     "contrl_report",
+    "decimal_of",
     "parse_interchange",
+    "plain",
     "write_interchange",
 ]
 
@@ -989,3 +992,32 @@ def _message_response(
         if error.element:
             out.append(("UCD", [error.code, _element_id(error.element)]))
     return out
+
+
+# Values --------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^-?\d*[.,]?\d+$|^-?\d+[.,]$")
+
+
+def decimal_of(value: str | None) -> Decimal | None:
+    """A numeric data element; either decimal mark is read (ISO 9735 allows both).
+
+    >>> decimal_of("1250,5"), decimal_of("12a")
+    (Decimal('1250.5'), None)
+    """
+    if value is None or not _NUMBER.match(value):
+        return None
+    try:
+        return Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def plain(amount: Decimal) -> str:
+    """A decimal as plain text, no exponent, no trailing zeros after the point.
+
+    >>> plain(Decimal("1.250E+3")), plain(Decimal("12.500"))
+    ('1250', '12.5')
+    """
+    text = f"{amount:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
