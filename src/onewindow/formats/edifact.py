@@ -301,6 +301,8 @@ def _decode(data: bytes | str) -> tuple[str, EdifactError | None]:
         return data.decode(encoding), None
     except UnicodeDecodeError as error:
         prefix = data[: error.start].decode(encoding, errors="replace")
+        if prefix.startswith("UNA"):
+            prefix = prefix[9:].lstrip("\r\n")  # UNA is not a segment
         position, tag = _segment_at(prefix, Separators())
         byte = data[error.start]
         return "", _error(
