@@ -68,7 +68,6 @@ HEADING_AMOUNTS = {"39": "invoice", "64": "freight", "67": "insurance"}
 HEADING_TAGS = frozenset(
     [
         "BGM",
-        "CST",
         "LOC",
         "DTM",
         "GIS",
@@ -220,16 +219,17 @@ class _Reading:
                 self.place(segment, ITEM_TAGS, "customs item", items[-1])
             else:
                 self.place(segment, SUMMARY_TAGS, "summary", summary)
-        if section == "heading" or not items:
+        detail = any(s.tag == "UNS" and s.value(1) == "D" for s in body)
+        if not detail or not items:
             end = segments[-1]
-            what = "UNS+D (detail section)" if section == "heading" else "CST (customs item)"
-            self.error(
-                end,
-                "UNS" if section == "heading" else "CST",
-                "13",
-                f"The mandatory "
-                f"segment {what} is missing: a declaration declares at least one item.",
+            tag, what = (
+                ("CST", "CST (customs item)") if detail else ("UNS", "UNS+D (detail section)")
             )
+            text = (
+                f"The mandatory segment {what} is missing before segment {end.position} "
+                f"({end.tag}): a declaration declares at least one item, after UNS+D."
+            )
+            self.errors.append(EdifactError(end.position, tag, None, "13", text))
         return heading, items, summary
 
     def separator(self, segment: Segment, section: str) -> str:
