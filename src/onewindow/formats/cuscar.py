@@ -9,7 +9,10 @@ syntax error code CONTRL reports (see :mod:`onewindow.formats.edifact`). :func:`
 the last two steps for one message of an interchange already read.
 
 Segment table (the groups this module maps, in the directory's order; other segments of the
-directory are accepted in their places and not mapped)::
+directory are accepted in their places and not mapped). It follows the published CUSCAR
+segment tables of the neighbouring directories (D.96A, D.97B) and a national D.95B
+implementation guide; the group numbers are this module's own. Check it against the D.95B
+table before taking a segment this module does not yet expect::
 
     UNH M1  BGM M1  DTM C9  RFF C9
     SG1  C99   NAD M1, SG2 C9 (CTA M1, COM C9)          reporting party, carrier (NAD+CA)

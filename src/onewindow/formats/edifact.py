@@ -37,11 +37,10 @@ Errors carry the UN/EDIFACT syntax error code (service code list 0085) that CONT
 code  used for
 ====  ==========================================================================================
 2     syntax identifier or version this module does not know
-12    a value that is not valid (a date, a control reference, a function code)
+12    a value that is not valid (a date, a control reference, a full/empty indicator)
 13    a mandatory segment or data element missing (``UNZ``, ``UNT``, ``BGM``, ...)
 14    a valid code this single window does not take in that position
 15    a segment not allowed where it stands
-16    too many data elements or components
 18    size limits, and anything else without a code of its own
 20    a character advised in ``UNA`` that cannot be a service character
 21    a character outside the declared repertoire
@@ -53,6 +52,7 @@ code  used for
 32    an interchange or group without messages
 33    a segment outside any message or group
 35    a segment repeated more times than the message allows
+36    a segment group repeated more times than the message allows
 37    letters where digits are required (a number of packages)
 ====  ==========================================================================================
 
