@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from onewindow.declarations.rulesets import for_country, parse
 from onewindow.declarations.schemas import DeclarationIn
+from onewindow.formats.service import RESPONSE_KINDS, wco_response
 from onewindow.formats.wco import (
     RESPONSE_FUNCTION_CODES,
     Change,
@@ -742,3 +744,41 @@ def test_a_tax_without_a_wco_code_is_refused_before_writing() -> None:
             issued_at=_NOON,
             duties=[DutyLine("excise", None, "1 GBP/l", Decimal("1"), "GBP", item=1)],
         )
+
+
+@pytest.mark.parametrize("status", sorted(RESPONSE_KINDS))
+def test_the_response_to_every_state_validates_against_the_res_schema(status: str) -> None:
+    """Strict writing: whatever state a declaration is in, the RES we write follows the
+    profile's schema (acceptance, control, rejection with its errors, tax calculation,
+    release)."""
+    document = wco_response(
+        status=status,
+        reference="LRN-1",
+        number="25GB000000000001",
+        issued_at=_NOON,
+        errors=[{"pointer": "/items/0/origin", "code": "required", "detail": "give it"}]
+        if status == "rejected"
+        else [],
+        assessment_items=[
+            {
+                "sequence": 1,
+                "duties": [
+                    {"tax_type": "customs_duty", "base": "100", "rate": "12%", "amount": "12"},
+                    {"tax_type": "vat", "base": "112", "rate": "20%", "amount": "22.40"},
+                ],
+            }
+        ],
+        total=(Decimal("34.40"), "GBP"),
+    )
+    assert validate_xml(document, schema_dir=SCHEMAS) == []
+
+
+def test_a_rule_set_names_the_source_of_every_entry() -> None:
+    rules = for_country("GB")
+    assert rules.rules and all(rule.source for rule in rules.rules)
+    assert all(code.source for codes in rules.code_lists.values() for code in codes.values())
+    assert rules.kind_of("J") == "clearance_request" and rules.kind_of("Q") == "final_supplementary"
+    with pytest.raises(ValueError, match="source"):
+        parse({"rules": [{"rule": "total-packages", "action": "warn"}]})
+    with pytest.raises(ValueError, match="action"):
+        parse({"rules": [{"rule": "x", "action": "ignore", "source": "s"}]})
