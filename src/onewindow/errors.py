@@ -18,6 +18,8 @@ class FieldError:
     pointer: str
     detail: str
     code: str = "invalid"
+    rule: str | None = None
+    """The rule that found it, where a rule set names its checks (``item-value-required``)."""
 
 
 class DomainError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,51 +24,31 @@ def _examples() -> None:
     require_data(EXAMPLES.exists(), f"the WCO examples at {EXAMPLES}")
 
 
-# Every example not accepted by the dry run, and the reason a customs officer would agree with.
+# Every example the dry run refuses, and the reason a customs officer would agree with. The
+# others pass under the national rule set (gb.json), some with warnings: see WARNED.
 REFUSED = {
-    # The dry run makes the national tariff check lodging makes: the demo's tariff (the UK's of
-    # 2020) has no line for these codes (heading 2404 is new in HS 2022).
-    "TT_IM050a.xml": "not a declarable line of the national tariff",
-    "TT_IM110a.xml": "not a declarable line of the national tariff",
-    "TT_EX002a.xml": "not well-formed",
-    "TT_EX005a.xml": "ISO 3166",
-    "TT_EX007a.xml": "clearance request",
-    "TT_EX010a_Cancellation.xml": "cancel",
-    "TT_EX021a_Declaration1_(Step1).xml": "ISO 3166",
-    "TT_EX021a_Declaration2_(Step2).xml": "ISO 3166",
-    "TT_EX026a.xml": "clearance request",
-    "TT_EX042a_Step1.xml": "ISO 3166",
-    "TT_EX044a.xml": "clearance request",
-    "TT_EX046a.xml": "total packages",
-    "TT_IM002b_Amendment.xml": "amend",
-    "TT_IM002c_Complex_Multi_Amendment.xml": "amend",
-    "TT_IM003a_Amendment_(Step_3).xml": "amend",
-    "TT_IM004a.xml": "proof of origin",
-    "TT_IM005a.xml": "clearance request",
-    "TT_IM005b_Amendment.xml": "amend",
-    "TT_IM008b_Amendment.xml": "amend",
-    "TT_IM011a.xml": "clearance request",
-    "TT_IM011a_Amendment.xml": "amend",
-    "TT_IM012a.xml": "invoice price",
-    "TT_IM014a.xml": "invoice price",
-    "TT_IM016a_Amendment.xml": "amend",
-    "TT_IM029a.xml": "own country",
-    "TT_IM032b.xml": "invoice price",
-    "TT_IM033b_Amendment.xml": "amend",
-    "TT_IM053a.xml": "clearance request",
-    "TT_IM061a.xml": "final supplementary",
-    "TT_IM067a.xml": "invoice price",
-    "TT_IM068a.xml": "invoice price",
-    "TT_IM072a.xml": "special fiscal",
-    "TT_IM073a.xml": "clearance request",
-    "TT_IM079a.xml": "invoice price",
-    "TT_IM084a.xml": "not well-formed",
-    "TT_IM085a.xml": "clearance request",
-    "TT_IM096a.xml": "ISO 3166",
-    "TT_IM108a.xml": "Incoterm",
-    "TT_IM123a.xml": "total packages",
-    "TT_IM135a.xml": "final supplementary",
-    "TT_IM136a.xml": "clearance request",
+    # An export that names no exporter: the declarant is a direct representative (agent
+    # function 2) acting for someone the declaration never names; step 2 of the same scenario
+    # adds the exporter. CDS, like any administration, needs to know who exports.
+    "TT_EX021a_Declaration1_(Step1).xml": "exporter-required",
+}
+
+# Accepted with a warning, and the rule that warned. HS 970200 is an HS 2017 subheading (split
+# in HS 2022): the dry run checks the code's format and that its heading exists in the
+# nomenclature in force, and warns that lodged today it is refused. 8708701095 and 2404110010
+# are valid HS 2022 subheadings the demo's 2020 UK tariff has no line for: the dry run warns
+# that the rate could not be assessed; lodging refuses them (rule tariff-line).
+WARNED = {
+    "TT_IM068a.xml": "nomenclature-edition",
+    "TT_IM079a.xml": "nomenclature-edition",
+    "TT_IM050a.xml": "tariff-line",
+    "TT_IM110a.xml": "tariff-line",
+    "TT_EX046a.xml": "total-packages",
+    "TT_IM123a.xml": "total-packages",
+    "TT_IM108a.xml": "delivery-terms",
+    "TT_EX002a.xml": "document-recovered",
+    "TT_IM084a.xml": "document-recovered",
+    "TT_IM002b_Amendment.xml": "request-target",
 }
 
 
@@ -95,15 +76,21 @@ def _dry_run(files: list[Path]) -> dict[str, str]:
     return outcomes
 
 
-def test_every_example_passes_the_dry_run_or_is_refused_for_a_stated_reason() -> None:
+def test_every_example_passes_the_dry_run_but_one_refused_for_a_stated_reason() -> None:
     files = sorted(EXAMPLES.glob("*.xml"))
+    started = time.perf_counter()
     outcomes = _dry_run(files)
+    elapsed = time.perf_counter() - started
     assert set(outcomes) == {f.name for f in files}, "one line per file"
-    refused = {name: o for name, o in outcomes.items() if o != "ok"}
+    refused = {name: o for name, o in outcomes.items() if not o.startswith("ok")}
     assert set(refused) == set(REFUSED)
     for name, outcome in refused.items():
         assert outcome.startswith("rejected: ")
-        assert REFUSED[name] in outcome, (name, outcome)
+        assert f"(rule {REFUSED[name]})" in outcome, (name, outcome)
+    for name, rule in WARNED.items():
+        assert "; warning " in outcomes[name] and f"[{rule}]" in outcomes[name], outcomes[name]
+    assert len(files) - len(refused) >= 91
+    assert elapsed < 10, f"{len(files)} files took {elapsed:.1f} s"  # about 2 s here
 
 
 def _lodge(client: TestClient, party: Party, name: str) -> dict[str, object]:
@@ -140,14 +127,64 @@ def test_a_dry_run_lodges_nothing(client: TestClient, party: Party) -> None:
     assert client.get("/api/v1/declarations", headers=party.auth).json() == []
 
 
-def test_an_amendment_file_is_refused_with_its_reason(client: TestClient, party: Party) -> None:
+def test_an_amendment_of_an_unknown_declaration_is_refused(
+    client: TestClient, party: Party
+) -> None:
     response = client.post(
         "/api/v1/declarations/wco",
         content=(EXAMPLES / "TT_IM002b_Amendment.xml").read_bytes(),
         headers={**party.auth, "Content-Type": "application/xml"},
     )
     assert response.status_code == 409
-    assert "amend" in response.json()["detail"]
+    assert "25GB3POHWIVZSF9AR0, which is not known here" in response.json()["detail"]
+
+
+def test_an_amendment_makes_a_new_version_with_its_differences(
+    client: TestClient, party: Party
+) -> None:
+    lodged = _lodge(client, party, "TT_IM003a.xml")
+    assert lodged["status"] in {"accepted", "assessed", "awaiting_payment", "under_control"}
+    data = (EXAMPLES / "TT_IM003a_Amendment_(Step_3).xml").read_bytes()
+    data = data.replace(b"20GB34BBUAX6DFGVR2", str(lodged["number"]).encode())
+    response = client.post(
+        "/api/v1/declarations/wco",
+        content=data,
+        headers={**party.auth, "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == 2
+    detail = client.get(f"/api/v1/declarations/{lodged['id']}", headers=party.auth).json()
+    assert detail["content"]["items"][0]["net_mass_kg"] == "2.1"
+
+
+def test_a_clearance_request_then_its_supplementary_are_linked(
+    client: TestClient, party: Party
+) -> None:
+    request = _lodge(client, party, "TT_IM005a.xml")
+    assert request["kind"] == "clearance_request"
+    data = (EXAMPLES / "TT_IM014a.xml").read_bytes()
+    data = data.replace(b"0GB553202734852-12345", str(request["number"]).encode())
+    supplementary = client.post(
+        "/api/v1/declarations/wco",
+        content=data,
+        headers={**party.auth, "Content-Type": "application/xml"},
+    ).json()
+    assert supplementary["kind"] == "supplementary"
+    assert supplementary["previous_declaration_id"] == request["id"]
+    assert supplementary["previous_reference"] == request["number"]
+
+
+def test_a_warning_comes_back_beside_the_acceptance(client: TestClient, party: Party) -> None:
+    lodged = _lodge(client, party, "TT_IM123a.xml")
+    assert lodged["number"]
+    assert [w["rule"] for w in lodged["warnings"]] == ["total-packages"]
+    dry = client.post(
+        "/api/v1/declarations/wco?dry_run=true",
+        content=(EXAMPLES / "TT_IM123a.xml").read_bytes(),
+        headers={**party.auth, "Content-Type": "application/xml"},
+    ).json()
+    assert dry["ok"] is True
+    assert dry["warnings"][0]["pointer"] == "/total_packages"
 
 
 def test_a_rejection_is_answered_with_its_errors_in_wco_xml(

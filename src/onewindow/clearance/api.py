@@ -18,10 +18,13 @@ from onewindow.declarations.schemas import (
     ErrorOut,
     HoldIn,
     Reason,
+    WarningOut,
 )
+from onewindow.declarations.validation import kind_of
 from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import Conflict
 from onewindow.formats import service as formats
+from onewindow.formats import wco
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
 from onewindow.risk import service as risk
@@ -78,20 +81,65 @@ async def lodge_wco(
     dry_run: Annotated[bool, Query(description="check only: lodge nothing")] = False,
 ) -> DeclarationOut | DryRunOut:
     """Lodge a WCO Data Model 3.6 declaration (XML). The answer is JSON; the WCO response
-    document is at ``/api/v1/declarations/{id}/response.xml``. A dry run checks the schema,
-    the mapping, the code lists, the nomenclature and the business rules, and lodges nothing."""
+    document is at ``/api/v1/declarations/{id}/response.xml``. An amendment (type COR) or a
+    cancellation (type INV) of a lodged declaration applies to the declaration it names, by the
+    lifecycle's rules (409 with the reason for an unknown or released one). Warnings of the
+    national rule set come back beside the acceptance. A dry run checks the schema, the
+    mapping, the code lists, the nomenclature and the business rules, and lodges nothing."""
     require_scope(principal, "declarations:write")
     data = await request.body()  # bounded by the app's upload limit while it is read
     try:
-        body = formats.declaration_from_wco(data)
+        message = formats.message_from_wco(data, recover=dry_run)
     except WcoRefusal as exc:
         raise Conflict(exc.reason) from None
+    if isinstance(message, wco.WcoRequest):
+        if dry_run:
+            response.status_code = 200
+            found = service.by_number(session, message.declaration_number or "")
+            known = found is not None and service.may_see(session, principal, found)
+            return DryRunOut(
+                ok=bool(message.declaration_number) and known,
+                errors=[]
+                if known
+                else [
+                    ErrorOut(
+                        pointer="/ID",
+                        code="request",
+                        detail=f"no declaration {message.declaration_number} is known here",
+                    )
+                ],
+                kind=message.kind,
+            )
+        declaration = clearance.apply_request(
+            session,
+            principal,
+            message.kind,
+            message.declaration_number,
+            patch=message.patch,
+            reason=message.reason,
+        )
+        response.status_code = 200
+        return service.seen_by(declaration, principal)
+    body = message.body
     if dry_run:
         response.status_code = 200
-        errors = service.check_declaration(session, body, date.today())
+        outcome = service.check_outcome(session, body, date.today(), dry_run=True)
+        recovered = [
+            WarningOut(pointer="/xml", rule="document-recovered", text=text)
+            for text in message.repairs
+        ]
         return DryRunOut(
-            ok=not errors,
-            errors=[ErrorOut(pointer=e.pointer, code=e.code, detail=e.detail) for e in errors],
+            ok=not outcome.errors,
+            errors=[
+                ErrorOut(pointer=e.pointer, code=e.rule or e.code, detail=e.detail)
+                for e in outcome.errors
+            ],
+            warnings=recovered
+            + [
+                WarningOut(pointer=w.pointer, rule=w.rule, text=w.text, source=w.source)
+                for w in outcome.warnings
+            ],
+            kind=kind_of(body, service.rule_set()),
             declaration=body,
         )
     lodgement = clearance.lodge(session, principal, body)

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from onewindow import audit, events
@@ -24,7 +25,7 @@ from onewindow.declarations.lifecycle import Status
 from onewindow.declarations.models import Declaration
 from onewindow.declarations.schemas import DeclarationIn, Party
 from onewindow.declarations.service import Action
-from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput
+from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event
 from onewindow.money import Money
 from onewindow.parties import service as parties
@@ -242,13 +243,13 @@ def _items_to_assess(
             quantities[supplementary.unit] = supplementary.value
         items.append(
             tariff.ItemToAssess(
-                commodity_code=item.commodity_code,
+                commodity_code=item.commodity_code or "",
                 customs_value=value.customs_value,
                 origin=item.origin or "",
                 quantities=quantities,
                 preference=item.preference,
                 proof_of_origin=item.proof_of_origin is not None,
-                description=item.description,
+                description=item.description or "",
             )
         )
     return items, [v.steps for v in values]
@@ -419,6 +420,45 @@ def amend(
     )
     declarations.set_parties(session, declaration, {role: o.id for role, o in named.items()})
     return reassess(session, declaration)
+
+
+def apply_request(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    number: str | None,
+    *,
+    patch: dict[str, Any],
+    reason: str | None,
+    today: date | None = None,
+) -> Declaration:
+    """A request about a lodged declaration, named by its number: an ``amendment`` (its fields
+    replace the lodged ones: a new version, through :func:`amend`) or a ``cancellation``
+    (:func:`cancel`). The lifecycle decides as for any amendment or cancellation: one of an
+    unknown declaration, or of one already released, is refused with the reason."""
+    if not number:
+        raise InvalidInput(
+            f"The {kind} does not name the declaration it is about.",
+            [FieldError("/ID", "give the declaration's number", "required")],
+        )
+    try:
+        declaration = declarations.find_by_number(session, principal, number)
+    except NotFound:
+        raise Conflict(
+            f"The {kind} names declaration {number}, which is not known here; "
+            f"a {kind} is made to a lodged declaration."
+        ) from None
+    if kind == "cancellation":
+        return cancel(session, principal, declaration.id, reason or "cancellation requested")
+    content = declarations.patched(declaration.content, patch)
+    try:
+        body = DeclarationIn.model_validate(content)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "The amended declaration is not valid; the declaration is unchanged.",
+            [FieldError("/" + "/".join(map(str, e["loc"])), str(e["msg"])) for e in exc.errors()],
+        ) from None
+    return amend(session, principal, declaration.id, body, reason=reason or "amended", today=today)
 
 
 def pay(

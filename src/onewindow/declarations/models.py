@@ -31,6 +31,14 @@ class Declaration(Base):
     version: Mapped[int] = mapped_column(Integer)
     content: Mapped[dict[str, Any]] = mapped_column(JSONType)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    kind: Mapped[str] = mapped_column(String(30), default="goods", server_default="goods")
+    """goods, simplified, supplementary, clearance_request, final_supplementary, special_fiscal"""
+    previous_reference: Mapped[str | None] = mapped_column(String(70))
+    """The earlier declaration this one follows, as it named it (a supplementary's simplified
+    declaration); ``previous_declaration_id`` when that one is lodged here."""
+    previous_declaration_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    """What the national rule set accepted with a warning: pointer, rule, text, source."""
     channel: Mapped[str | None] = mapped_column(String(10))
     lodged_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from onewindow.bounds import decimal_text
 from onewindow.money import Money
@@ -115,10 +122,18 @@ class GoodsItem(Strict):
     """One goods item (WCO GovernmentAgencyGoodsItem)."""
 
     sequence: Annotated[int, Field(ge=1, le=9999)] = Field(description="WCO 006")
-    commodity_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{2}){0,2}$")] = Field(
-        description="HS subheading (6 digits) and national digits, up to 10 (WCO 145)"
+    commodity_code: Annotated[str, StringConstraints(pattern=r"^\d{6}(\d{2}){0,2}$")] | None = (
+        Field(
+            default=None,
+            description="HS subheading (6 digits) and national digits, up to 10 (WCO 145); "
+            "only reduced data sets (a clearance request, say) may leave it out",
+        )
     )
-    description: Text = Field(description="trade description of the goods (WCO 137)")
+    description: Text | None = Field(
+        default=None,
+        description="trade description of the goods (WCO 137); only reduced data sets (a final "
+        "supplementary declaration) may leave it out",
+    )
     origin: CountryCode | None = Field(default=None, description="country of origin (WCO 063)")
     preference: Code | None = Field(
         default=None, description="preference claimed: an agreement or origin group code"
@@ -148,7 +163,9 @@ class DeclarationIn(Strict):
     declarant_reference: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-./]{1,35}$")] = (
         Field(description="the declarant's own reference, unique per declarant (LRN, WCO D026)")
     )
-    type: Literal["IM", "EX", "TR"] = Field(description="WCO D013 (first two letters)")
+    type: Literal["IM", "EX", "TR", "CO"] = Field(
+        description="WCO D013 (first two letters); CO: to or from a special fiscal territory"
+    )
     additional_type: Code = Field(default="A", description="declaration-subtype code, e.g. A")
     declarant: Party
     importer: Party | None = None
@@ -162,8 +179,10 @@ class DeclarationIn(Strict):
     transport: TransportMeans | None = None
     transport_documents: list[DocumentRef] = Field(default=[], max_length=99)
     location_of_goods: Locode | None = Field(default=None, description="UN/LOCODE (WCO L014)")
-    goods_location_code: Annotated[str, StringConstraints(max_length=35)] | None = Field(
-        default=None, description="national goods location code when not a UN/LOCODE (WCO L014)"
+    goods_location_code: Annotated[str, StringConstraints(max_length=39)] | None = Field(
+        default=None,
+        description="national goods location code when not a UN/LOCODE (WCO L014): country, "
+        "type of location, qualifier and the identifier of up to 35 characters",
     )
     delivery_terms: DeliveryTerms | None = None
     invoice: Amount | None = Field(default=None, description="total amount invoiced (WCO 504)")
@@ -171,6 +190,13 @@ class DeclarationIn(Strict):
     insurance: Amount | None = None
     total_packages: Annotated[int, Field(ge=0)] | None = Field(default=None, description="WCO 146")
     documents: list[DocumentRef] = Field(default=[], max_length=99)
+    previous_documents: list[DocumentRef] = Field(
+        default=[],
+        max_length=99,
+        description="earlier declarations and references this one follows (WCO D018/D019, "
+        "category + type: Z355 entry summary, YDCR consignment reference, YSDE simplified "
+        "declaration); a supplementary declaration names the declaration it supplements here",
+    )
     items: list[GoodsItem] = Field(min_length=1, max_length=999)
 
 
@@ -178,6 +204,15 @@ class ErrorOut(BaseModel):
     pointer: str
     code: str
     detail: str
+
+
+class WarningOut(BaseModel):
+    """A finding the national rule set accepts with a warning: where, which rule, what it says."""
+
+    pointer: str
+    rule: str
+    text: str
+    source: str = ""
 
 
 class HoldOut(BaseModel):
@@ -206,11 +241,22 @@ class DeclarationOut(BaseModel):
     version: int
     channel: str | None
     errors: list[ErrorOut]
+    warnings: list[WarningOut] = Field(
+        default=[], description="what the national rule set accepted with a warning"
+    )
+    kind: str = Field(default="goods", description="goods, supplementary, clearance_request, ...")
+    previous_reference: str | None = None
+    previous_declaration_id: int | None = None
     holds: list[HoldOut]
     lodged_at: datetime
     accepted_at: datetime | None
     released_at: datetime | None
     updated_at: datetime
+
+    @field_validator("warnings", mode="before")
+    @classmethod
+    def _no_warnings(cls, value: Any) -> Any:
+        return value or []
 
 
 class DeclarationDetail(DeclarationOut):
@@ -272,7 +318,9 @@ class DryRunOut(BaseModel):
 
     ok: bool
     errors: list[ErrorOut]
-    declaration: DeclarationIn
+    warnings: list[WarningOut] = []
+    kind: str = "goods"
+    declaration: DeclarationIn | None = None
 
 
 class Reason(Strict):

@@ -23,7 +23,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ColumnElement
 
 from onewindow import audit
+from onewindow.config import get_settings
 from onewindow.db import utcnow
+from onewindow.declarations import rulesets
 from onewindow.declarations.lifecycle import AMENDABLE, FINAL, LABELS, Status, check
 from onewindow.declarations.models import (
     Assessment,
@@ -34,8 +36,9 @@ from onewindow.declarations.models import (
     ReleaseHold,
     StatusChange,
 )
+from onewindow.declarations.rulesets import Context, RuleSet
 from onewindow.declarations.schemas import DeclarationIn, DeclarationOut, HoldOut
-from onewindow.declarations.validation import validate
+from onewindow.declarations.validation import Checker, Outcome, check_rules, kind_of
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.reference import service as reference
@@ -112,21 +115,38 @@ def request_digest(body: DeclarationIn) -> str:
 
 def check_declaration(session: Session, body: DeclarationIn, today: date) -> list[FieldError]:
     """Every error of a declaration: code lists, nomenclature, the tariff, business rules."""
-    errors = validate(body, reference.lookups(session), today)
-    codes = [item.commodity_code for item in body.items]
+    return check_outcome(session, body, today).errors
+
+
+def rule_set() -> RuleSet:
+    """The national rule set of the country this single window serves."""
+    return rulesets.for_country(get_settings().country)
+
+
+def check_outcome(
+    session: Session, body: DeclarationIn, today: date, *, dry_run: bool = False
+) -> Outcome:
+    """Every error and warning of a declaration under the national rule set: code lists,
+    nomenclature, the tariff, business rules. A dry run may warn where lodging refuses."""
+    rules = rule_set()
+    ref = reference.lookups(session)
+    outcome = check_rules(body, ref, today, rules, dry_run=dry_run)
+    codes = [item.commodity_code for item in body.items if item.commodity_code]
     unknown = tariff.unknown_codes(session, codes)
+    checker = Checker(rules, Context(body.type, body.additional_type), dry_run)
     for i, item in enumerate(body.items):
-        if item.commodity_code in unknown and reference.lookups(session).is_subheading(
-            item.commodity_code
-        ):
-            errors.append(
-                FieldError(
-                    f"/items/{i}/commodity_code",
-                    f"{item.commodity_code} is not a declarable line of the national tariff",
-                    "tariff",
-                )
+        code = item.commodity_code
+        if code and code in unknown and ref.is_subheading(code):
+            checker.fail(
+                f"/items/{i}/commodity_code",
+                "tariff",
+                f"{code} is not a declarable line of the national tariff",
+                rule="tariff-line",
+                item=item,
             )
-    return errors
+    outcome.errors += checker.errors
+    outcome.warnings += checker.warnings
+    return outcome
 
 
 def _number(session: Session, declaration: Declaration, country: str) -> str:
@@ -283,7 +303,14 @@ def lodge(
             at=now,
         )
     )
-    errors = check_declaration(session, body, today)
+    outcome = check_outcome(session, body, today)
+    errors = outcome.errors
+    declaration.kind = kind_of(body, rule_set())
+    declaration.warnings = [
+        {"pointer": w.pointer, "rule": w.rule, "text": w.text, "source": w.source}
+        for w in outcome.warnings
+    ]
+    _link_previous(session, declaration, body)
     if errors:
         declaration.errors = [
             {"pointer": e.pointer, "code": e.code, "detail": e.detail} for e in errors
@@ -294,6 +321,33 @@ def lodge(
         declaration.accepted_at = now
         _move(session, declaration, Status.ACCEPTED, "system", "valid: accepted")
     return Lodgement(declaration, True)
+
+
+LINKING_KINDS = frozenset({"supplementary", "final_supplementary"})
+
+
+def _link_previous(session: Session, declaration: Declaration, body: DeclarationIn) -> None:
+    """A supplementary declaration follows an earlier one, named by a previous document: the
+    first that is a declaration lodged here (by number, or by the same declarant's reference)
+    is linked; else the first previous document's reference is kept as named."""
+    if declaration.kind not in LINKING_KINDS or not body.previous_documents:
+        return
+    for document in body.previous_documents:
+        earlier = session.scalar(
+            select(Declaration).where(
+                Declaration.id != declaration.id,
+                or_(
+                    Declaration.number == document.reference,
+                    (Declaration.organisation_id == declaration.organisation_id)
+                    & (Declaration.declarant_reference == document.reference),
+                ),
+            )
+        )
+        if earlier is not None:
+            declaration.previous_declaration_id = earlier.id
+            declaration.previous_reference = document.reference
+            return
+    declaration.previous_reference = body.previous_documents[0].reference
 
 
 def _insert_once(session: Session, values: dict[str, Any]) -> Declaration | None:
@@ -427,6 +481,11 @@ def _sees(session: Session, principal: Principal, declaration: Declaration) -> b
     return principal.organisation_id in parties_of(session, declaration).values()
 
 
+def may_see(session: Session, principal: Principal, declaration: Declaration) -> bool:
+    """Whether the principal may see the declaration (its lodger, a party it names, customs)."""
+    return _sees(session, principal, declaration)
+
+
 def get(session: Session, principal: Principal, declaration_id: int) -> Declaration:
     """A declaration the principal may see (its lodger, the parties it names, customs); 404
     otherwise."""
@@ -434,6 +493,43 @@ def get(session: Session, principal: Principal, declaration_id: int) -> Declarat
     if declaration is None or not _sees(session, principal, declaration):
         raise NotFound(f"No declaration {declaration_id}.")
     return declaration
+
+
+def by_number(session: Session, number: str) -> Declaration | None:
+    """The declaration with this customs reference number, whoever may see it (callers check)."""
+    return session.scalar(select(Declaration).where(Declaration.number == number))
+
+
+def find_by_number(session: Session, principal: Principal, number: str) -> Declaration:
+    """The declaration with this number that the principal may see; 404 naming it otherwise."""
+    declaration = by_number(session, number)
+    if declaration is None or not _sees(session, principal, declaration):
+        raise NotFound(f"No declaration {number} is known here.")
+    return declaration
+
+
+def patched(content: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """A declaration's content with the fields a partial amendment carries: each field given
+    replaces the lodged one; goods items are matched by sequence number, each field an item
+    gives replacing that item's (an item not lodged before is added).
+
+    >>> patched({"a": 1, "items": [{"sequence": 1, "v": 1, "w": 2}]},
+    ...         {"items": [{"sequence": 1, "v": 9}]})
+    {'a': 1, 'items': [{'sequence': 1, 'v': 9, 'w': 2}]}
+    """
+    result = {key: value for key, value in content.items()}
+    for key, value in patch.items():
+        if key != "items":
+            result[key] = value
+    items = [dict(item) for item in content.get("items", [])]
+    for change in patch.get("items", []):
+        same = next((i for i in items if i.get("sequence") == change.get("sequence")), None)
+        if same is None:
+            items.append(dict(change))
+        else:
+            same.update(change)
+    result["items"] = sorted(items, key=lambda item: int(item.get("sequence") or 0))
+    return result
 
 
 def authorize(

@@ -8,10 +8,12 @@ Nothing here depends on who lodges: the same checks run in a dry run of an impor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from onewindow.declarations.schemas import Amount, DeclarationIn, DocumentRef, Party
+from onewindow.declarations.rulesets import EMPTY, Context, RuleSet
+from onewindow.declarations.schemas import Amount, DeclarationIn, DocumentRef, GoodsItem, Party
 from onewindow.errors import FieldError
 from onewindow.reference.codelists import PROCEDURE_FLOW, code_list
 from onewindow.reference.service import Lookups
@@ -20,29 +22,106 @@ FLOWS_BY_TYPE = {
     "IM": {"import", "warehouse", "processing", "temporary-admission"},
     "EX": {"export", "processing", "warehouse"},
     "TR": {"import", "export", "warehouse", "processing", "temporary-admission"},
+    "CO": {"import", "export", "warehouse", "processing", "temporary-admission"},
 }
 """Which procedure flows each declaration type may request."""
 
 MAX_DOCUMENT_AGE = timedelta(days=366 * 10)
 
 
+@dataclass(frozen=True)
+class RuleWarning:
+    """A finding the rule set tolerates with a warning: where, which rule, what it says."""
+
+    pointer: str
+    rule: str
+    text: str
+    source: str = ""
+
+
+@dataclass
+class Outcome:
+    """Every error (the declaration is refused if there is one) and every warning."""
+
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[RuleWarning] = field(default_factory=list)
+
+
+def kind_of(declaration: DeclarationIn, rules: RuleSet) -> str:
+    """The kind of declaration: special fiscal territories (type CO), else what the additional
+    declaration type stands for in the rule set (``goods`` when it does not say)."""
+    if declaration.type == "CO":
+        return "special_fiscal"
+    return rules.kind_of(declaration.additional_type) or "goods"
+
+
 class Checker:
-    """Collects errors while the rules run."""
+    """Collects errors and warnings while the rules run; the rule set decides which is which."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, rules: RuleSet = EMPTY, context: Context | None = None, dry_run: bool = False
+    ) -> None:
         self.errors: list[FieldError] = []
+        self.warnings: list[RuleWarning] = []
+        self.rules = rules
+        self.context = context or Context(type="")
+        self.dry_run = dry_run
 
-    def fail(self, pointer: str, code: str, detail: str) -> None:
-        self.errors.append(FieldError(pointer, detail, code))
+    def fail(
+        self,
+        pointer: str,
+        code: str,
+        detail: str,
+        *,
+        rule: str | None = None,
+        item: GoodsItem | None = None,
+    ) -> None:
+        context = self.context
+        if item is not None:
+            context = Context(
+                type=context.type,
+                additional_type=context.additional_type,
+                kind=context.kind,
+                procedure=item.procedure,
+                additional_procedures=tuple(item.additional_procedures),
+            )
+        rule_id = rule or code
+        decision = self.rules.decide(rule_id, context, dry_run=self.dry_run)
+        if decision.action == "refuse":
+            self.errors.append(FieldError(pointer, detail, code, rule_id))
+        elif decision.action == "warn":
+            found = decision.rule
+            text = f"{detail}: {found.text}" if found and found.text else detail
+            self.warn(pointer, rule_id, text, found.source if found else "")
+
+    def warn(self, pointer: str, rule: str, text: str, source: str = "") -> None:
+        self.warnings.append(RuleWarning(pointer, rule, text, source))
 
     def in_list(self, pointer: str, list_name: str, value: str | None, what: str) -> None:
-        if value is not None and value not in code_list(list_name):
-            self.fail(pointer, "code-list", f"{value!r} is not a known {what} ({list_name})")
+        if value is None or value in code_list(list_name):
+            return
+        national = self.rules.code(list_name, value)
+        if national is None:
+            self.fail(
+                pointer,
+                "code-list",
+                f"{value!r} is not a known {what} ({list_name})",
+                rule=list_name,
+            )
+        elif national.warning:
+            self.warn(pointer, list_name, f"{value!r}: {national.warning}", national.source)
 
 
 def _country(check: Checker, ref: Lookups, pointer: str, value: str | None) -> None:
-    if value is not None and value not in ref.countries:
-        check.fail(pointer, "code-list", f"{value!r} is not an ISO 3166 country code")
+    if value is None or value in ref.countries:
+        return
+    national = check.rules.code("country", value)
+    if national is None:
+        check.fail(
+            pointer, "code-list", f"{value!r} is not an ISO 3166 country code", rule="country"
+        )
+    elif national.warning:
+        check.warn(pointer, "country", f"{value!r}: {national.warning}", national.source)
 
 
 def _amount(check: Checker, ref: Lookups, pointer: str, amount: Amount | None) -> None:
@@ -108,16 +187,43 @@ def _sum(amounts: Iterable[Amount | None], currency: str) -> Decimal | None:
 
 
 def validate(declaration: DeclarationIn, ref: Lookups, today: date) -> list[FieldError]:
-    """Every error of the declaration, at once; an empty list means it can be accepted."""
-    check = Checker()
+    """Every error of the declaration, at once, by the international rules alone; an empty
+    list means it can be accepted."""
+    return check_rules(declaration, ref, today).errors
+
+
+def check_rules(
+    declaration: DeclarationIn,
+    ref: Lookups,
+    today: date,
+    rules: RuleSet = EMPTY,
+    *,
+    dry_run: bool = False,
+) -> Outcome:
+    """Every error and warning of the declaration, at once, under a national rule set."""
     d = declaration
-    check.in_list("/additional_type", "declaration-subtype", d.additional_type, "declaration type")
+    context = Context(type=d.type, additional_type=d.additional_type, kind=kind_of(d, rules))
+    check = Checker(rules, context, dry_run)
+    if rules.kind_of(d.additional_type) is None:
+        check.in_list(
+            "/additional_type", "declaration-subtype", d.additional_type, "declaration type"
+        )
 
     # Parties required by the declaration type.
     if d.type == "IM" and d.importer is None:
-        check.fail("/importer", "required", "an import declaration names the importer")
+        check.fail(
+            "/importer",
+            "required",
+            "an import declaration names the importer",
+            rule="importer-required",
+        )
     if d.type == "EX" and d.exporter is None:
-        check.fail("/exporter", "required", "an export declaration names the exporter")
+        check.fail(
+            "/exporter",
+            "required",
+            "an export declaration names the exporter",
+            rule="exporter-required",
+        )
     _party(check, ref, "/declarant", d.declarant, "declarant")
     _party(check, ref, "/importer", d.importer, "importer")
     _party(check, ref, "/exporter", d.exporter, "exporter")
@@ -154,7 +260,7 @@ def validate(declaration: DeclarationIn, ref: Lookups, today: date) -> list[Fiel
     _amount(check, ref, "/insurance", d.insurance)
 
     _items(check, ref, d, today)
-    return check.errors
+    return Outcome(check.errors, check.warnings)
 
 
 def _items(check: Checker, ref: Lookups, d: DeclarationIn, today: date) -> None:
@@ -167,16 +273,37 @@ def _items(check: Checker, ref: Lookups, d: DeclarationIn, today: date) -> None:
         )
     for i, item in enumerate(d.items):
         at = f"/items/{i}"
-        if not ref.is_subheading(item.commodity_code):
+        if item.description is None:
+            check.fail(
+                f"{at}/description",
+                "required",
+                "a goods item states its description",
+                rule="item-description-required",
+                item=item,
+            )
+        if item.commodity_code is None:
+            check.fail(
+                f"{at}/commodity_code",
+                "required",
+                "a goods item states its commodity code",
+                rule="item-commodity-code-required",
+                item=item,
+            )
+        elif not ref.is_subheading(item.commodity_code):
+            heading_known = item.commodity_code[:4] in ref.hs_headings
             check.fail(
                 f"{at}/commodity_code",
                 "nomenclature",
                 f"{item.commodity_code[:6]} is not an HS 2022 subheading",
+                rule="nomenclature-edition" if heading_known else "nomenclature",
+                item=item,
             )
         _country(check, ref, f"{at}/origin", item.origin)
         requested = item.procedure[:2]
         flow = PROCEDURE_FLOW.get(requested)
-        if requested not in code_list("procedure"):
+        if check.rules.code("procedure", item.procedure) is not None:
+            pass  # a national procedure code, requested and previous together
+        elif requested not in code_list("procedure"):
             check.fail(f"{at}/procedure", "code-list", f"{requested!r} is not a procedure code")
         elif flow is None or flow not in FLOWS_BY_TYPE[d.type]:
             check.fail(
@@ -185,31 +312,48 @@ def _items(check: Checker, ref: Lookups, d: DeclarationIn, today: date) -> None:
                 f"procedure {requested} ({flow or 'previous procedure only'}) cannot be requested "
                 f"on a {d.type} declaration",
             )
-        if item.procedure[2:] not in code_list("procedure"):
+        if (
+            item.procedure[2:] not in code_list("procedure")
+            and check.rules.code("procedure", item.procedure) is None
+        ):
             check.fail(
                 f"{at}/procedure",
                 "code-list",
                 f"previous procedure {item.procedure[2:]!r} is unknown",
             )
-        if d.type == "IM":
-            if item.origin is None:
-                check.fail(f"{at}/origin", "required", "an imported item states its origin")
-            if item.value is None:
-                check.fail(f"{at}/value", "required", "an imported item states its invoice price")
-            if item.net_mass_kg is None:
-                check.fail(f"{at}/net_mass_kg", "required", "an imported item states its net mass")
+        if d.type in {"IM", "CO"}:
+            for name, what in (
+                ("origin", "its origin"),
+                ("value", "its invoice price"),
+                ("net_mass_kg", "its net mass"),
+            ):
+                if getattr(item, name) is None:
+                    check.fail(
+                        f"{at}/{name}",
+                        "required",
+                        f"an imported item states {what}",
+                        rule=f"item-{name.removesuffix('_kg').replace('_', '-')}-required",
+                        item=item,
+                    )
         if item.preference is not None:
-            if item.proof_of_origin is None:
+            proven = item.proof_of_origin is not None or any(
+                check.rules.code("proof-of-origin-document", doc.type) for doc in item.documents
+            )
+            if not proven:
                 check.fail(
                     f"{at}/proof_of_origin",
                     "preference",
                     f"preference {item.preference} is claimed without a proof of origin",
+                    rule="preference-proof",
+                    item=item,
                 )
             if item.origin is not None and item.origin == d.country_of_destination:
                 check.fail(
                     f"{at}/preference",
                     "preference",
                     "goods cannot claim preference in their own country",
+                    rule="preference-own-country",
+                    item=item,
                 )
         net, gross = item.net_mass_kg, item.gross_mass_kg
         if net is not None and gross is not None and net > gross:
@@ -235,6 +379,7 @@ def _items(check: Checker, ref: Lookups, d: DeclarationIn, today: date) -> None:
                 "/total_packages",
                 "totals",
                 f"total packages {d.total_packages} differ from the items' {counted}",
+                rule="total-packages",
             )
     if d.invoice is not None:
         total = _sum((item.value for item in d.items), d.invoice.currency)
@@ -244,4 +389,5 @@ def _items(check: Checker, ref: Lookups, d: DeclarationIn, today: date) -> None:
                 "totals",
                 f"the invoice total {d.invoice.amount} {d.invoice.currency} differs from the sum "
                 f"of the items' prices {total} {d.invoice.currency}",
+                rule="invoice-total",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,58 @@ from onewindow.errors import Conflict, FieldError, InvalidInput
 from onewindow.formats import wco
 
 MAX_SCHEMA_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class WcoDeclaration:
+    """A declaration read from a WCO message: its body, and the repairs made to read it."""
+
+    body: DeclarationIn
+    repairs: tuple[str, ...] = ()
+
+
+def _schema_checked(data: bytes, recover: bool) -> bytes:
+    """The message once it follows the schema (repaired first, when ``recover`` allows and it is
+    not well-formed as written); InvalidInput naming what is wrong otherwise."""
+    problems = wco.validate_xml(data)
+    if problems and recover and problems[0].startswith("The document is not well-formed"):
+        repaired, repairs = wco.repair(data)
+        if repairs and not wco.validate_xml(repaired):
+            return repaired
+    if problems:
+        raise InvalidInput(
+            "The file does not follow the WCO Data Model 3.6 declaration schema.",
+            [FieldError("/xml", p, "schema") for p in problems[:MAX_SCHEMA_ERRORS]],
+        )
+    return data
+
+
+def _model(body: dict[str, Any]) -> DeclarationIn:
+    try:
+        return DeclarationIn.model_validate(body)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "The declaration could not be mapped into the single window's model.",
+            [
+                FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"]), str(e["type"]))
+                for e in exc.errors()
+            ],
+        ) from None
+
+
+def message_from_wco(data: bytes, *, recover: bool = False) -> WcoDeclaration | wco.WcoRequest:
+    """Any WCO DEC message, schema-checked: a declaration mapped into our model, or a request
+    (amendment, cancellation) about a lodged one. ``recover`` reads a document that is not
+    well-formed as written after the safe repairs of :func:`wco.repair` (a dry run does).
+
+    Raises :class:`InvalidInput` naming what is wrong, or :class:`wco.WcoRefusal`.
+    """
+    checked = _schema_checked(data, recover)
+    message = wco.read_message(checked, recover=recover)
+    if isinstance(message, wco.WcoRequest):
+        return message
+    repairs = message.repairs or (() if checked is data else tuple(wco.repair(data)[1]))
+    return WcoDeclaration(_model(message.body), repairs)
 
 
 def declaration_from_wco(data: bytes) -> DeclarationIn:

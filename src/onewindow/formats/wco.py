@@ -111,7 +111,6 @@ from onewindow.config import get_settings
 from onewindow.formats import wco_documents, wco_header, wco_items, wco_transport
 from onewindow.formats.wco_documents import TransportDocuments
 from onewindow.formats.wco_reading import DEC_NS, Reading, text_of
-from onewindow.reference.codelists import code_list
 
 __all__ = [
     "RESPONSE_FUNCTION_CODES",
@@ -119,9 +118,13 @@ __all__ = [
     "DutyLine",
     "MappedDeclaration",
     "ResponseError",
+    "Change",
     "WcoRefusal",
+    "WcoRequest",
     "default_schema_dir",
     "map_declaration",
+    "read_message",
+    "repair",
     "render_response",
     "validate_xml",
 ]
@@ -141,6 +144,7 @@ RESPONSE_FUNCTION_CODES: dict[str, str] = {
 """The RES ``FunctionCode`` of each kind of response (see the table in the module docstring)."""
 
 ORIGINAL = "9"
+REQUEST = "13"
 
 
 class WcoRefusal(Exception):
@@ -165,6 +169,7 @@ class MappedDeclaration:
     function_code: str
     source_reference: str | None
     unmapped: list[str]
+    repairs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -339,14 +344,90 @@ def validate_xml(data: bytes, *, schema_dir: Path | None = None) -> list[str]:
 _REFERENCE_NOISE = re.compile(r"[^A-Za-z0-9_\-./]")
 
 
-def _declaration(data: bytes) -> etree._Element:
-    """The DEC ``Declaration`` element, or a refusal that says what the message is instead."""
+_COMMENT_OPEN = re.compile(rb"<!--")
+_LINE_END_GT = re.compile(rb">[ \t]*\r?\n")
+
+
+def _line(data: bytes, position: int) -> int:
+    return data.count(b"\n", 0, position) + 1
+
+
+def repair(data: bytes) -> tuple[bytes, list[str]]:
+    """The document with the defects a tolerant reader may safely undo, and what was undone.
+
+    Only three, each said in a sentence with its line: content before the XML declaration
+    (a byte order mark, blank lines); a comment whose text holds ``--`` (XML 1.0 forbids it;
+    it becomes ``- -``); and a comment left open, ended with ``>`` instead of ``-->``, which
+    shows as another comment opening inside it: it is closed at its first line that ends with
+    ``>``. Nothing else changes; no entity is expanded, nothing is fetched. The caller parses
+    the result strictly again.
+    """
+    repairs: list[str] = []
+    declaration = data.find(b"<?xml")
+    if declaration > 0:
+        repairs.append(f"line 1: {declaration} byte(s) before the XML declaration were left out.")
+        data = data[declaration:]
+    position = 0
+    while True:
+        opened = _COMMENT_OPEN.search(data, position)
+        if opened is None:
+            break
+        start = opened.end()
+        end = data.find(b"-->", start)
+        if end < 0:
+            break
+        inner = data.find(b"<!--", start, end)
+        if inner >= 0:
+            closing = _LINE_END_GT.search(data, start, inner)
+            if closing is None:
+                break
+            at = closing.start()
+            repairs.append(
+                f"line {_line(data, at)}: the comment opened at line {_line(data, opened.start())}"
+                " ends with '>' instead of '-->'; it was read as closed there."
+            )
+            data = data[:at] + b"-->" + data[at + 1 :]
+            position = at + 3
+            continue
+        text = data[start:end]
+        if b"--" in text or text.endswith(b"-"):
+            repairs.append(
+                f"line {_line(data, start)}: a comment holds '--', which XML forbids in "
+                "comments; it was read as '- -'."
+            )
+            fixed = text.replace(b"--", b"- -")
+            if fixed.endswith(b"-"):
+                fixed += b" "
+            data = data[:start] + fixed + data[end:]
+            end = start + len(fixed)
+        position = end + 3
+    return data, repairs
+
+
+def _root(data: bytes, *, recover: bool) -> tuple[etree._Element, tuple[str, ...]]:
+    """The root element, and the repairs made to read it (only when ``recover`` is asked)."""
     try:
-        root = _parse(data)
+        return _parse(data), ()
     except _Unreadable as error:
+        if recover:
+            repaired, repairs = repair(data)
+            if repairs:
+                try:
+                    return _parse(repaired), tuple(repairs)
+                except _Unreadable:
+                    pass
         raise WcoRefusal(
             f"The message cannot be read as a declaration. {error.errors[0]}"
         ) from None
+
+
+def _declaration(data: bytes) -> etree._Element:
+    """The DEC ``Declaration`` element, or a refusal that says what the message is instead."""
+    root, _ = _root(data, recover=False)
+    return _declaration_in(root)
+
+
+def _declaration_in(root: etree._Element) -> etree._Element:
     message = _message(root)
     if message is None:
         raise WcoRefusal(
@@ -366,8 +447,12 @@ def _declaration(data: bytes) -> etree._Element:
     return declaration
 
 
-def _refuse_unless_original(declaration: etree._Element, function_code: str) -> str:
-    """The declaration type (IM or EX), or a refusal saying why this cannot be lodged."""
+REQUEST_KINDS = {"COR": "amendment", "INV": "cancellation"}
+"""Requests about a lodged declaration, by the profile's type code (function code 13)."""
+
+
+def _flow(declaration: etree._Element, function_code: str) -> str:
+    """The declaration type (IM, EX or CO), or a refusal saying why this cannot be lodged."""
     type_code = text_of(declaration.find(f"{{{DEC_NS}}}TypeCode")) or ""
     lodged = text_of(declaration.find(f"{{{DEC_NS}}}ID"))
     which = f"declaration {lodged}" if lodged else "a lodged declaration"
@@ -385,42 +470,15 @@ def _refuse_unless_original(declaration: etree._Element, function_code: str) -> 
     if function_code != ORIGINAL:
         raise WcoRefusal(
             f"Message function {function_code or '(none)'} is not an original declaration "
-            "(function code 9); only original declarations can be lodged."
+            "(function code 9) nor a request about a lodged one (function code 13 with type "
+            "COR or INV)."
         )
-    if type_code[:2] == "CO":
+    if type_code[:2] not in ("IM", "EX", "CO"):
         raise WcoRefusal(
-            "Declaration type CO covers goods moving to or from a special fiscal territory; "
-            "this single window lodges import (IM) and export (EX) declarations only."
+            f"Declaration type '{type_code}' is neither an import (IM), an export (EX) nor a "
+            "special fiscal territories (CO) declaration, so it cannot be lodged here."
         )
-    if type_code[:2] not in ("IM", "EX"):
-        raise WcoRefusal(
-            f"Declaration type '{type_code}' is neither an import (IM) nor an export (EX) "
-            "declaration, so it cannot be lodged here."
-        )
-    subtype = type_code[2:]
-    if subtype and subtype not in code_list("declaration-subtype"):
-        raise WcoRefusal(_SUBTYPE_REFUSALS.get(subtype, _OTHER_SUBTYPE).format(subtype=subtype))
     return type_code[:2]
-
-
-_CLEARANCE_REQUEST = (
-    "Additional declaration type {subtype} is a customs clearance request (C21), a national "
-    "simplification that carries no commodity codes; this single window lodges goods "
-    "declarations of types A to F and X to Z only."
-)
-_SUBTYPE_REFUSALS = {
-    "J": _CLEARANCE_REQUEST,
-    "K": _CLEARANCE_REQUEST,
-    "Q": (
-        "Additional declaration type Q is a final supplementary declaration, a periodic summary "
-        "of supplementary declarations rather than a declaration of goods; it cannot be lodged "
-        "as a goods declaration."
-    ),
-}
-_OTHER_SUBTYPE = (
-    "Additional declaration type {subtype} is not one this single window lodges (types A to F "
-    "and X to Z)."
-)
 
 
 def _read_parts(r: Reading, flow: str, body: dict[str, Any]) -> None:
@@ -462,9 +520,12 @@ def map_declaration(data: bytes) -> MappedDeclaration:
     reference keeps only the characters our reference allows. ``unmapped`` lists the rest.
     Raises :class:`WcoRefusal` when the message is not a new declaration we can lodge.
     """
-    declaration = _declaration(data)
+    return _map(_declaration(data))
+
+
+def _map(declaration: etree._Element, repairs: tuple[str, ...] = ()) -> MappedDeclaration:
     function_code = text_of(declaration.find(f"{{{DEC_NS}}}FunctionCode")) or ""
-    flow = _refuse_unless_original(declaration, function_code)
+    flow = _flow(declaration, function_code)
     r = Reading(declaration)
     r.take(declaration, "FunctionCode")
     type_code = r.take(declaration, "TypeCode") or ""
@@ -483,7 +544,110 @@ def map_declaration(data: bytes) -> MappedDeclaration:
         function_code=function_code,
         source_reference=source_reference,
         unmapped=r.unmapped(),
+        repairs=repairs,
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change an amendment announces: its reason (WCO ``ChangeReasonCode``) and where, as
+    the chain of document sections, sequence numbers and the data element's tag
+    (``42A/67A#1/68A#1/23A#1/79A#1@112``: the item price of goods item 1)."""
+
+    reason_code: str | None
+    pointer: str
+
+
+@dataclass(frozen=True)
+class WcoRequest:
+    """A request about a lodged declaration (function code 13): an ``amendment`` (type COR) or
+    a ``cancellation`` (type INV).
+
+    ``declaration_number`` is the lodged declaration's number (``ID``); ``reference`` the
+    request's own reference; ``reason`` the free text the request gives (statement type AES);
+    ``changes`` the amendment's pointers; ``patch`` the data it carries, read as a declaration
+    is (only the fields it holds; goods items by their sequence number); ``unmapped`` what our
+    model has no field for.
+    """
+
+    kind: Literal["amendment", "cancellation"]
+    function_code: str
+    declaration_number: str | None
+    reference: str | None
+    reason: str | None
+    changes: tuple[Change, ...]
+    patch: dict[str, Any]
+    unmapped: list[str]
+    repairs: tuple[str, ...] = ()
+
+
+def _pointer_text(r: Reading, element: etree._Element) -> str:
+    steps = []
+    for pointer in r.all(element, "Pointer"):
+        r.mark(*pointer.iter())
+        section = r.peek(pointer, "DocumentSectionCode") or ""
+        sequence = r.peek(pointer, "SequenceNumeric")
+        tag = r.peek(pointer, "TagID")
+        step = section + (f"#{sequence}" if sequence else "")
+        steps.append(step + (f"@{tag}" if tag else "") if section else f"@{tag}")
+    return "/".join(steps)
+
+
+def _request(declaration: etree._Element, kind: str, repairs: tuple[str, ...] = ()) -> WcoRequest:
+    r = Reading(declaration)
+    function_code = r.take(declaration, "FunctionCode") or ""
+    r.take(declaration, "TypeCode")
+    reference = r.take(declaration, "FunctionalReferenceID")
+    number = r.take(declaration, "ID")
+    reasons = []
+    for information in r.all(declaration, "AdditionalInformation"):
+        if r.peek(information, "StatementTypeCode") == "AES":
+            r.take(information, "StatementTypeCode")
+            text = r.take(information, "StatementDescription")
+            if text:
+                reasons.append(text)
+            _pointer_text(r, information)
+    changes = []
+    for amendment in r.all(declaration, "Amendment"):
+        code = r.take(amendment, "ChangeReasonCode")
+        changes.append(Change(code, _pointer_text(r, amendment)))
+    patch: dict[str, Any] = {}
+    if kind == "amendment":
+        # The data carried is read as a declaration's; the lodged one's type is not known here.
+        _read_parts(r, "IM", patch)
+        if not patch.get("items"):
+            patch.pop("items", None)
+    return WcoRequest(
+        kind="amendment" if kind == "amendment" else "cancellation",
+        function_code=function_code,
+        declaration_number=number,
+        reference=reference,
+        reason="; ".join(reasons) or None,
+        changes=tuple(changes),
+        patch=patch,
+        unmapped=r.unmapped(),
+        repairs=repairs,
+    )
+
+
+def read_message(data: bytes, *, recover: bool = False) -> MappedDeclaration | WcoRequest:
+    """Read any DEC message: a declaration (:class:`MappedDeclaration`) or a request about a
+    lodged one (:class:`WcoRequest`). With ``recover``, a document that is not well-formed as
+    written is read after the safe repairs of :func:`repair`, each listed in ``repairs``.
+    Raises :class:`WcoRefusal` saying what the message is when it is neither.
+    """
+    root, repairs = _root(data, recover=recover)
+    declaration = _declaration_in(root)
+    type_code = text_of(declaration.find(f"{{{DEC_NS}}}TypeCode")) or ""
+    if type_code in REQUEST_KINDS:
+        function_code = text_of(declaration.find(f"{{{DEC_NS}}}FunctionCode")) or ""
+        if function_code != REQUEST:
+            raise WcoRefusal(
+                f"Type {type_code} is a request about a lodged declaration, sent with function "
+                f"code 13 (request); this message has function code {function_code or '(none)'}."
+            )
+        return _request(declaration, REQUEST_KINDS[type_code], repairs)
+    return _map(declaration, repairs)
 
 
 # Responses ------------------------------------------------------------------------------------

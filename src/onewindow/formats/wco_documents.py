@@ -81,17 +81,29 @@ def documents(
 
 
 def previous_documents(
-    r: Reading, parent: etree._Element | None, transport: TransportDocuments
+    r: Reading,
+    parent: etree._Element | None,
+    transport: TransportDocuments,
+    others: list[dict[str, Any]] | None = None,
 ) -> None:
-    """PreviousDocuments that are transport documents; the others stay unmapped."""
+    """PreviousDocuments that are transport documents; the others (a simplified declaration, a
+    DUCR, an entry in the records, ...) into ``others`` as category + code (``Y`` + ``DCR``),
+    when it is given; else they stay unmapped."""
     for element in r.all(parent, "PreviousDocument"):
         code = r.peek(element, "TypeCode")
         reference = r.peek(element, "ID")
-        if code in _transport_document_codes() and reference is not None:
-            r.take(element, "CategoryCode")
-            r.take(element, "TypeCode")
-            r.take(element, "ID")
+        if reference is None or code is None:
+            continue
+        if code in _transport_document_codes():
             transport.add({"type": code, "reference": reference})
+        elif others is not None:
+            category = r.peek(element, "CategoryCode") or ""
+            others.append({"type": category + code, "reference": reference[:70]})
+        else:
+            continue
+        r.take(element, "CategoryCode")
+        r.take(element, "TypeCode")
+        r.take(element, "ID")
 
 
 def amount(r: Reading, element: etree._Element | None) -> dict[str, Any] | None:
@@ -147,4 +159,7 @@ def read_declaration_documents(
         found.append(commercial)
     if found:
         body["documents"] = found
-    previous_documents(r, shipment, transport)
+    earlier: list[dict[str, Any]] = []
+    previous_documents(r, shipment, transport, earlier)
+    if earlier:
+        body["previous_documents"] = earlier

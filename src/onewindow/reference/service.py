@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -464,6 +465,11 @@ class Lookups:
 
     def is_subheading(self, code: str) -> bool:
         return code[:6] in self.hs_subheadings
+
+    @cached_property
+    def hs_headings(self) -> frozenset[str]:
+        """The four-digit headings that have subheadings."""
+        return frozenset(code[:4] for code in self.hs_subheadings)
 
 
 _lookups: tuple[tuple[tuple[str, str], ...], Lookups] | None = None

@@ -185,7 +185,7 @@ def _item_clause(clause: Mapping[str, Any], item: GoodsItem) -> bool:
     if name == "procedure":
         return _codes_match(op, value, item.procedure)
     if name == "hs":
-        return _hs_match(op, value, item.commodity_code)
+        return _hs_match(op, value, item.commodity_code or "")
     return _compare(op, _value_per_kg(item), _limit(value))
 
 

@@ -117,7 +117,7 @@ def model_record(body: DeclarationIn, item: GoodsItem) -> dict[str, object]:
         "declarant": body.declarant.identifier or "",
         "importer": body.importer.identifier if body.importer else "",
         "exporter": (body.exporter.identifier or body.exporter.name) if body.exporter else "",
-        "hs6": item.commodity_code[:6],
+        "hs6": (item.commodity_code or "")[:6],
         "export_country": body.country_of_export or "",
         "origin_country": item.origin or "",
         "preference": "Y" if item.preference else "N",

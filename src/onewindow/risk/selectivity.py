@@ -63,8 +63,8 @@ def _ipr_hits(records: Sequence[IprRecord], body: DeclarationIn) -> list[IprReco
     for record in records:
         words = [k.lower() for k in record.keywords]
         for item in body.items:
-            covered = any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
-            text = item.description.lower()
+            covered = any((item.commodity_code or "").startswith(p) for p in record.hs_prefixes)
+            text = (item.description or "").lower()
             if covered and any(word in text for word in words):
                 hits.append(record)
                 break
@@ -171,7 +171,9 @@ def select_channel(
     lanes = [lane for lane in lanes if in_force(lane.valid_from, lane.valid_to, today)]
 
     def lane_of(item: GoodsItem) -> FastLane | None:
-        return next((ln for ln in lanes if item.commodity_code.startswith(ln.hs_prefix)), None)
+        return next(
+            (ln for ln in lanes if (item.commodity_code or "").startswith(ln.hs_prefix)), None
+        )
 
     item_lanes = [lane_of(item) for item in body.items]
     fast = bool(lanes) and all(item_lanes) and not reasons
@@ -268,14 +270,14 @@ def _goods_for(record: IprRecord, body: DeclarationIn) -> list[dict[str, str]]:
     words = [k.lower() for k in record.keywords]
     return [
         {
-            "commodity_code": item.commodity_code,
-            "description": item.description,
+            "commodity_code": item.commodity_code or "",
+            "description": item.description or "",
             "origin": item.origin or "",
             "quantity": f"{item.net_mass_kg} kg" if item.net_mass_kg is not None else "",
         }
         for item in body.items
-        if any(item.commodity_code.startswith(p) for p in record.hs_prefixes)
-        and any(w in item.description.lower() for w in words)
+        if any((item.commodity_code or "").startswith(p) for p in record.hs_prefixes)
+        and any(w in (item.description or "").lower() for w in words)
     ]
 
 
