@@ -32,6 +32,7 @@ from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.pages import router as declarations_pages
 from onewindow.errors import DomainError, FieldError, Problem
+from onewindow.formats.service import EDIFACT, EdifactInvalid
 from onewindow.middleware import (
     PROBLEM_JSON,
     ASGIApp,
@@ -83,6 +84,7 @@ ROUTERS = [
 
 UPLOAD_PATHS = (
     "/api/v1/declarations/wco",
+    "/api/v1/declarations/cusdec",
     "/declarations/upload",
     "/api/v1/cargo/entry-summaries",
     "/api/v1/cargo/manifests/cuscar",
@@ -143,7 +145,10 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, EdifactInvalid) and EDIFACT in request.headers.get("accept", ""):
+            # EDIFACT software reads the refusal of its interchange as a CONTRL report.
+            return Response(exc.contrl, status_code=exc.status_code, media_type=EDIFACT)
         return problem(request, exc.status_code, exc.title, exc.detail, exc.type_slug, exc.errors)
 
     @app.exception_handler(RequestValidationError)

@@ -20,6 +20,7 @@ from onewindow.cargo.schemas import CallIn, ManifestIn, TerminalEventIn
 from onewindow.db import utcnow
 from onewindow.demo import DEMO_DECLARATIONS, DemoConsignment, DemoDeclaration, demo_principal
 from onewindow.errors import Conflict
+from onewindow.reference import service as reference
 
 CARRIER_EMAIL = "carrier@onewindow.example"
 TERMINAL_EMAIL = "terminal@onewindow.example"
@@ -61,9 +62,14 @@ def _vessel_name(means: str, mode: str) -> str | None:
     return VESSEL_NAMES[int(means) % len(VESSEL_NAMES)]
 
 
-def _manifest(demo: DemoDeclaration, mode: str, reference: str) -> ManifestIn:
+def _known(session: Session, locode: str) -> str | None:
+    """The port if UN/LOCODE is loaded for its country (a quick start may load fewer)."""
+    return locode if locode in reference.lookups(session).locodes else None
+
+
+def _manifest(session: Session, demo: DemoDeclaration, mode: str, reference: str) -> ManifestIn:
     c = demo.consignment
-    loading, discharge = PORTS[mode]
+    loading, discharge = _known(session, PORTS[mode][0]), PORTS[mode][1]
     box = _container(c.document) if mode == "sea" else None
     return ManifestIn.model_validate(
         {
@@ -153,7 +159,7 @@ def load_demo_cargo(session: Session) -> int:
     for n, (demo, mode) in enumerate(_consignments()):
         eta = _day(-2 - n % 3)
         call_id = _call(session, demo.consignment, mode, eta)
-        manifest = _manifest(demo, mode, f"DEMO-MF-{demo.consignment.document}")
+        manifest = _manifest(session, demo, mode, f"DEMO-MF-{demo.consignment.document}")
         cargo.lodge_manifest(session, carrier, manifest, now=eta - timedelta(days=3))
         count += 1
         call = cargo.get_call(session, port, call_id)
@@ -195,7 +201,7 @@ def _for_customs(session: Session) -> int:
         "mode": "sea",
         "transport_id": old.means,
         "voyage": f"DEMO{old.means[-3:]}",
-        "port_of_loading": "CNNGB",
+        "port_of_loading": _known(session, "CNNGB"),
         "port_of_discharge": "GBFXT",
         "documents": [
             {

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from onewindow import cli
+from onewindow.config import get_settings
 from onewindow.db import session_scope, utcnow
 from onewindow.events import deliver_pending
 from tests.cargo import call_body, container, document_number, imo, manifest_body
@@ -345,3 +351,141 @@ class TestReconciliation:
         assert document in subjects
         assert unseen not in subjects, "goods by a vessel without a call are not cargo-controlled"
         assert client.get(f"{API}/reconciliation", headers=party.auth).status_code == 403
+
+
+class TestCuscar:
+    SAMPLE = Path(__file__).parents[1] / "formats" / "edifact_samples" / "cuscar_d95b.edi"
+
+    def _interchange(self) -> tuple[str, str]:
+        tag = uuid.uuid4().hex[:8].upper()
+        text = self.SAMPLE.read_text().replace("CNSHA", "SGSIN")
+        text = text.replace("MAN2026-0314", f"MAN-{tag}").replace("HBL-77801", f"HBL-{tag}")
+        return text.replace("MAEU2603001", f"MAEU{tag}"), tag
+
+    def test_a_cuscar_is_a_manifest_like_any_other(
+        self, client: TestClient, carrier: Party
+    ) -> None:
+        text, tag = self._interchange()
+        headers = {**carrier.auth, "Content-Type": "application/edifact"}
+        made = client.post(f"{API}/manifests/cuscar", content=text, headers=headers)
+        assert made.status_code == 201, made.text
+        assert made.json()["documents"] == 2
+        again = client.post(f"{API}/manifests/cuscar", content=text, headers=headers)
+        assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
+        lodged = client.get(f"{API}/manifests/{made.json()['id']}", headers=carrier.auth).json()
+        house = lodged["documents"][1]
+        assert house["number"] == f"HBL-{tag}" and house["master_number"] == f"MAEU{tag}"
+
+    def test_a_broken_cuscar_is_answered_with_its_segment_or_a_contrl(
+        self, client: TestClient, carrier: Party
+    ) -> None:
+        text, tag = self._interchange()
+        broken = text.replace("GID+2+40:PK'", "GID+2+forty:PK'")
+        headers = {**carrier.auth, "Content-Type": "application/edifact"}
+        refused = client.post(f"{API}/manifests/cuscar", content=broken, headers=headers)
+        assert refused.status_code == 422
+        assert any("/GID/" in e["pointer"] for e in refused.json()["errors"]), refused.text
+        contrl = client.post(
+            f"{API}/manifests/cuscar",
+            content=broken,
+            headers={**headers, "Accept": "application/edifact"},
+        )
+        assert contrl.status_code == 422 and "UCS+" in contrl.text
+        listed = client.get(f"{API}/manifests", headers=carrier.auth).json()
+        assert f"MAN-{tag}" not in [m["reference"] for m in listed]
+
+
+class TestEntrySummaryCommand:
+    RULES = Path(get_settings().ens_rules_dir)
+
+    def test_one_json_line_a_file_with_every_error(self) -> None:
+        valid = _valid_case(self.RULES)
+        invalid = self.RULES / "cases" / "rule" / "CITCE124.0.1.xml"
+        ran = CliRunner().invoke(
+            cli.app, ["cargo", "import-ens", "--dry-run", "--json", str(valid), str(invalid)]
+        )
+        lines = [json.loads(line) for line in ran.output.splitlines()]
+        assert [(x["file"], x["accepted"]) for x in lines] == [
+            (str(valid), True),
+            (str(invalid), False),
+        ]
+        assert lines[1]["errors"] == [
+            {
+                "code": "8634",
+                "location": "/ie:CC315A[1]/TRACONCE1[1]/CitCE124[1]",
+                "text": "The field 'City (box 8)' within Import Operation.Trader Consignee must "
+                "not be present if the GB 'TIN' has been declared (C501)",
+            }
+        ]
+        assert ran.exit_code == 1
+
+    def test_a_carrier_lodges_and_gets_a_movement_reference(
+        self, client: TestClient, carrier: Party
+    ) -> None:
+        message = _valid_case(self.RULES).read_bytes()
+        lodged = client.post(
+            f"{API}/entry-summaries",
+            content=message,
+            headers={**carrier.auth, "Content-Type": "application/xml"},
+        )
+        assert lodged.status_code == 201, lodged.text
+        assert lodged.json()["accepted"] is True and lodged.json()["number"]
+        assert lodged.json()["decision"] == "release"
+
+
+def _valid_case(rules: Path) -> Path:
+    """The first business-rule case whose control file expects no error."""
+    controls = sorted((rules / "cases" / "rule").glob("*.ctl"))
+    return next(c for c in controls if "<err:Error>" not in c.read_text()).with_suffix(".xml")
+
+
+class TestRiskBeforeArrival:
+    def test_a_cargo_profile_asks_not_to_load_and_the_carrier_is_told_what_not_why(
+        self, client: TestClient, carrier: Party, customs: Party
+    ) -> None:
+        route = "ZQ"  # a route no other test's cargo takes
+        profile = client.post(
+            "/api/v1/risk/profiles",
+            json={
+                "code": f"CARGO-{uuid.uuid4().hex[:6].upper()}",
+                "title": "Cargo routed through ZQ",
+                "reason": "Intelligence: consignments routed through ZQ",
+                "conditions": [{"field": "route", "op": "eq", "value": route}],
+                "channel": "red",
+            },
+            headers=customs.auth,
+        )
+        assert profile.status_code == 201, profile.text
+        message = _valid_case(TestEntrySummaryCommand.RULES).read_bytes()
+        routed = message.replace(
+            b"<CouOfRouCodITI1>AB</CouOfRouCodITI1>", b"<CouOfRouCodITI1>ZQ</CouOfRouCodITI1>", 1
+        )
+        lodged = client.post(
+            f"{API}/entry-summaries",
+            content=routed,
+            headers={**carrier.auth, "Content-Type": "application/xml"},
+        ).json()
+        assert lodged["accepted"] is True and lodged["decision"] == "do_not_load"
+        assert lodged["reasons"] == [], "targeting stays with customs"
+        seen = client.get(f"{API}/entry-summaries/{lodged['id']}", headers=customs.auth).json()
+        assert seen["reasons"][0]["text"] == "Intelligence: consignments routed through ZQ"
+        _deliver()
+        told = client.get("/api/v1/notifications", headers=carrier.auth).json()["items"]
+        titles = [n["title"] for n in told]
+        assert any("not" in t.lower() and "load" in t.lower() for t in titles), titles
+        assert not any("Intelligence" in n["body"] for n in told)
+        resolved = client.post(
+            f"{API}/entry-summaries/{lodged['id']}/resolution",
+            json={"resolution": "Examined at origin: toys as declared"},
+            headers=customs.auth,
+        )
+        assert resolved.status_code == 200
+        open_ones = client.get(
+            f"{API}/entry-summaries", params={"open_only": True}, headers=customs.auth
+        ).json()
+        assert lodged["id"] not in [e["id"] for e in open_ones]
+        client.post(
+            f"/api/v1/risk/profiles/{profile.json()['id']}/deactivate",
+            json={"why": "test over"},
+            headers=customs.auth,
+        )

@@ -141,7 +141,7 @@ class TestMessages:
         message = compose("cargo.gated_out", "container", "MSCU1234565", {})
         assert message.title == "Container MSCU1234565: gated out"
         assert "cargo.gated_out" in message.body
-        assert message.link is None
+        assert message.link == "/cargo/track?q=MSCU1234565"
 
     def test_details_of_the_payload_are_told(self) -> None:
         message = compose(

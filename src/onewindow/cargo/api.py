@@ -28,6 +28,7 @@ from onewindow.cargo.schemas import (
 )
 from onewindow.declarations.schemas import Reason
 from onewindow.deps import Id, PrincipalDep, SessionDep
+from onewindow.formats import service as formats
 
 router = APIRouter(prefix="/api/v1/cargo", tags=["cargo"])
 
@@ -117,6 +118,26 @@ def lodge_manifest(
     reference is the idempotency key: the same body again answers 200 with the first manifest."""
     manifest, changed, warnings = service.lodge_manifest(session, principal, body)
     if not (changed and body.function == "original"):
+        response.status_code = 200
+    return manifest_out(manifest, warnings)
+
+
+@router.post(
+    "/manifests/cuscar",
+    response_model=ManifestOut,
+    status_code=201,
+    openapi_extra=formats.EDIFACT_BODY,
+    responses={200: {"model": ManifestOut, "description": "lodged before, or amended"}},
+)
+async def lodge_cuscar(
+    request: Request, response: Response, session: SessionDep, principal: PrincipalDep
+) -> ManifestOut:
+    """Lodge a manifest as a UN/EDIFACT CUSCAR cargo report (message function 9 original, 5
+    replace, 1 cancel). A refused interchange is answered 422 naming each segment, or with a
+    CONTRL report when the request accepts ``application/edifact``."""
+    data = await request.body()  # bounded by the app's upload limit while it is read
+    manifest, changed, warnings = service.lodge_cuscar(session, principal, data)
+    if not (changed and manifest.version == 1 and manifest.status == "lodged"):
         response.status_code = 200
     return manifest_out(manifest, warnings)
 

@@ -118,7 +118,11 @@ def _recorded(session: Session, actor: str, call: Call, what: str, reason: str =
         f"cargo.call_{what}",
         "call",
         call.id,
-        {**data, "name": call.transport_name or call.transport_id, "reason": reason},
+        {
+            **data,
+            "reference": f"{call.transport_name or call.transport_id} {call.voyage}",
+            "reason": reason,
+        },
         organisation_id=call.carrier_id,
     )
 

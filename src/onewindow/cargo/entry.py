@@ -118,7 +118,7 @@ def _accept(session: Session, row: EntrySummary, summary: ens.EntrySummary) -> N
 
 def _recorded(session: Session, principal: Principal, row: EntrySummary) -> None:
     outcome = "accepted" if row.accepted else "rejected"
-    data = {"lrn": row.lrn, "number": row.number, "errors": len(row.errors)}
+    data = {"reference": row.number or row.lrn, "lrn": row.lrn, "number": row.number}
     audit.record(
         session,
         actor=principal.actor,
@@ -146,7 +146,7 @@ def _recorded(session: Session, principal: Principal, row: EntrySummary) -> None
                 topic,
                 "entry_summary",
                 row.id,
-                {**data, "reasons": "; ".join(r["text"] for r in row.reasons)},
+                {**data, "reason": "; ".join(r["text"] for r in row.reasons)},
                 organisation_id=office.id,
             )
 
@@ -205,7 +205,7 @@ def resolve(
         "cargo.control_resolved",
         "entry_summary",
         row.id,
-        {"lrn": row.lrn, "number": row.number},
+        {"reference": row.number or row.lrn, "lrn": row.lrn, "reason": row.resolution},
         organisation_id=row.carrier_id,
     )
     return row

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +36,7 @@ from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.events import record_event
+from onewindow.formats import service as formats
 from onewindow.parties.models import Organisation
 from onewindow.reference import service as reference
 from onewindow.security import Principal, Role
@@ -157,13 +159,19 @@ def _documents(session: Session, manifest: Manifest, body: ManifestIn) -> None:
 
 
 def _carrier_errors(principal: Principal, body: ManifestIn, session: Session) -> None:
+    """A carrier lodges its own manifests: naming another registered organisation as the
+    carrier is refused (a code the carrier goes by, such as a SCAC, is its own business)."""
     if body.carrier is None or not body.carrier.identifier:
         return
-    own = session.get(Organisation, principal.organisation_id)
-    if own is not None and body.carrier.identifier.strip().upper() != own.identifier:
+    named = session.scalar(
+        select(Organisation).where(
+            Organisation.identifier == body.carrier.identifier.strip().upper()
+        )
+    )
+    if named is not None and named.id != principal.organisation_id:
         raise InvalidInput(
             "A carrier lodges its own manifests.",
-            [FieldError("/carrier/identifier", f"is not your identifier ({own.identifier})")],
+            [FieldError("/carrier/identifier", "names another registered organisation")],
         )
 
 
@@ -207,6 +215,22 @@ def lodge_manifest(
     if body.function == "cancel":
         return _cancel(session, principal, found), True, []
     return _replace(session, principal, found, body)
+
+
+def lodge_cuscar(
+    session: Session, principal: Principal, data: bytes
+) -> tuple[Manifest, bool, list[str]]:
+    """A manifest sent as a CUSCAR interchange, through the same checks as the JSON form."""
+    require(principal, "cargo:write", Role.CARRIER)
+    mapped = formats.manifest_from_cuscar(data)
+    try:
+        body = ManifestIn.model_validate(mapped)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "The cargo report does not make a valid manifest.",
+            [FieldError("/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from None
+    return lodge_manifest(session, principal, body, received_as="cuscar")
 
 
 def _timing(body: ManifestIn, call: Call | None, now: datetime) -> tuple[datetime | None, bool]:

@@ -20,6 +20,7 @@ from onewindow.cargo.schemas import CallIn, ManifestIn, TerminalEventIn
 from onewindow.config import get_settings
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
+from onewindow.formats import service as formats
 from onewindow.parties import service as parties
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service as risk
@@ -241,7 +242,10 @@ async def upload(
                     [FieldError(e["location"], f"{e['code']}: {e['text']}") for e in row.errors],
                 )
             return
-        service.lodge_manifest(session, principal, _manifest(data), received_as="json")
+        if formats.is_edifact(data):
+            service.lodge_cuscar(session, principal, data)
+        else:
+            service.lodge_manifest(session, principal, _manifest(data), received_as="json")
 
     done = f"{name}: received." if kind != "entry-summary" else f"{name}: entry summary accepted."
     return _act(request, session, principal, csrf_token, action, done)

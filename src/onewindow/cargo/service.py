@@ -47,6 +47,7 @@ from onewindow.cargo.manifests import (
     content_summary,
     get_manifest,
     list_manifests,
+    lodge_cuscar,
     lodge_manifest,
     manifest_versions,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "list_entry_summaries",
     "list_events",
     "list_manifests",
+    "lodge_cuscar",
     "lodge_entry_summary",
     "lodge_manifest",
     "manifest_versions",

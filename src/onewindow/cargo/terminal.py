@@ -164,7 +164,11 @@ def _recorded(session: Session, principal: Principal, row: TerminalEvent) -> Non
             "cargo.unreleased_gate_out",
             row.subject_kind,
             row.subject,
-            {**data, "terminal": principal.organisation_name, "reasons": row.unreleased},
+            {
+                **data,
+                "reference": row.subject,
+                "reason": f"{principal.organisation_name}: {row.unreleased}",
+            },
             organisation_id=office.id,
         )
 

@@ -148,6 +148,28 @@ async def lodge_wco(
     return service.seen_by(lodgement.declaration, principal)
 
 
+@router.post(
+    "/cusdec",
+    response_model=DeclarationOut,
+    status_code=201,
+    openapi_extra=formats.EDIFACT_BODY,
+    responses={200: {"description": "the same interchange lodged before"}},
+)
+async def lodge_cusdec(
+    request: Request, response: Response, session: SessionDep, principal: PrincipalDep
+) -> DeclarationOut:
+    """Lodge a UN/EDIFACT CUSDEC declaration: mapped into the same model and through the same
+    rules as every lodging. A refused interchange is answered 422 naming each segment, or with a
+    CONTRL report when the request accepts ``application/edifact``. Where the declaration stands
+    is at ``/api/v1/declarations/{id}/response.edi`` (CUSRES)."""
+    require_scope(principal, "declarations:write")
+    data = await request.body()  # bounded by the app's upload limit while it is read
+    lodgement = clearance.lodge(session, principal, formats.declaration_from_cusdec(data))
+    if not lodgement.created:
+        response.status_code = 200
+    return service.seen_by(lodgement.declaration, principal)
+
+
 @router.post("/{declaration_id}/amendments", response_model=DeclarationOut)
 def amend(
     declaration_id: Id, body: AmendmentIn, session: SessionDep, principal: PrincipalDep

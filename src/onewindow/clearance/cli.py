@@ -130,9 +130,19 @@ def _dry_run(session: Session, path: Path, message: Any) -> tuple[str, bool]:
     return _line(path, kind, outcome), not outcome.errors
 
 
+def _read(data: bytes, dry_run: bool) -> Any:
+    """A declaration or a request from a WCO DEC file, or a declaration from a CUSDEC."""
+    if formats.is_edifact(data):
+        return formats.WcoDeclaration(formats.declaration_from_cusdec(data))
+    return formats.message_from_wco(data, recover=dry_run)
+
+
 @app.command("import-wco")
 def import_wco(
-    files: Annotated[list[Path], typer.Argument(help="WCO Data Model 3.6 DEC files")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="WCO Data Model 3.6 DEC files, or UN/EDIFACT CUSDEC interchanges"),
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="map and check only; lodge nothing")
     ] = False,
@@ -141,6 +151,9 @@ def import_wco(
     ] = None,
 ) -> None:
     """Lodge each file; print ``FILE: accepted NUMBER`` or ``FILE: rejected: REASONS``.
+
+    A file that opens with ``UNA`` or ``UNB`` is read as a UN/EDIFACT CUSDEC interchange, the
+    rest as WCO XML; both go through the same rules.
 
     Declarations are lodged; amendments (type COR) amend the declaration they name, a new
     version; cancellations (type INV) cancel it, by the lifecycle's rules. Warnings of the
@@ -157,7 +170,7 @@ def import_wco(
     failures = 0
     for path in files:
         try:
-            message = formats.message_from_wco(path.read_bytes(), recover=dry_run)
+            message = _read(path.read_bytes(), dry_run)
         except (DomainError, WcoRefusal, OSError) as exc:
             typer.echo(f"{path}: rejected: {_reasons(exc)}")
             failures += 1

@@ -203,7 +203,8 @@ async def upload(
     file: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Lodge a declaration from a JSON file (our API's shape) or a WCO Data Model XML file."""
+    """Lodge a declaration from a JSON file (our API's shape), a WCO Data Model XML file or a
+    UN/EDIFACT CUSDEC interchange."""
     if principal is None:
         return login_redirect(request)
     if not csrf_ok(request, csrf_token):
@@ -219,6 +220,8 @@ async def upload(
     try:
         if data.lstrip().startswith(b"<"):
             declaration = formats.declaration_from_wco(data)
+        elif formats.is_edifact(data):
+            declaration = formats.declaration_from_cusdec(data)
         else:
             declaration = DeclarationIn.model_validate(json.loads(data))
         lodgement = clearance.lodge(session, principal, declaration)

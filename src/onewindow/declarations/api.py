@@ -82,6 +82,28 @@ def wco_response(declaration_id: Id, session: SessionDep, principal: PrincipalDe
     return Response(document, media_type="application/xml")
 
 
+@router.get(
+    "/{declaration_id}/response.edi",
+    response_class=Response,
+    responses={200: {"content": {"application/edifact": {}}}},
+)
+def cusres_response(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> Response:
+    """Where the declaration stands, as a UN/EDIFACT CUSRES interchange (accepted, rejected with
+    each error, under control, released; the duties assessed)."""
+    declaration = _read(session, principal, declaration_id)
+    assessment = service.latest_assessment(session, declaration)
+    document = formats.cusres_response(
+        status=declaration.status,
+        reference=declaration.declarant_reference,
+        number=declaration.number,
+        issued_at=declaration.updated_at,
+        recipient=principal.organisation_name,
+        errors=declaration.errors,
+        total=(assessment.total, assessment.currency) if assessment else None,
+    )
+    return Response(document, media_type=formats.EDIFACT)
+
+
 @router.get("/{declaration_id}/timeline", response_model=list[StatusChangeOut])
 def timeline(
     declaration_id: Id, session: SessionDep, principal: PrincipalDep

@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from onewindow.db import utcnow
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import Conflict, FieldError, InvalidInput
-from onewindow.formats import wco
+from onewindow.formats import cuscar, cusdec, cusres, edifact, wco
 
 MAX_SCHEMA_ERRORS = 20
 
@@ -144,4 +145,120 @@ def wco_response(
         errors=[wco.ResponseError(e["pointer"], e["code"], e["detail"]) for e in errors],
         duties=duties if kind in {"assessment", "release"} else [],
         total=total if kind in {"assessment", "release"} else None,
+    )
+
+
+# UN/EDIFACT ------------------------------------------------------------------------------------
+
+
+EDIFACT = "application/edifact"
+"""The media type of UN/EDIFACT interchanges (RFC 1767)."""
+
+EDIFACT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {EDIFACT: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+class EdifactInvalid(InvalidInput):
+    """An interchange refused: every error names its segment, and ``contrl`` is the CONTRL
+    report a sender's software reads (``Accept: application/edifact``)."""
+
+    def __init__(self, detail: str, errors: Sequence[edifact.EdifactError], contrl: str) -> None:
+        super().__init__(
+            detail,
+            [
+                FieldError(
+                    f"/segments/{e.segment_position}/{e.segment_tag}"
+                    + (f"/{e.element}" if e.element else ""),
+                    e.text,
+                    f"edifact-{e.code}",
+                )
+                for e in errors[:MAX_SCHEMA_ERRORS]
+            ],
+        )
+        self.contrl = contrl
+
+
+def _refused(
+    data: bytes | str, what: str, errors: Sequence[edifact.EdifactError]
+) -> EdifactInvalid:
+    return EdifactInvalid(f"The interchange is refused: {what}.", errors, contrl_for(data, errors))
+
+
+def contrl_for(data: bytes | str, errors: Sequence[edifact.EdifactError] = ()) -> str:
+    """The CONTRL report answering an interchange: accepted, or rejected naming each error."""
+    interchange, found = edifact.parse_interchange(data)
+    return edifact.contrl_report(interchange, list(errors) or found, prepared=utcnow())
+
+
+def is_edifact(data: bytes) -> bool:
+    """Whether a file is a UN/EDIFACT interchange (it opens with UNA or UNB)."""
+    return data.lstrip()[:3] in (b"UNA", b"UNB")
+
+
+def manifest_from_cuscar(data: bytes) -> dict[str, Any]:
+    """A CUSCAR cargo report as the manifest the cargo domain takes (JSON shape); raises
+    :class:`EdifactInvalid` naming each segment in error."""
+    manifest, errors = cuscar.parse_cuscar(data)
+    if manifest is None or errors:
+        raise _refused(data, "the CUSCAR cargo report has errors", errors)
+    return manifest
+
+
+def declaration_from_cusdec(data: bytes) -> DeclarationIn:
+    """A CUSDEC customs declaration mapped into our model (the same rules as every lodging);
+    raises :class:`EdifactInvalid` naming each segment in error, or :class:`InvalidInput`."""
+    body, errors = cusdec.parse_cusdec(data)
+    if body is None or errors:
+        raise _refused(data, "the CUSDEC declaration has errors", errors)
+    return _model(body)
+
+
+CUSRES_STATES: dict[str, cusres.State] = {
+    "lodged": "accepted",
+    "accepted": "accepted",
+    "assessed": "accepted",
+    "awaiting_payment": "accepted",
+    "paid": "accepted",
+    "guaranteed": "accepted",
+    "under_control": "under_control",
+    "rejected": "rejected",
+    "released": "released",
+}
+"""Which CUSRES answers a declaration in each state (cancelled and invalidated: none)."""
+
+
+def cusres_response(
+    *,
+    status: str,
+    reference: str,
+    number: str | None,
+    issued_at: datetime,
+    recipient: str,
+    errors: Sequence[Mapping[str, str]] = (),
+    total: tuple[Decimal, str] | None = None,
+) -> str:
+    """The CUSRES interchange that tells a declarant's software where the declaration stands."""
+    state = CUSRES_STATES.get(status)
+    if state is None:
+        raise Conflict(f"A declaration that is {status} has no CUSRES response message.")
+    response = cusres.CusresResponse(
+        declaration_number=number or reference,
+        state=state,
+        errors=tuple(
+            wco.ResponseError(e["pointer"], e.get("code", ""), e["detail"]) for e in errors
+        ),
+        duties_total=total[0] if total else None,
+        currency=total[1] if total else None,
+        issued_at=issued_at,
+        declarant_reference=reference,
+    )
+    return cusres.write_cusres(
+        response,
+        sender="ONEWINDOW",
+        recipient=recipient[:35] or "UNKNOWN",
+        control_reference=f"{issued_at:%y%m%d%H%M%S}"[:14],
     )

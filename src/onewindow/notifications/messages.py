@@ -96,11 +96,55 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Declaration {number} held: your trade mark may be infringed",
         "A declaration matches a trade mark you recorded; customs holds the goods for your view.",
     ),
+    "cargo.entry_summary_accepted": (
+        "Entry summary {number} accepted",
+        "The entry summary declaration was accepted and assessed before arrival.",
+    ),
+    "cargo.entry_summary_rejected": (
+        "Entry summary {number} refused",
+        "The entry summary declaration was refused: correct each error shown and lodge it again.",
+    ),
+    "cargo.do_not_load": (
+        "Do not load: entry summary {number}",
+        "Customs asks that these goods are not loaded (or stay on board) until it says otherwise. "
+        "Contact the customs office for the next steps.",
+    ),
+    "cargo.inspect": (
+        "Inspect on arrival: entry summary {number}",
+        "Customs will inspect these goods when they arrive; keep them available at the terminal.",
+    ),
+    "cargo.control_resolved": (
+        "Control of entry summary {number} resolved",
+        "Customs has ended its control of these goods before arrival.",
+    ),
+    "cargo.manifest_lodged": (
+        "Manifest {number} received",
+        "The manifest was recorded; its documents can now be declared.",
+    ),
+    "cargo.manifest_amended": (
+        "Manifest {number} amended",
+        "A new version of the manifest was recorded.",
+    ),
+    "cargo.manifest_cancelled": ("Manifest {number} cancelled", "The manifest was cancelled."),
+    "cargo.unreleased_gate_out": (
+        "Left the terminal unreleased: {number}",
+        "A terminal reported that cargo customs has not released left its gate. Act now.",
+    ),
+    "cargo.call_registered": ("Call {number} registered", "The call was announced."),
+    "cargo.call_arrived": ("Arrived: call {number}", "The arrival was recorded."),
+    "cargo.call_cleared": ("Cleared to depart: call {number}", "The port cleared the departure."),
+    "cargo.call_departed": ("Departed: call {number}", "The departure was recorded."),
 }
-"""Title and sentence per topic; ``{number}`` is the declaration's reference."""
+"""Title and sentence per topic; ``{number}`` is the subject's reference (a declaration's number,
+an entry summary's movement reference, a manifest's reference)."""
 
 SUBJECT_LINKS: dict[str, str] = {
     "declaration": "/declarations/{subject_id}",
+    "manifest": "/cargo/manifests/{subject_id}",
+    "call": "/cargo",
+    "entry_summary": "/cargo",
+    "container": "/cargo/track?q={subject_id}",
+    "document": "/cargo/track?q={subject_id}",
 }
 """Portal page of a subject, by subject type."""
 
