@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from onewindow import release
 from onewindow.declarations import service
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.service import Action
@@ -95,6 +96,9 @@ def detail(
             "assessment": service.latest_assessment(session, declaration),
             "payment": payment,
             "open_holds": open_holds,
+            "conditions": []
+            if declaration.status in service.FINAL_STATUSES
+            else release.open_conditions(session, declaration.id),
             "customs": Action.CONTROL in allowed,
             "may_cancel": Action.CANCEL in allowed,
             "may_pay": payment is not None

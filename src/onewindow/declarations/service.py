@@ -367,6 +367,10 @@ def _insert_once(session: Session, values: dict[str, Any]) -> Declaration | None
     return declaration
 
 
+FINAL_STATUSES = frozenset(s.value for s in FINAL)
+"""Statuses a declaration never leaves."""
+
+
 def status_label(status: str) -> str:
     """How a person reads a declaration's status ("Awaiting payment")."""
     return LABELS[Status(status)]

@@ -31,31 +31,52 @@ CAPABILITIES: dict[str, list[Capability]] = {
         ),
         Capability("Apply for permits", "The permits your goods need travel with the declaration."),
         Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
-        Capability("Track your consignments", "Every decision and its reason, as it happens."),
+        Capability(
+            "Track your consignments",
+            "From the manifest to the gate, every event as it happens.",
+            "/cargo/track",
+        ),
     ],
     Role.CUSTOMS_BROKER: [
         Capability(
             "Lodge declarations for your clients", "As their representative.", "/declarations"
         ),
         Capability("Your clients", "The companies that mandated you, and for what.", "/mandates"),
-        Capability("Follow your clients' consignments", "Holds, assessments and releases."),
+        Capability(
+            "Follow your clients' consignments",
+            "From the manifest to the gate, every event as it happens.",
+            "/cargo/track",
+        ),
     ],
     Role.CARRIER: [
-        Capability("Lodge manifests", "Advance cargo information before loading or arrival."),
-        Capability("Report vessel and flight calls", "Arrival and departure notices."),
+        Capability(
+            "Lodge manifests and entry summaries",
+            "JSON, UN/EDIFACT CUSCAR or ICS CC315A, before loading or arrival.",
+            "/cargo",
+        ),
+        Capability("Announce vessel and flight calls", "Arrival and departure notices.", "/cargo"),
     ],
     Role.TERMINAL_OPERATOR: [
-        Capability("Report discharge and gate movements", "Discharge, gate-in, gate-out."),
-        Capability("See which cargo may leave", "Only released cargo passes the gate."),
+        Capability(
+            "Report discharge and gate movements",
+            "Discharge, stripping, gate-in, gate-out.",
+            "/cargo",
+        ),
+        Capability("See which cargo may leave", "Only released cargo passes the gate.", "/cargo"),
     ],
     Role.PORT_AUTHORITY: [
-        Capability("Clear vessel calls", "Arrival and departure clearances."),
+        Capability("Clear vessel calls", "Arrival, departure clearance and departure.", "/cargo"),
     ],
     Role.CUSTOMS: [
         Capability(
             "Work the declaration queue", "Document checks, inspections, release.", "/declarations"
         ),
         Capability("Manage risk profiles", "Selectivity rules and the learned model.", "/risk"),
+        Capability(
+            "Control cargo",
+            "Reconciliation of manifests and declarations, controls before arrival, the gate.",
+            "/cargo",
+        ),
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
     ],
     Role.PERMIT_AGENCY: [
