@@ -309,6 +309,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/declarations/{declaration_id}/response.xml"): ById(
         lambda b: _declaration(b, "/response.xml")
     ),
+    ("GET", "/api/v1/declarations/{declaration_id}/response.edi"): ById(
+        lambda b: _declaration(b, "/response.edi")
+    ),
+    ("POST", "/api/v1/declarations/cusdec"): Own("/api/v1/declarations/cusdec"),
     ("GET", "/api/v1/declarations/{declaration_id}/assessment"): ById(
         lambda b: _declaration(b, "/assessment")
     ),
@@ -537,6 +541,9 @@ MATRIX.update(
         ),
         ("POST", "/api/v1/cargo/calls/{call_id}/departure"): RoleWork(
             _CARRIER, lambda o: _arrived_call_of(o, "/departure"), lambda o: {}, 409, owned=True
+        ),
+        ("POST", "/api/v1/cargo/manifests/cuscar"): RoleWork(
+            _CARRIER, lambda o: "/api/v1/cargo/manifests/cuscar", ok_status=422
         ),
         ("POST", "/api/v1/cargo/manifests"): RoleWork(
             _CARRIER, lambda o: "/api/v1/cargo/manifests", lambda o: manifest_body(imo()), 201

@@ -197,7 +197,7 @@ def lodge_manifest(
         select(Manifest)
         .where(Manifest.carrier_id == principal.organisation_id)
         .where(Manifest.reference == body.reference)
-        .with_for_update()
+        .with_for_update(of=Manifest)
     )
     if body.function == "original":
         if found is not None:
