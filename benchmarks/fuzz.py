@@ -45,7 +45,13 @@ def main() -> int:
         response_schema_conformance,
         status_code_conformance,
     )
-    from tests.conftest import DATABASE_URL, TEST_COUNTRIES, _reset, make_party
+    from tests.conftest import (
+        DATABASE_URL,
+        TEST_COUNTRIES,
+        _reset,
+        make_party,
+        register_media_types,
+    )
 
     from onewindow import migrations
     from onewindow.app import create_app
@@ -74,6 +80,7 @@ def main() -> int:
     with session_scope() as session:
         load_demo_tariff(session, data_dir)
     app = create_app(run_worker=False)
+    register_media_types()
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex="^/api/")
     operations = [result.ok() for result in schema.get_all_operations()]
     parties = {role: make_party((role,)) for role in ORGANISATION_ROLES}

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import make_party
+from tests.conftest import make_party, register_media_types
 
 CHECKS = [
     not_a_server_error,
@@ -60,6 +60,7 @@ def _failures(
 
 def test_the_api_keeps_its_contract(app: FastAPI) -> None:
     trader = make_party(("trader",))
+    register_media_types()
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex="^/api/")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 50

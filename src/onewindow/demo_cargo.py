@@ -118,7 +118,7 @@ def _call(session: Session, c: DemoConsignment, mode: str, eta: datetime) -> int
     try:
         return cargo.register_call(session, carrier, body).id
     except Conflict:
-        found = cargo.find_call(session, c.means, body.port)
+        found = cargo.find_call(session, c.means, body.port, departed=True)
         assert found is not None
         return found.id
 
@@ -168,8 +168,19 @@ def load_demo_cargo(session: Session) -> int:
         box = manifest.documents[0].containers[0].number if mode == "sea" else None
         if box:
             _event(session, "discharged", box, eta + timedelta(hours=5))
+        if n == 0 and box:
+            _depart(session, call_id, eta + timedelta(hours=20))
     count += _for_customs(session)
     return count
+
+
+def _depart(session: Session, call_id: int, at: datetime) -> None:
+    """Everything discharged: the port clears the call and the vessel leaves."""
+    port = demo_principal(session, PORT_EMAIL)
+    if cargo.get_call(session, port, call_id).status == "arrived":
+        cargo.clear_departure(session, port, call_id, "All cargo for Eastport discharged")
+    if cargo.get_call(session, port, call_id).status == "cleared":
+        cargo.record_departure(session, port, call_id, at)
 
 
 def _for_customs(session: Session) -> int:
@@ -222,12 +233,72 @@ def _for_customs(session: Session) -> int:
             }
         ],
     }
+    # Lodged two hours before arrival, 22 hours after its deadline: recorded late.
     cargo.lodge_manifest(
-        session, carrier, ManifestIn.model_validate(body), now=arrived - timedelta(days=4)
+        session, carrier, ManifestIn.model_validate(body), now=arrived - timedelta(hours=2)
     )
     if cargo.get_call(session, port, call_id).status == "expected":
         cargo.record_arrival(session, port, call_id, arrived)
     _event(session, "discharged", box, arrived + timedelta(hours=6))
+    return 1 + _expected(session)
+
+
+def _expected(session: Session) -> int:
+    """A vessel expected next week, its manifest lodged in good time."""
+    carrier = demo_principal(session, CARRIER_EMAIL)
+    eta = _day(6)
+    vessel = DemoConsignment(
+        exporter="Busan Appliance Co",
+        city="Busan",
+        country="KR",
+        currency="USD",
+        incoterm="FOB",
+        freight="0",
+        insurance="0",
+        mode="1",
+        means_type="10",
+        means="9811000",
+        nationality="KR",
+        document_type="705",
+        document="HDMU5501288301",
+        items=(),
+    )
+    _call(session, vessel, "sea", eta)
+    box = _container(vessel.document)
+    body = {
+        "reference": "DEMO-MF-HDMU5501288301",
+        "mode": "sea",
+        "transport_id": vessel.means,
+        "transport_name": _vessel_name(vessel.means, "sea"),
+        "voyage": f"DEMO{vessel.means[-3:]}",
+        "port_of_loading": _known(session, "KRPUS"),
+        "port_of_discharge": "GBFXT",
+        "documents": [
+            {
+                "number": vessel.document,
+                "shipper": {"name": vessel.exporter, "country": "KR"},
+                "consignee": {
+                    "name": "Kestrel Office Supplies Ltd",
+                    "identifier": "GB135792468000",
+                },
+                "goods": [
+                    {
+                        "line": 1,
+                        "description": "Refrigerators, household",
+                        "hs_code": "841810",
+                        "packages": 60,
+                        "package_type": "CS",
+                        "gross_mass_kg": "4200",
+                        "container": box,
+                    }
+                ],
+                "containers": [{"number": box, "seals": ["SL550128"]}],
+            }
+        ],
+    }
+    cargo.lodge_manifest(
+        session, carrier, ManifestIn.model_validate(body), now=eta - timedelta(days=5)
+    )
     return 1
 
 

@@ -160,13 +160,19 @@ class TestManifests:
         assert body["reference"] not in [m["reference"] for m in listed]
 
     def test_a_manifest_after_its_deadline_is_kept_and_marked_late(
-        self, client: TestClient, carrier: Party
+        self, client: TestClient, carrier: Party, customs: Party
     ) -> None:
         vessel = imo()
         _call(client, carrier, vessel, eta=(utcnow() + timedelta(hours=3)).isoformat())
-        made = _manifest(client, carrier, manifest_body(vessel))
+        body = manifest_body(vessel)
+        made = _manifest(client, carrier, body)
         assert made["late"] is True
         assert any("deadline" in w for w in made["warnings"])
+        late = client.get(
+            f"{API}/reconciliation", params={"kind": "late_manifest"}, headers=customs.auth
+        ).json()["late_manifest"]
+        listed = {i["subject"]: i["detail"] for i in late}
+        assert listed[body["reference"]] == "lodged 21 h after its deadline"
 
     def test_another_carrier_does_not_see_it(self, client: TestClient, carrier: Party) -> None:
         made = _manifest(client, carrier, manifest_body(imo()))
@@ -222,6 +228,8 @@ class TestTerminalAndGate:
         answer = client.get(f"{API}/gate", params={"container": box}, headers=terminal.auth).json()
         assert answer["may_leave"] is True, answer
         assert answer["declarations"] == [lodged["number"]]
+        told = client.get("/api/v1/notifications", headers=terminal.auth).json()["items"]
+        assert f"Released: declaration {lodged['number']}" in [n["title"] for n in told]
 
     def test_a_trader_cannot_ask_the_gate(self, client: TestClient, party: Party) -> None:
         asked = client.get(f"{API}/gate", params={"container": container()}, headers=party.auth)

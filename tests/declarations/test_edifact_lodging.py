@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from pydifact.segmentcollection import Interchange
 
@@ -56,3 +57,57 @@ def test_a_broken_interchange_names_its_segment_and_changes_nothing(
     )
     assert contrl.status_code == 422
     assert "CONTRL:D:3:UN" in contrl.text and "UCI+" in contrl.text
+
+
+def test_the_import_command_reads_cusdec_one_line_a_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from onewindow.cli import app
+
+    good = tmp_path / "good.edi"
+    complete = SAMPLE.read_text().replace(
+        "MEA+AAE+G+KGM:420'", "MEA+AAE+N+KGM:400'MEA+AAE+G+KGM:420'"
+    )
+    good.write_text(complete.replace("UNT+36+1'", "UNT+37+1'"))
+    broken = tmp_path / "broken.edi"
+    broken.write_text(complete.replace("UNZ+1+DEC0001'", "UNZ+1+DEC0002'"))
+    ran = CliRunner().invoke(
+        app, ["declarations", "import-wco", "--dry-run", str(good), str(broken)]
+    )
+    lines = ran.output.splitlines()
+    assert len(lines) == 2, ran.output
+    assert lines[0].startswith(f"{good}: ok"), lines[0]
+    assert lines[1].startswith(f"{broken}: rejected: /segments/"), lines[1]
+    assert "UNZ" in lines[1]
+
+
+def test_the_portal_upload_takes_a_cusdec(client: TestClient, party: Party) -> None:
+    from tests.portal import log_in
+
+    token = log_in(client, party)
+    uploaded = client.post(
+        "/declarations/upload",
+        data={"csrf_token": token},
+        files={"file": ("declaration.edi", _cusdec(party).encode(), "application/edifact")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    page = client.get(uploaded.headers["location"])
+    assert f"LRN-{party.org_id}" in page.text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\x11C\xd0\xae\x1f\xc7\xadC", "UNA:+.? 'UNB+UNOC:3+X²:ZZ+Y+260301:0930+1'".encode()],
+)
+def test_garbage_gets_a_refusal_and_a_contrl_never_a_server_error(
+    client: TestClient, party: Party, content: bytes
+) -> None:
+    headers = {**party.auth, **EDIFACT}
+    refused = client.post(f"{API}/cusdec", content=content, headers=headers)
+    assert refused.status_code == 422, refused.text
+    contrl = client.post(
+        f"{API}/cusdec", content=content, headers={**headers, "Accept": "application/edifact"}
+    )
+    assert contrl.status_code == 422 and "CONTRL:D:3:UN" in contrl.text
+    assert Interchange.from_str(contrl.text).get_segment("UCI") is not None

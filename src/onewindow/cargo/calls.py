@@ -147,6 +147,7 @@ def get_call(session: Session, principal: Principal, call_id: int) -> Call:
 
 def _for_update(session: Session, principal: Principal, call_id: int) -> Call:
     call = get_call(session, principal, call_id)
+    session.flush()  # a refresh must not undo what this transaction changed already
     session.refresh(call, with_for_update=True)
     return call
 
@@ -232,9 +233,14 @@ def record_departure(
     return call
 
 
-def find_call(session: Session, transport_id: str, port: str | None) -> Call | None:
-    """The open call of this means of transport (at this port, when known), latest first."""
-    query = select(Call).where(Call.transport_id == transport_id, Call.status != DEPARTED)
+def find_call(
+    session: Session, transport_id: str, port: str | None, *, departed: bool = False
+) -> Call | None:
+    """The open call of this means of transport (at this port, when known), latest first;
+    ``departed`` calls too when asked."""
+    query = select(Call).where(Call.transport_id == transport_id)
+    if not departed:
+        query = query.where(Call.status != DEPARTED)
     if port:
         query = query.where(Call.port == port)
     return session.scalar(query.order_by(Call.eta.desc()).limit(1))

@@ -234,12 +234,40 @@ def _gate_alerts(session: Session, limit: int) -> list[ReconciliationItem]:
     ]
 
 
+def _late(session: Session, limit: int) -> list[ReconciliationItem]:
+    """Manifests lodged after their deadline in the last 30 days, newest first."""
+    rows = session.scalars(
+        select(Manifest)
+        .where(Manifest.late.is_(True), Manifest.lodged_at > utcnow() - timedelta(days=30))
+        .order_by(Manifest.lodged_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        ReconciliationItem(
+            kind="late_manifest",
+            subject=m.reference,
+            detail=f"lodged {_late_by(m)} after its deadline",
+            since=m.lodged_at,
+            link=f"/cargo/manifests/{m.id}",
+        )
+        for m in rows
+    ]
+
+
+def _late_by(manifest: Manifest) -> str:
+    if manifest.deadline is None:
+        return "(no deadline)"
+    hours = (manifest.lodged_at - manifest.deadline).total_seconds() / 3600
+    return f"{hours:.0f} h" if hours >= 1 else f"{hours * 60:.0f} min"
+
+
 RECONCILIATION = {
     "unreleased_gate_out": ("Left the terminal without release", _gate_alerts),
     "not_declared": ("Manifested, not declared", _not_declared),
     "not_manifested": ("Declared, not manifested", _not_manifested),
     "discrepancy": ("Packages or mass above the manifest", _discrepancies),
     "not_gated_out": ("Discharged, never gated out", _dwelling),
+    "late_manifest": ("Manifests lodged late", _late),
 }
 """Customs' reconciliation work lists, by kind, each with its title."""
 

@@ -280,7 +280,9 @@ def report_event(
     message: list[str] = []
 
     def action() -> None:
-        is_container = len(text) == 11 and text[:4].isalpha() and text[4:].isdigit()
+        is_container = (
+            len(text) == 11 and text[:4].isalpha() and text[4:].isascii() and text[4:].isdigit()
+        )
         try:
             body = TerminalEventIn(
                 kind=kind,  # type: ignore[arg-type]
@@ -317,7 +319,9 @@ def gate(
     if principal is None:
         return _login("/cargo")
     text = subject.strip().upper()[:35]
-    is_container = len(text) == 11 and text[:4].isalpha() and text[4:].isdigit()
+    is_container = (
+        len(text) == 11 and text[:4].isalpha() and text[4:].isascii() and text[4:].isdigit()
+    )
     try:
         answer = service.ask_gate(
             session,

@@ -15,7 +15,9 @@ Services flush; the boundary commits.
 
 from __future__ import annotations
 
-from onewindow import release
+from sqlalchemy.orm import Session
+
+from onewindow import events, release
 from onewindow.cargo.access import is_customs, require
 from onewindow.cargo.calls import (
     STATUS_LABELS,
@@ -58,6 +60,7 @@ from onewindow.cargo.terminal import (
     at_terminal,
     list_events,
     report_event,
+    tell_terminals_of_release,
 )
 
 __all__ = [
@@ -98,6 +101,15 @@ __all__ = [
 ]
 
 
+def _on_release(session: Session, event: events.Event) -> None:
+    if event.topic == "declaration.released" and event.subject_type == "declaration":
+        number = str(event.payload.get("number") or event.subject_id)
+        tell_terminals_of_release(session, int(event.subject_id), number)
+
+
 def register_consumers() -> None:
-    """Tell the release registry what of cargo stops a declaration (once per process)."""
+    """Tell the release registry what of cargo stops a declaration, and tell terminals when
+    the cargo they hold is released (once per process)."""
     release.register("cargo", release_conditions)
+    events.unsubscribe("cargo.releases")
+    events.subscribe("cargo.releases", "declaration.released", _on_release)

@@ -287,3 +287,39 @@ def at_terminal(
         .limit(limit)
     ).all()
     return [(row, gate_answer(session, row.subject, row.subject_kind)) for row in rows]
+
+
+def tell_terminals_of_release(session: Session, declaration_id: int, number: str) -> int:
+    """The terminals holding a released declaration's cargo are told it may leave (each once:
+    the event is keyed by the declaration). Returns how many terminals were told."""
+    documents, containers = declarations.cargo_of(session, declaration_id)
+    for document in documents_numbered_with_containers(session, documents):
+        containers.extend(document)
+    subjects = list(dict.fromkeys([*documents, *containers]))
+    if not subjects:
+        return 0
+    terminals = session.scalars(
+        select(TerminalEvent.terminal_id).where(TerminalEvent.subject.in_(subjects)).distinct()
+    ).all()
+    for terminal_id in terminals:
+        record_event(
+            session,
+            "cargo.released",
+            "declaration",
+            declaration_id,
+            {"number": number, "cargo": ", ".join(subjects[:10])},
+            organisation_id=terminal_id,
+        )
+    return len(terminals)
+
+
+def documents_numbered_with_containers(session: Session, numbers: Sequence[str]) -> list[list[str]]:
+    """The containers of each document in force with one of these numbers."""
+    if not numbers:
+        return []
+    rows = session.scalars(
+        select(TransportDocument.containers)
+        .join(Manifest, Manifest.id == TransportDocument.manifest_id)
+        .where(TransportDocument.number.in_(numbers), Manifest.status != CANCELLED)
+    ).all()
+    return [list(r) for r in rows]

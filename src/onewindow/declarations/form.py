@@ -61,7 +61,7 @@ def _set(target: dict[str, Any], path: list[str], value: Any) -> None:
     if len(path) == 1:
         target[key] = value
         return
-    nested = target.setdefault(key, [] if path[1].isdigit() else {})
+    nested = target.setdefault(key, [] if path[1].isascii() and path[1].isdigit() else {})
     if isinstance(nested, list):
         index = int(path[1])
         while len(nested) <= index:
@@ -77,7 +77,9 @@ def _set(target: dict[str, Any], path: list[str], value: Any) -> None:
 def item_count(form: Mapping[str, str]) -> int:
     """How many goods items the form holds (at least one)."""
     indexes = {
-        int(k.split("-")[1]) for k in form if k.startswith("items-") and k.split("-")[1].isdigit()
+        int(k.split("-")[1])
+        for k in form
+        if k.startswith("items-") and k.split("-")[1].isascii() and k.split("-")[1].isdigit()
     }
     return max(indexes) + 1 if indexes else 1
 

@@ -419,7 +419,7 @@ class _Reading:
         if value is None:
             self.error(segment, element, "13", f"{segment.tag} lacks the {what}.")
             return 0
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             self.error(
                 segment,
                 element,

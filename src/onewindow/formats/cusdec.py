@@ -447,7 +447,7 @@ class _Reading:
         return value.replace(",", ".") if value else "0"
 
     def whole(self, segment: Segment, element: str, value: str | None, what: str) -> int:
-        if value is None or not value.isdigit():
+        if value is None or not (value.isascii() and value.isdigit()):
             self.error(
                 segment,
                 element,

@@ -928,14 +928,18 @@ def contrl_report(
         else:
             by_message[index].append(error)
     uci: list[Element] = [
-        interchange.control_reference if interchange else "",
-        [interchange.sender, interchange.sender_qualifier or ""] if interchange else "UNKNOWN",
-        [interchange.recipient, interchange.recipient_qualifier or ""] if interchange else our_id,
+        _safe(interchange.control_reference) if interchange else "",
+        [_safe(interchange.sender), _safe(interchange.sender_qualifier)]
+        if interchange
+        else "UNKNOWN",
+        [_safe(interchange.recipient), _safe(interchange.recipient_qualifier)]
+        if interchange
+        else our_id,
         REJECTED if interchange_level else ACKNOWLEDGED,
     ]
     if interchange_level:
         first = interchange_level[0]
-        uci += [first.code, first.segment_tag or None, _element_id(first.element)]
+        uci += [first.code, _tag(first.segment_tag), _element_id(first.element)]
     body: list[tuple[str, Sequence[Element]]] = [("UCI", uci)]
     current_group: str | None = None
     for index, message in enumerate(messages):
@@ -953,12 +957,26 @@ def contrl_report(
     return write_interchange(
         [reply],
         sender=our_id,
-        recipient=interchange.sender if interchange and interchange.sender else "UNKNOWN",
-        recipient_qualifier=interchange.sender_qualifier if interchange else None,
+        recipient=_safe(interchange.sender) if interchange and interchange.sender else "UNKNOWN",
+        recipient_qualifier=_safe(interchange.sender_qualifier) or None if interchange else None,
         control_reference=control_reference,
         prepared=prepared,
         syntax=syntax if syntax in SYNTAX_IDENTIFIERS else "UNOC",
     )
+
+
+_PLAIN = re.compile(r"[^A-Za-z0-9 .,\-/()]")
+
+
+def _safe(value: str | None) -> str:
+    """A value read from a refused interchange, reduced to characters every repertoire has
+    (the report must be writable whatever the sender's bytes were)."""
+    return _PLAIN.sub("?", value or "")[:35]
+
+
+def _tag(tag: str | None) -> str | None:
+    """A segment tag as it may be reported: three letters, or none."""
+    return tag if tag and re.fullmatch(r"[A-Z]{3}", tag) else None
 
 
 def _message_of(messages: Sequence[Message], position: int) -> int | None:
@@ -980,13 +998,18 @@ def _message_response(
     envelope = [e for e in errors if e.segment_tag in ("UNH", "UNT")]
     inside = [e for e in errors if e.segment_tag not in ("UNH", "UNT")]
     ucm: list[Element] = [
-        message.reference,
-        [message.type, message.version, message.release, message.agency],
+        _safe(message.reference),
+        [
+            _safe(message.type),
+            _safe(message.version),
+            _safe(message.release),
+            _safe(message.agency),
+        ],
         REJECTED if errors else ACKNOWLEDGED,
     ]
     if envelope:
         first = envelope[0]
-        ucm += [first.code, first.segment_tag, _element_id(first.element)]
+        ucm += [first.code, _tag(first.segment_tag), _element_id(first.element)]
     out: list[tuple[str, Sequence[Element]]] = [("UCM", ucm)]
     start = message.segments[0].position
     for error in inside:

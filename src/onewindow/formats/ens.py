@@ -303,7 +303,7 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 def _moment(value: str | None) -> datetime | None:

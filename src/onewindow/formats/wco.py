@@ -502,7 +502,7 @@ def _read_parts(r: Reading, flow: str, body: dict[str, Any]) -> None:
     body["items"] = items
     # Derived elements count as carried when they agree with what was mapped.
     count = r.peek(r.declaration, "GoodsItemQuantity")
-    if count is not None and count.isdigit() and int(count) == len(items):
+    if count is not None and count.isascii() and count.isdigit() and int(count) == len(items):
         r.take(r.declaration, "GoodsItemQuantity")
     indicator = r.peek(consignment, "ContainerCode")
     has_containers = any(item.get("containers") for item in items)
@@ -730,7 +730,7 @@ def _pointers(writer: _Writer, parent: etree._Element, pointer: str) -> None:
         steps = steps[1:]
     first = writer.add(parent, "Pointer")
     writer.add(first, "DocumentSectionCode", _DECLARATION_SECTION)
-    if len(steps) >= 2 and steps[0] == "items" and steps[1].isdigit():
+    if len(steps) >= 2 and steps[0] == "items" and steps[1].isascii() and steps[1].isdigit():
         writer.add(writer.add(parent, "Pointer"), "DocumentSectionCode", _SHIPMENT_SECTION)
         item = writer.add(parent, "Pointer")
         writer.add(item, "SequenceNumeric", str(int(steps[1]) + 1))

@@ -105,7 +105,7 @@ def number(content: str) -> int | str:
     >>> number("12"), number("1.5")
     (12, '1.5')
     """
-    return int(content) if content.isdigit() else content
+    return int(content) if content.isascii() and content.isdigit() else content
 
 
 _CONTAINER_NOISE = re.compile(r"[\s\-]")

@@ -130,6 +130,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Left the terminal unreleased: {number}",
         "A terminal reported that cargo customs has not released left its gate. Act now.",
     ),
+    "cargo.released": (
+        "Released: declaration {number}",
+        "Customs released the goods of this declaration: the cargo you hold may leave the gate.",
+    ),
     "cargo.call_registered": ("Call {number} registered", "The call was announced."),
     "cargo.call_arrived": ("Arrived: call {number}", "The arrival was recorded."),
     "cargo.call_cleared": ("Cleared to depart: call {number}", "The port cleared the departure."),

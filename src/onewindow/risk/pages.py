@@ -217,7 +217,7 @@ async def save_profile(
     form = {k: str(v) for k, v in (await request.form()).items()}
     fields = {k: form.get(k, "") for k in (*PROFILE_FIELDS, "profile_id", "why")}
     editing = None
-    if fields["profile_id"].isdigit():
+    if fields["profile_id"].isascii() and fields["profile_id"].isdigit():
         try:
             editing = service.get_profile(session, int(fields["profile_id"]))
         except DomainError:
@@ -413,7 +413,10 @@ def add_to_list(
             )
             done = f"Fast lane for {lane.hs_prefix} opened."
         else:
-            if not right_holder.strip().isdigit() or not trade_mark.strip():
+            if (
+                not (right_holder.strip().isascii() and right_holder.strip().isdigit())
+                or not trade_mark.strip()
+            ):
                 return back_to(back, "IPR record: give the right holder's number and the mark.")
             record = service.record_ipr(
                 session,
