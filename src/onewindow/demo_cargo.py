@@ -9,8 +9,8 @@ their reference, events by terminal, kind, container and time.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -152,7 +152,10 @@ def _consignments() -> list[tuple[DemoDeclaration, str]]:
 def load_demo_cargo(session: Session) -> int:
     """Calls, manifests and events for the demo consignments, and cargo for customs' lists.
 
-    Returns how many manifests the demo has."""
+    Returns how many manifests the demo has (none when UN/LOCODE is not loaded: calls and
+    manifests name their ports by it)."""
+    if _known(session, "GBFXT") is None or _known(session, "GBLHR") is None:
+        return 0
     carrier = demo_principal(session, CARRIER_EMAIL)
     port = demo_principal(session, PORT_EMAIL)
     count = 0
@@ -183,123 +186,88 @@ def _depart(session: Session, call_id: int, at: datetime) -> None:
         cargo.record_departure(session, port, call_id, at)
 
 
+@dataclass(frozen=True)
+class ExtraVessel:
+    """A vessel of the demo that carries no demo declaration's goods: cargo for customs' lists."""
+
+    means: str
+    document: str
+    loading: str
+    shipper: str
+    consignee: str
+    goods: str
+    hs_code: str
+    packages: int
+    gross_kg: str
+    eta_days: float
+    lodged_hours_before: float
+    arrived: bool
+
+
+EXTRA_VESSELS = (
+    # Arrived three weeks ago with a consignment nobody declared, still at the terminal; its
+    # manifest came two hours before arrival, 22 hours after its deadline.
+    ExtraVessel(
+        "9786671", "MEDU7734120098", "CNNGB", "Ningbo Lighting Works", "Brightline Lamps Ltd",
+        "LED lamps", "853950", 400, "3100", -21, 2, True,
+    ),
+    # Expected next week, its manifest lodged in good time.
+    ExtraVessel(
+        "9811000", "HDMU5501288301", "KRPUS", "Busan Appliance Co", "Kestrel Office Supplies Ltd",
+        "Refrigerators, household", "841810", 60, "4200", 6, 120, False,
+    ),
+)  # fmt: skip
+
+
 def _for_customs(session: Session) -> int:
-    """A vessel that arrived three weeks ago with a consignment nobody declared, still at the
-    terminal; and a vessel expected next week whose manifest is lodged."""
+    """The extra vessels: their calls, manifests and, once arrived, discharge."""
     carrier = demo_principal(session, CARRIER_EMAIL)
     port = demo_principal(session, PORT_EMAIL)
-    old = DemoConsignment(
-        exporter="Ningbo Lighting Works",
-        city="Ningbo",
-        country="CN",
-        currency="USD",
-        incoterm="FOB",
-        freight="0",
-        insurance="0",
-        mode="1",
-        means_type="10",
-        means="9786671",
-        nationality="LR",
-        document_type="705",
-        document="MEDU7734120098",
-        items=(),
-    )
-    arrived = _day(-21)
-    call_id = _call(session, old, "sea", arrived)
-    box = _container(old.document)
-    body = {
-        "reference": "DEMO-MF-MEDU7734120098",
-        "mode": "sea",
-        "transport_id": old.means,
-        "voyage": f"DEMO{old.means[-3:]}",
-        "port_of_loading": _known(session, "CNNGB"),
-        "port_of_discharge": "GBFXT",
-        "documents": [
-            {
-                "number": old.document,
-                "consignee": {"name": "Brightline Lamps Ltd"},
-                "goods": [
-                    {
-                        "line": 1,
-                        "description": "LED lamps",
-                        "hs_code": "853950",
-                        "packages": 400,
-                        "package_type": "CT",
-                        "gross_mass_kg": str(Decimal("3100")),
-                        "container": box,
-                    }
-                ],
-                "containers": [{"number": box, "seals": ["SL774412"]}],
-            }
-        ],
-    }
-    # Lodged two hours before arrival, 22 hours after its deadline: recorded late.
-    cargo.lodge_manifest(
-        session, carrier, ManifestIn.model_validate(body), now=arrived - timedelta(hours=2)
-    )
-    if cargo.get_call(session, port, call_id).status == "expected":
-        cargo.record_arrival(session, port, call_id, arrived)
-    _event(session, "discharged", box, arrived + timedelta(hours=6))
-    return 1 + _expected(session)
-
-
-def _expected(session: Session) -> int:
-    """A vessel expected next week, its manifest lodged in good time."""
-    carrier = demo_principal(session, CARRIER_EMAIL)
-    eta = _day(6)
-    vessel = DemoConsignment(
-        exporter="Busan Appliance Co",
-        city="Busan",
-        country="KR",
-        currency="USD",
-        incoterm="FOB",
-        freight="0",
-        insurance="0",
-        mode="1",
-        means_type="10",
-        means="9811000",
-        nationality="KR",
-        document_type="705",
-        document="HDMU5501288301",
-        items=(),
-    )
-    _call(session, vessel, "sea", eta)
-    box = _container(vessel.document)
-    body = {
-        "reference": "DEMO-MF-HDMU5501288301",
-        "mode": "sea",
-        "transport_id": vessel.means,
-        "transport_name": _vessel_name(vessel.means, "sea"),
-        "voyage": f"DEMO{vessel.means[-3:]}",
-        "port_of_loading": _known(session, "KRPUS"),
-        "port_of_discharge": "GBFXT",
-        "documents": [
-            {
-                "number": vessel.document,
-                "shipper": {"name": vessel.exporter, "country": "KR"},
-                "consignee": {
-                    "name": "Kestrel Office Supplies Ltd",
-                    "identifier": "GB135792468000",
-                },
-                "goods": [
-                    {
-                        "line": 1,
-                        "description": "Refrigerators, household",
-                        "hs_code": "841810",
-                        "packages": 60,
-                        "package_type": "CS",
-                        "gross_mass_kg": "4200",
-                        "container": box,
-                    }
-                ],
-                "containers": [{"number": box, "seals": ["SL550128"]}],
-            }
-        ],
-    }
-    cargo.lodge_manifest(
-        session, carrier, ManifestIn.model_validate(body), now=eta - timedelta(days=5)
-    )
-    return 1
+    for vessel in EXTRA_VESSELS:
+        eta = _day(vessel.eta_days)
+        consignment = DemoConsignment(
+            exporter=vessel.shipper, city="", country=vessel.loading[:2], currency="USD",
+            incoterm="FOB", freight="0", insurance="0", mode="1", means_type="10",
+            means=vessel.means, nationality=vessel.loading[:2], document_type="705",
+            document=vessel.document, items=(),
+        )  # fmt: skip
+        call_id = _call(session, consignment, "sea", eta)
+        box = _container(vessel.document)
+        body = {
+            "reference": f"DEMO-MF-{vessel.document}",
+            "mode": "sea",
+            "transport_id": vessel.means,
+            "transport_name": _vessel_name(vessel.means, "sea"),
+            "voyage": f"DEMO{vessel.means[-3:]}",
+            "port_of_loading": _known(session, vessel.loading),
+            "port_of_discharge": "GBFXT",
+            "documents": [
+                {
+                    "number": vessel.document,
+                    "shipper": {"name": vessel.shipper, "country": vessel.loading[:2]},
+                    "consignee": {"name": vessel.consignee},
+                    "goods": [
+                        {
+                            "line": 1,
+                            "description": vessel.goods,
+                            "hs_code": vessel.hs_code,
+                            "packages": vessel.packages,
+                            "package_type": "CT",
+                            "gross_mass_kg": vessel.gross_kg,
+                            "container": box,
+                        }
+                    ],
+                    "containers": [{"number": box, "seals": [f"SL{box[4:10]}"]}],
+                }
+            ],
+        }
+        lodged = eta - timedelta(hours=vessel.lodged_hours_before)
+        cargo.lodge_manifest(session, carrier, ManifestIn.model_validate(body), now=lodged)
+        if vessel.arrived:
+            if cargo.get_call(session, port, call_id).status == "expected":
+                cargo.record_arrival(session, port, call_id, eta)
+            _event(session, "discharged", box, eta + timedelta(hours=6))
+    return len(EXTRA_VESSELS)
 
 
 def finish_demo_cargo(session: Session) -> int:

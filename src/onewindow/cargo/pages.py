@@ -263,6 +263,15 @@ def _manifest(data: bytes) -> ManifestIn:
         ) from None
 
 
+def _container_or_document(text: str) -> tuple[str | None, str | None]:
+    """What a person typed in one box: a container number (four letters, seven digits), or a
+    transport document's number."""
+    digits = text[4:]
+    if len(text) == 11 and text[:4].isalpha() and digits.isascii() and digits.isdigit():
+        return text, None
+    return None, text or None
+
+
 @router.post("/events")
 def report_event(
     request: Request,
@@ -280,14 +289,12 @@ def report_event(
     message: list[str] = []
 
     def action() -> None:
-        is_container = (
-            len(text) == 11 and text[:4].isalpha() and text[4:].isascii() and text[4:].isdigit()
-        )
+        container, document = _container_or_document(text)
         try:
             body = TerminalEventIn(
                 kind=kind,  # type: ignore[arg-type]
-                container=text if is_container else None,
-                document=None if is_container else text or None,
+                container=container,
+                document=document,
                 occurred_at=_when(occurred_at, "/occurred_at"),
             )
         except ValidationError as exc:
@@ -318,17 +325,9 @@ def gate(
     """The gate's question: may this container or consignment leave?"""
     if principal is None:
         return _login("/cargo")
-    text = subject.strip().upper()[:35]
-    is_container = (
-        len(text) == 11 and text[:4].isalpha() and text[4:].isascii() and text[4:].isdigit()
-    )
+    container, document = _container_or_document(subject.strip().upper()[:35])
     try:
-        answer = service.ask_gate(
-            session,
-            principal,
-            container=text if is_container else None,
-            document=None if is_container else text,
-        )
+        answer = service.ask_gate(session, principal, container=container, document=document)
     except DomainError as exc:
         if isinstance(exc, InvalidInput) and exc.errors:
             return _page(request, session, principal, errors=exc.errors, problem=exc.detail)

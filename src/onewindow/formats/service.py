@@ -82,17 +82,7 @@ def declaration_from_wco(data: bytes) -> DeclarationIn:
             "The file does not follow the WCO Data Model 3.6 declaration schema.",
             [FieldError("/xml", p, "schema") for p in problems[:MAX_SCHEMA_ERRORS]],
         )
-    mapped = wco.map_declaration(data)
-    try:
-        return DeclarationIn.model_validate(mapped.body)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "The declaration could not be mapped into the single window's model.",
-            [
-                FieldError("/" + "/".join(str(p) for p in e["loc"]), str(e["msg"]), str(e["type"]))
-                for e in exc.errors()
-            ],
-        ) from None
+    return _model(wco.map_declaration(data).body)
 
 
 RESPONSE_KINDS: dict[str, wco.ResponseKind] = {

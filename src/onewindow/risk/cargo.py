@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.risk.conditions import CargoFacts, matches_cargo
 from onewindow.risk.dates import in_force
-from onewindow.risk.models import RiskProfile, WatchedParty
+from onewindow.risk.models import RiskProfile
+from onewindow.risk.rules import watches_in_force
 
 RELEASE, INSPECT_ON_ARRIVAL, DO_NOT_LOAD = "release", "inspect", "do_not_load"
 DECISION_LABELS = {
@@ -39,13 +40,7 @@ def assess_cargo(session: Session, facts: CargoFacts, today: date) -> CargoDecis
     reasons: list[dict[str, str]] = []
     decisions = [RELEASE]
     parties = {p.upper() for p in (*facts.consignors, *facts.consignees)}
-    watched = session.scalars(
-        select(WatchedParty).where(
-            WatchedParty.removed_at.is_(None),
-            or_(WatchedParty.valid_to.is_(None), WatchedParty.valid_to >= today),
-        )
-    ).all()
-    for watch in watched:
+    for watch in watches_in_force(session, today):
         if watch.identifier.upper() in parties:
             reasons.append({"source": "watch", "code": watch.identifier, "text": watch.reason})
             decisions.append(INSPECT_ON_ARRIVAL)

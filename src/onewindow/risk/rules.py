@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -259,6 +259,16 @@ def watch_party(
         channel=channel,
     )
     return row
+
+
+def watches_in_force(session: Session, today: date) -> Sequence[WatchedParty]:
+    """The watched parties whose watch is not removed and not past its end."""
+    return session.scalars(
+        select(WatchedParty).where(
+            WatchedParty.removed_at.is_(None),
+            or_(WatchedParty.valid_to.is_(None), WatchedParty.valid_to >= today),
+        )
+    ).all()
 
 
 def watch_list(session: Session) -> Sequence[WatchedParty]:

@@ -32,8 +32,8 @@ from onewindow.risk.models import (
     IprRecord,
     RiskProfile,
     SelectivityDecision,
-    WatchedParty,
 )
+from onewindow.risk.rules import watches_in_force
 from onewindow.risk.settings import draw, rates, refresh_rates
 from onewindow.security import Principal
 
@@ -148,13 +148,7 @@ def select_channel(
         channels.append("red")
 
     parties = _parties(body, party_identifiers)
-    watched = session.scalars(
-        select(WatchedParty).where(
-            WatchedParty.removed_at.is_(None),
-            or_(WatchedParty.valid_to.is_(None), WatchedParty.valid_to >= today),
-        )
-    ).all()
-    for watch in watched:
+    for watch in watches_in_force(session, today):
         if watch.identifier.upper() in parties:
             reasons.append(_reason("watch", watch.identifier, watch.reason))
             channels.append(watch.channel)
