@@ -55,13 +55,12 @@ def test_a_vessel_from_announcement_to_departure(page: Page, base_url: str, tmp_
 
     _log_in(page, base_url, port.email)
     page.goto(f"{base_url}/cargo")
-    row = page.get_by_role("row").filter(has_text=vessel)
-    row.get_by_role("button", name="Arrived").click()
-    row = page.get_by_role("row").filter(has_text=vessel)
-    row.get_by_label("Reason").fill("all formalities done")
-    row.get_by_label("I confirm: this cannot be undone").check()
-    row.get_by_role("button", name="Clear to depart").click()
-    expect(page.get_by_role("status")).to_contain_text(box)  # still aboard: refused, named
+    page.get_by_role("link", name="Browser Star").click()
+    page.get_by_role("button", name="Record the arrival now").click()
+    expect(page.get_by_role("status")).to_have_text("Arrival noted.")
+    # Still aboard: the clearance is not offered, and what stops it is named.
+    expect(page.get_by_role("alert")).to_contain_text(box)
+    expect(page.get_by_role("button", name="Clear to depart")).to_have_count(0)
     _log_out(page)
 
     _log_in(page, base_url, terminal.email)
@@ -87,11 +86,12 @@ def test_a_vessel_from_announcement_to_departure(page: Page, base_url: str, tmp_
 
     _log_in(page, base_url, port.email)
     page.goto(f"{base_url}/cargo")
-    row = page.get_by_role("row").filter(has_text=vessel)
-    row.get_by_label("Reason").fill("all discharged")
-    row.get_by_label("I confirm: this cannot be undone").check()
-    row.get_by_role("button", name="Clear to depart").click()
+    page.get_by_role("link", name="Browser Star").click()
+    page.get_by_label("Reason").fill("all discharged")
+    page.get_by_label("I confirm: a clearance cannot be undone").check()
+    page.get_by_role("button", name="Clear to depart").click()
     expect(page.get_by_role("status")).to_have_text("The call is cleared to depart.")
+    expect(page.get_by_role("button", name="Record the departure now")).to_be_visible()
 
 
 def test_cargo_pages_fit_a_phone_screen(browser, base_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -216,7 +216,9 @@ class TestTerminalAndGate:
         lodged = _lodge(client, party, vessel, document, box)
         answer = client.get(f"{API}/gate", params={"container": box}, headers=terminal.auth).json()
         assert answer["may_leave"] is False
-        assert answer["reasons"] == [f"declaration {lodged['number']} is awaiting payment"]
+        assert answer["reasons"] == [
+            f"declaration {lodged['number']} is not released: awaiting payment"
+        ]
         out = {"kind": "gated_out", "container": box, "occurred_at": utcnow().isoformat()}
         reported = client.post(f"{API}/terminal-events", json=out, headers=terminal.auth).json()
         assert "awaiting payment" in reported["unreleased"]

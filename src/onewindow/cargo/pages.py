@@ -111,7 +111,7 @@ def _act(
         action()
     except DomainError as exc:
         message = refusal(session, exc)
-        if exc.errors:
+        if exc.errors and back == "/cargo":
             return _page(
                 request, session, principal, errors=exc.errors, problem=exc.detail, status_code=422
             )
@@ -173,6 +173,34 @@ def register_call(
     return _act(request, session, principal, csrf_token, action, "The call is registered.")
 
 
+@router.get("/calls/{call_id}", response_class=HTMLResponse)
+def call_page(
+    request: Request, call_id: Id, session: SessionDep, principal: OptionalPrincipalDep
+) -> Response:
+    """A call: where it stands, its manifests, what stops its departure, and the next step."""
+    if principal is None:
+        return _login(f"/cargo/calls/{call_id}")
+    try:
+        call = service.get_call(session, principal, call_id)
+    except DomainError:
+        return not_found_page(request)
+    manifests = [
+        m for m in service.list_manifests(session, principal, limit=500) if m.call_id == call.id
+    ] if principal.has_role(Role.CARRIER, Role.CUSTOMS) else []  # fmt: skip
+    return render(
+        request,
+        "cargo_call.html",
+        {
+            "call": call,
+            "call_labels": service.STATUS_LABELS,
+            "matters": service.open_matters(session, call) if call.status == "arrived" else [],
+            "manifests": manifests,
+            "can_write": "cargo:write" in principal.scopes,
+        },
+        principal,
+    )
+
+
 @router.post("/calls/{call_id}/{step}")
 def call_step(
     request: Request,
@@ -201,7 +229,7 @@ def call_step(
     if step not in steps:
         return not_found_page(request)
     action, done = steps[step]
-    return _act(request, session, principal, csrf_token, action, done)
+    return _act(request, session, principal, csrf_token, action, done, f"/cargo/calls/{call_id}")
 
 
 def _clear(session: Session, principal: Principal, call_id: int, reason: str, confirm: str) -> None:

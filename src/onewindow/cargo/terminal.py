@@ -223,8 +223,11 @@ def gate_answer(session: Session, subject: str, subject_kind: str) -> GateDecisi
         reasons.append(f"{subject} is on no manifest and no declaration")
     for declaration in covering:
         if declaration.status != "released":
+            held = [h for h in declarations.open_holds(declaration) if h.kind != "payment"]
+            why = ", held by customs" if held else ""
             reasons.append(
-                f"declaration {declaration.number} is {_status_text(declaration.status)}"
+                f"declaration {declaration.number} is not released: "
+                f"{_status_text(declaration.status)}{why}"
             )
     return GateDecision(
         subject=subject,
