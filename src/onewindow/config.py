@@ -127,6 +127,9 @@ class Settings(BaseSettings):
         gt=0,
         description="the Time Release Study's target: share of goods released within this time",
     )
+    statistics_export_seconds: float = Field(
+        default=60, gt=0, description="the event worker exports changed days this often"
+    )
     metrics_token: str = Field(
         default="", description="bearer token for /metrics; unset, /metrics answers 404"
     )

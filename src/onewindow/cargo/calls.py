@@ -263,5 +263,6 @@ def arrivals(session: Session, transport_ids: Sequence[str]) -> dict[str, list[d
         .where(Call.transport_id.in_(list(transport_ids)), Call.arrived_at.is_not(None))
         .order_by(Call.arrived_at)
     ):
-        found.setdefault(transport_id, []).append(at)
+        if at is not None:
+            found.setdefault(transport_id, []).append(at)
     return found

@@ -989,7 +989,7 @@ def acceptance_times(session: Session, declaration_ids: Sequence[int]) -> dict[i
             Declaration.id.in_(declaration_ids), Declaration.accepted_at.is_not(None)
         )
     ).all()
-    return {declaration_id: at for declaration_id, at in rows}
+    return {declaration_id: at for declaration_id, at in rows if at is not None}
 
 
 def first_acceptances(session: Session) -> list[datetime]:

@@ -359,31 +359,43 @@ def export(
         else:
             note_new_acceptances(session)
     days = declarations_count = items_count = 0
-    while max_days is None or days < max_days:
-        with unit_of_work() as session:
-            mark = session.scalars(
-                select(StatisticsWatermark)
-                .where(StatisticsWatermark.changed > StatisticsWatermark.exported)
-                .order_by(StatisticsWatermark.day)
-                .limit(1)
-            ).first()
-            if mark is None:
+    con = store.connect()
+    try:
+        while max_days is None or days < max_days:
+            done = _export_next(unit_of_work, directory, con)
+            if done is None:
                 break
-            seen = mark.changed
-            rows = rows_of_day(session, mark.day)
-            for table, table_rows in rows.by_table().items():
-                store.write_day(directory, table, mark.day.isoformat(), table_rows)
-            # Only the changes read before writing are done: one noted meanwhile stays pending.
-            session.execute(
-                update(StatisticsWatermark)
-                .where(StatisticsWatermark.day == mark.day)
-                .values(exported=seen, rows=len(rows.declarations), exported_at=utcnow())
-            )
             days += 1
-            declarations_count += len(rows.declarations)
-            items_count += len(rows.items)
+            declarations_count += done[0]
+            items_count += done[1]
+    finally:
+        con.close()
     seconds = (utcnow() - started).total_seconds()
     return ExportReport(days, declarations_count, items_count, seconds)
+
+
+def _export_next(unit_of_work: UnitOfWork, directory: Path, con: Any) -> tuple[int, int] | None:
+    """Export the oldest changed day; (declarations, items), or None when none is left."""
+    with unit_of_work() as session:
+        mark = session.scalars(
+            select(StatisticsWatermark)
+            .where(StatisticsWatermark.changed > StatisticsWatermark.exported)
+            .order_by(StatisticsWatermark.day)
+            .limit(1)
+        ).first()
+        if mark is None:
+            return None
+        seen = mark.changed
+        rows = rows_of_day(session, mark.day)
+        for table, table_rows in rows.by_table().items():
+            store.write_day(directory, table, mark.day.isoformat(), table_rows, con)
+        # Only the changes read before writing are done: one noted meanwhile stays pending.
+        session.execute(
+            update(StatisticsWatermark)
+            .where(StatisticsWatermark.day == mark.day)
+            .values(exported=seen, rows=len(rows.declarations), exported_at=utcnow())
+        )
+    return len(rows.declarations), len(rows.items)
 
 
 def pending_days(session: Session) -> int:

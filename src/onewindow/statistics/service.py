@@ -371,7 +371,7 @@ def table_parquet(table: TradeTable | TrsTable) -> bytes:
             *[(m, "DECIMAL(18,3)") for m in MEASURES],
             ("confidential", "BOOLEAN"),
         ]
-        data = [
+        data: list[list[Any]] = [
             [table.flow, table.month, "total" if r is table.total else r.code, r.declarations]
             + [r.values[m] for m in MEASURES]
             + [r.confidential]

@@ -149,7 +149,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def write_day(directory: Path, table: str, day: str, rows: Sequence[Sequence[Any]]) -> Path | None:
+def write_day(
+    directory: Path,
+    table: str,
+    day: str,
+    rows: Sequence[Sequence[Any]],
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Path | None:
     """Replace one day's file of ``table`` with ``rows`` (in :data:`TABLES` order), atomically:
     readers see the old file or the new one. No rows: the day's file is removed."""
     folder = partition(directory, table, day[:7])
@@ -169,14 +175,17 @@ def write_day(directory: Path, table: str, day: str, rows: Sequence[Sequence[Any
         dtype=object,
     )
     select = ", ".join(f"CAST(frame.{n} AS {t}) AS {n}" for n, t in columns)
-    con = connect()
+    own = con is None
+    con = con or connect()
     try:
         con.register("frame", frame)
         con.execute(
             f"COPY (SELECT {select} FROM frame) TO '{temporary}' (FORMAT parquet, COMPRESSION zstd)"
         )
+        con.unregister("frame")
     finally:
-        con.close()
+        if own:
+            con.close()
     os.replace(temporary, target)
     return target
 
