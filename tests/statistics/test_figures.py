@@ -130,7 +130,8 @@ def test_parquet_download_is_the_published_table(sample: Path, tmp_path: Path) -
     rows = (
         duckdb.connect()
         .execute(
-            f"SELECT code, statistical_value, confidential FROM read_parquet('{target}') ORDER BY code"
+            "SELECT code, statistical_value, confidential "
+            f"FROM read_parquet('{target}') ORDER BY code"
         )
         .fetchall()
     )
