@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from onewindow.cli import app as cli
-from onewindow.db import session_scope, utcnow
+from onewindow.db import session_scope
 from onewindow.declarations import service as declarations
 from onewindow.events import Event
 from onewindow.statistics import export, store
