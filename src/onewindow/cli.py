@@ -92,6 +92,14 @@ def init(
             with session_scope() as session:
                 finish_demo_cargo(session)
         console.print(f"demo declarations: {describe_counts(counts)}", soft_wrap=True)
+        from onewindow.statistics.simulate import load_demo_statistics
+
+        with console.status("simulating a year of traffic for the statistics pages"):
+            simulated, exported = load_demo_statistics(session_scope)
+        console.print(
+            f"demo statistics: {simulated} simulated consignments, {exported} declarations "
+            f"exported to {settings.statistics_dir}"
+        )
     console.print(f"ready in {time.perf_counter() - started:.1f} s")
 
 

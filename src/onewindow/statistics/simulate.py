@@ -568,3 +568,17 @@ def simulate(
         if progress is not None:
             progress(done, len(consignments))
     return report
+
+
+DEMO_DECLARATIONS = 100
+DEMO_SEED = 2026
+
+
+def load_demo_statistics(unit_of_work: UnitOfWork) -> tuple[int, int]:
+    """The demo's statistics: a year of simulated traffic (the same in a month however often it
+    runs), then an export; (consignments simulated, declarations exported)."""
+    from onewindow.statistics import service as statistics
+
+    report = simulate(unit_of_work, declarations_=DEMO_DECLARATIONS, months=12, seed=DEMO_SEED)
+    exported = statistics.export_changes(unit_of_work)
+    return report.declarations, exported.declarations

@@ -168,21 +168,25 @@ def write_day(
     temporary = folder / f".day-{day}.parquet.tmp"
     names = [n for n, _ in columns]
     # Every value travels as text and DuckDB casts it into the declared type: decimals and
-    # times stay exact, and an empty day of a column still has its type.
-    frame = pandas.DataFrame(
-        [[None if v is None else _text(v) for v in row] for row in rows],
-        columns=names,
-        dtype=object,
-    )
-    select = ", ".join(f"CAST(frame.{n} AS {t}) AS {n}" for n, t in columns)
+    # times stay exact. Small days go as one statement's parameters, large ones as a frame.
+    texts = [[None if v is None else _text(v) for v in row] for row in rows]
+    select = ", ".join(f"CAST(v.{n} AS {t}) AS {n}" for n, t in columns)
+    copy = f"TO '{temporary}' (FORMAT parquet, COMPRESSION zstd)"
     own = con is None
     con = con or connect()
     try:
-        con.register("frame", frame)
-        con.execute(
-            f"COPY (SELECT {select} FROM frame) TO '{temporary}' (FORMAT parquet, COMPRESSION zstd)"
-        )
-        con.unregister("frame")
+        if len(texts) <= 500:
+            marks = ", ".join(["(" + ", ".join("?" * len(names)) + ")"] * len(texts))
+            source = f"(VALUES {marks}) v({', '.join(names)})"
+            con.execute(
+                f"COPY (SELECT {select} FROM {source}) {copy}",
+                [value for row in texts for value in row],
+            )
+        else:
+            frame = pandas.DataFrame(texts, columns=names, dtype=object)
+            con.register("v", frame)
+            con.execute(f"COPY (SELECT {select} FROM v) {copy}")
+            con.unregister("v")
     finally:
         if own:
             con.close()
