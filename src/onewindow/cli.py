@@ -92,7 +92,7 @@ def init(
             with session_scope() as session:
                 finish_demo_cargo(session)
         console.print(f"demo declarations: {describe_counts(counts)}", soft_wrap=True)
-        from onewindow.statistics.simulate import load_demo_statistics
+        from onewindow.simulation import load_demo_statistics
 
         with console.status("simulating a year of traffic for the statistics pages"):
             simulated, exported = load_demo_statistics(session_scope)
@@ -205,9 +205,9 @@ def simulate(
     into the statistics store."""
     from datetime import date
 
+    from onewindow import simulation
     from onewindow.db import session_scope
     from onewindow.statistics import fast as fast_path
-    from onewindow.statistics import simulate as simulation
 
     settings = get_settings()
     if fast:

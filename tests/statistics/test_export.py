@@ -18,8 +18,8 @@ from onewindow.cli import app as cli
 from onewindow.db import session_scope
 from onewindow.declarations import service as declarations
 from onewindow.events import Event
+from onewindow.simulation import TRADERS
 from onewindow.statistics import export, store
-from onewindow.statistics.simulate import TRADERS
 
 SEED = 4242
 

@@ -1,7 +1,7 @@
 """Fast simulation: Parquet files of simulated traffic written directly, for volume (benchmarks).
 
 This path never touches the operational database: it writes the analytical store's tables with
-the same columns and the same shapes as :mod:`onewindow.statistics.simulate` (seasonality by
+the same columns and the same shapes as :mod:`onewindow.simulation` (seasonality by
 month, fewer lodgements at weekends and at night, a long tail of HS codes and partners, channels,
 controls and payments), in DuckDB, ten million declarations in a few minutes. Its declarations
 are numbered from :data:`FIRST_ID`, far above any operational id, and its files are named

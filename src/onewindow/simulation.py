@@ -1,5 +1,6 @@
-"""Simulated traffic through the operational path: calls, manifests, declarations, controls,
-payments, inspections and terminal events, written by the same service functions the API calls.
+"""Simulated traffic through the operational path (``onewindow simulate``, the demo's
+statistics): calls, manifests, declarations, controls, payments, inspections and terminal events,
+written by the same service functions the API calls.
 
 Times: every service here reads the time from :func:`onewindow.db.utcnow`, and the simulation runs
 each step inside :func:`onewindow.db.simulated_clock` set to the step's simulated time (the
@@ -17,6 +18,10 @@ some hours later; released goods leave the terminal hours to days later.
 Idempotent: declarations carry fixed references (``SIM-<seed>-<n>``), calls, manifests and
 terminal events are found again when they exist, so running it twice with the same arguments in
 the same month adds nothing. The months simulated end with the last full month.
+
+Like ``demo.py``, this module is part of the frame, not of a domain: it drives the flow
+(``clearance``), which no domain may import. The volume path that writes Parquet files directly
+is ``statistics/fast.py``.
 """
 
 from __future__ import annotations
