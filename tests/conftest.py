@@ -20,6 +20,8 @@ os.environ["ONEWINDOW_SECRET_KEY"] = "test-secret-key-that-is-long-enough-012345
 os.environ.setdefault("ONEWINDOW_LOG_LEVEL", "WARNING")
 # Audit checkpoints go to the run's temporary folder, never into the checkout.
 os.environ["ONEWINDOW_AUDIT_CHECKPOINT_FILE"] = str(_tmp / "audit-checkpoints.jsonl")
+# The statistics store too.
+os.environ["ONEWINDOW_STATISTICS_DIR"] = str(_tmp / "statistics")
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402

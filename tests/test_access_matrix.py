@@ -297,6 +297,16 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/ledger/balances"): Own("/api/v1/ledger/balances"),
     ("GET", "/api/v1/tariff/measures/{code}"): Public("/api/v1/tariff/measures/4202210000"),
     ("GET", "/api/v1/reference/exchange-rates"): Public("/api/v1/reference/exchange-rates"),
+    ("GET", "/api/v1/statistics/months"): Public("/api/v1/statistics/months"),
+    ("GET", "/api/v1/statistics/trade"): Public(
+        "/api/v1/statistics/trade?flow=import&month=2026-03&by=hs2"
+    ),
+    ("GET", "/api/v1/statistics/trade/series"): Public(
+        "/api/v1/statistics/trade/series?flow=export&from=2026-01&to=2026-12"
+    ),
+    ("GET", "/api/v1/statistics/time-release"): Public(
+        "/api/v1/statistics/time-release?from=2026-01&to=2026-12&by=channel"
+    ),
     ("POST", "/api/v1/reference/exchange-rates"): CustomsOnly(
         lambda b: "/api/v1/reference/exchange-rates",
         lambda b: {"currency": "SEK", "rate": "0.074", "valid_from": "2026-01-01"},

@@ -55,6 +55,8 @@ from onewindow.risk import service as risk_service
 from onewindow.risk.api import router as risk_router
 from onewindow.risk.pages import router as risk_pages
 from onewindow.security import CsrfGuard
+from onewindow.statistics import api as statistics_api
+from onewindow.statistics import pages as statistics_pages
 from onewindow.tariff.api import router as tariff_router
 
 log = logging.getLogger("onewindow.http")
@@ -79,6 +81,8 @@ ROUTERS = [
     risk_pages,
     cargo_api.router,
     cargo_pages.router,
+    statistics_api.router,
+    statistics_pages.router,
 ]
 """Every domain's routes and the flow's, registered in this one place."""
 

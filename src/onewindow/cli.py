@@ -18,6 +18,7 @@ from onewindow.parties.cli import app as parties_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app
 from onewindow.risk.cli import app as risk_app
+from onewindow.statistics.cli import app as stats_app
 from onewindow.tariff.cli import app as tariff_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(tariff_app, name="tariff")
 app.add_typer(declarations_app, name="declarations")
 app.add_typer(risk_app, name="risk")
 app.add_typer(cargo_app, name="cargo")
+app.add_typer(stats_app, name="stats")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
@@ -90,6 +92,14 @@ def init(
             with session_scope() as session:
                 finish_demo_cargo(session)
         console.print(f"demo declarations: {describe_counts(counts)}", soft_wrap=True)
+        from onewindow.simulation import load_demo_statistics
+
+        with console.status("simulating a year of traffic for the statistics pages"):
+            simulated, exported = load_demo_statistics(session_scope)
+        console.print(
+            f"demo statistics: {simulated} simulated consignments, {exported} declarations "
+            f"exported to {settings.statistics_dir}"
+        )
     console.print(f"ready in {time.perf_counter() - started:.1f} s")
 
 
@@ -175,6 +185,63 @@ def worker() -> None:
     while True:
         if not workers.run_once():
             time.sleep(settings.worker_interval_seconds)
+
+
+@app.command()
+def simulate(
+    declarations: Annotated[int, typer.Option(min=1, help="how many declarations")] = 200,
+    months: Annotated[int, typer.Option(min=1, max=120, help="over the last full months")] = 12,
+    seed: Annotated[int, typer.Option(help="the same seed, the same traffic")] = 1,
+    fast: Annotated[
+        bool,
+        typer.Option(
+            "--fast",
+            help="write Parquet files of the statistics store directly (volume for benchmarks); "
+            "the operational database is not touched",
+        ),
+    ] = False,
+) -> None:
+    """Simulate realistic traffic: through the services the API uses, or with --fast straight
+    into the statistics store."""
+    from datetime import date
+
+    from onewindow import simulation
+    from onewindow.db import session_scope
+    from onewindow.statistics import fast as fast_path
+
+    settings = get_settings()
+    if fast:
+        with session_scope() as session:
+            codes = simulation.codes_for_simulation(session, seed, count=5000)
+        today = date.today()
+        report = fast_path.generate(
+            settings.statistics_dir,
+            declarations=declarations,
+            months=months,
+            seed=seed,
+            hs_codes=codes or ["847130"],
+            last_month=date(today.year, today.month, 1),
+        )
+        print(
+            f"wrote {report.declarations:,} declarations and {report.items:,} items to "
+            f"{settings.statistics_dir} in {report.seconds:.1f} s"
+        )
+        return
+    with console.status("simulating traffic") as status:
+        result = simulation.simulate(
+            session_scope,
+            declarations_=declarations,
+            months=months,
+            seed=seed,
+            progress=lambda done, total: status.update(f"simulating traffic: {done}/{total}"),
+        )
+    print(
+        f"simulated {result.declarations} consignments: {result.lodged} lodged now, "
+        f"{result.released} released, {result.controlled} controlled, {result.paid} paid, "
+        f"{result.gated_out} gated out"
+    )
+    for reason in sorted(set(result.refused))[:5]:
+        print(f"refused: {reason}")
 
 
 @app.command()

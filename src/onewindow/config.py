@@ -113,6 +113,23 @@ class Settings(BaseSettings):
         le=100,
         description="declared gross mass above the manifested mass by more than this stops release",
     )
+    statistics_dir: Path = Field(
+        default_factory=lambda: REPO_ROOT / "var" / "statistics",
+        description="where the analytical store's Parquet files are written (one folder a table)",
+    )
+    statistics_min_traders: int = Field(
+        default=3,
+        ge=1,
+        description="a statistics cell with fewer distinct traders than this is confidential",
+    )
+    statistics_target_hours: float = Field(
+        default=24,
+        gt=0,
+        description="the Time Release Study's target: share of goods released within this time",
+    )
+    statistics_export_seconds: float = Field(
+        default=60, gt=0, description="the event worker exports changed days this often"
+    )
     metrics_token: str = Field(
         default="", description="bearer token for /metrics; unset, /metrics answers 404"
     )

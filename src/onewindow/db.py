@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -63,9 +64,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+_SIMULATED_NOW: ContextVar[datetime | None] = ContextVar("onewindow_simulated_now", default=None)
+
+
 def utcnow() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
+    """Now, in UTC (or the simulated time inside :func:`simulated_clock`)."""
+    simulated = _SIMULATED_NOW.get()
+    return simulated if simulated is not None else datetime.now(UTC)
+
+
+@contextmanager
+def simulated_clock(at: datetime) -> Iterator[None]:
+    """Simulation only (``onewindow simulate``): every service that reads :func:`utcnow` in this
+    context sees ``at``, so simulated traffic carries realistic past times. Never used by a
+    request, a worker or a command that records real work."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: the simulated clock must carry a zone")
+    token = _SIMULATED_NOW.set(at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _SIMULATED_NOW.reset(token)
 
 
 def make_engine(url: str) -> Engine:

@@ -9,6 +9,7 @@ from onewindow.parties import models as parties_models
 from onewindow.payments import models as payments_models
 from onewindow.reference import models as reference_models
 from onewindow.risk import models as risk_models
+from onewindow.statistics import models as statistics_models
 from onewindow.tariff import models as tariff_models
 
 metadata = Base.metadata
@@ -24,5 +25,6 @@ __all__ = [
     "payments_models",
     "reference_models",
     "risk_models",
+    "statistics_models",
     "tariff_models",
 ]

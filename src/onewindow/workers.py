@@ -7,6 +7,7 @@ delivers exactly what the server's own worker does.
 from __future__ import annotations
 
 import logging
+import time
 
 from onewindow import audit, events
 from onewindow.cargo import service as cargo
@@ -15,6 +16,7 @@ from onewindow.config import get_settings
 from onewindow.db import session_scope
 from onewindow.notifications import service as notifications
 from onewindow.payments import service as payments
+from onewindow.statistics import service as statistics
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ def register_consumers() -> None:
     notifications.register_consumers()
     clearance.register_consumers()
     cargo.register_consumers()
+    statistics.register_consumers()
 
 
 def run_once(database_url: str | None = None, limit: int = 100) -> int:
@@ -40,7 +43,27 @@ def run_once(database_url: str | None = None, limit: int = 100) -> int:
     # Webhooks are posted outside any transaction: a slow receiver must not hold a lock.
     sent = notifications.run_webhook_deliveries(database_url)
     publish_audit_head(database_url)
+    export_statistics(database_url)
     return handled + sent
+
+
+_last_export = 0.0
+
+
+def export_statistics(database_url: str | None = None) -> None:
+    """Rewrite the statistics of the days that changed, at most every
+    ``statistics_export_seconds`` (the consumers note the days as events are delivered)."""
+    global _last_export
+    now = time.monotonic()
+    if now - _last_export < get_settings().statistics_export_seconds:
+        return
+    _last_export = now
+    try:
+        statistics.export(
+            lambda: session_scope(database_url), get_settings().statistics_dir, max_days=31
+        )
+    except OSError as exc:
+        log.error("statistics cannot be written: %s", exc)
 
 
 def publish_audit_head(database_url: str | None = None) -> None:

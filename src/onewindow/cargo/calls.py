@@ -251,3 +251,18 @@ def transport_is_called(session: Session, transport_id: str | None) -> bool:
     if not transport_id:
         return False
     return bool(session.scalar(select(exists().where(and_(Call.transport_id == transport_id)))))
+
+
+def arrivals(session: Session, transport_ids: Sequence[str]) -> dict[str, list[datetime]]:
+    """When each of these means of transport arrived on its calls, oldest first."""
+    found: dict[str, list[datetime]] = {}
+    if not transport_ids:
+        return found
+    for transport_id, at in session.execute(
+        select(Call.transport_id, Call.arrived_at)
+        .where(Call.transport_id.in_(list(transport_ids)), Call.arrived_at.is_not(None))
+        .order_by(Call.arrived_at)
+    ):
+        if at is not None:
+            found.setdefault(transport_id, []).append(at)
+    return found

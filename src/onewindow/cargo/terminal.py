@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -326,3 +327,20 @@ def documents_numbered_with_containers(session: Session, numbers: Sequence[str])
         .where(TransportDocument.number.in_(numbers), Manifest.status != CANCELLED)
     ).all()
     return [list(r) for r in rows]
+
+
+def event_times(
+    session: Session, subjects: Sequence[str], kinds: Sequence[str]
+) -> dict[tuple[str, str], list[datetime]]:
+    """When each of these containers or documents saw each of these kinds of event, oldest
+    first, keyed by (subject, kind): the times the Time Release Study measures."""
+    found: dict[tuple[str, str], list[datetime]] = {}
+    if not subjects:
+        return found
+    for subject, kind, at in session.execute(
+        select(TerminalEvent.subject, TerminalEvent.kind, TerminalEvent.occurred_at)
+        .where(TerminalEvent.subject.in_(list(subjects)), TerminalEvent.kind.in_(list(kinds)))
+        .order_by(TerminalEvent.occurred_at)
+    ):
+        found.setdefault((subject, kind), []).append(at)
+    return found

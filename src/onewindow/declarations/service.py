@@ -962,3 +962,92 @@ def contents_between(
         .limit(limit)
     ).all()
     return [(declaration_id, content) for declaration_id, content in rows]
+
+
+# Bulk reads for the statistics export ------------------------------------------------------------
+
+
+def in_force_accepted_between(
+    session: Session, since: datetime, until: datetime
+) -> list[Declaration]:
+    """Declarations accepted in [since, until) that still cover goods (not cancelled or
+    invalidated), with their holds, oldest first: what trade statistics count."""
+    return list(
+        session.scalars(
+            select(Declaration)
+            .where(Declaration.accepted_at >= since, Declaration.accepted_at < until)
+            .where(Declaration.status.not_in(NOT_IN_FORCE))
+            .order_by(Declaration.accepted_at, Declaration.id)
+        )
+    )
+
+
+def acceptance_times(session: Session, declaration_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each of these declarations was accepted (those never accepted are left out)."""
+    rows = session.execute(
+        select(Declaration.id, Declaration.accepted_at).where(
+            Declaration.id.in_(declaration_ids), Declaration.accepted_at.is_not(None)
+        )
+    ).all()
+    return {declaration_id: at for declaration_id, at in rows if at is not None}
+
+
+def first_acceptances(session: Session) -> list[datetime]:
+    """The acceptance time of every declaration accepted, oldest first (a first export)."""
+    return list(
+        session.scalars(
+            select(Declaration.accepted_at)
+            .where(Declaration.accepted_at.is_not(None))
+            .order_by(Declaration.accepted_at)
+        )
+    )
+
+
+def status_changes_of(
+    session: Session, declaration_ids: Sequence[int]
+) -> dict[int, list[StatusChange]]:
+    """The timelines of many declarations at once, each oldest first."""
+    found: dict[int, list[StatusChange]] = {i: [] for i in declaration_ids}
+    for row in session.scalars(
+        select(StatusChange)
+        .where(StatusChange.declaration_id.in_(declaration_ids))
+        .order_by(StatusChange.declaration_id, StatusChange.at, StatusChange.id)
+    ):
+        found[row.declaration_id].append(row)
+    return found
+
+
+def latest_assessments(session: Session, declaration_ids: Sequence[int]) -> dict[int, Assessment]:
+    """The latest assessment of each of these declarations that has one."""
+    found: dict[int, Assessment] = {}
+    for row in session.scalars(
+        select(Assessment)
+        .where(Assessment.declaration_id.in_(declaration_ids))
+        .order_by(Assessment.declaration_id, Assessment.id)
+    ):
+        found[row.declaration_id] = row
+    return found
+
+
+def cargo_of_many(
+    session: Session, declaration_ids: Sequence[int]
+) -> dict[int, tuple[list[str], list[str]]]:
+    """:func:`cargo_of` for many declarations at once: (documents, containers) by id."""
+    found: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in declaration_ids}
+    for declaration_id, kind, reference_ in session.execute(
+        select(DeclarationCargo.declaration_id, DeclarationCargo.kind, DeclarationCargo.reference)
+        .where(DeclarationCargo.declaration_id.in_(declaration_ids))
+        .order_by(DeclarationCargo.id)
+    ):
+        found[declaration_id][0 if kind == "document" else 1].append(reference_)
+    return found
+
+
+def parties_of_many(session: Session, declaration_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """:func:`parties_of` for many declarations at once."""
+    found: dict[int, dict[str, int]] = {i: {} for i in declaration_ids}
+    for row in session.scalars(
+        select(DeclarationParty).where(DeclarationParty.declaration_id.in_(declaration_ids))
+    ):
+        found[row.declaration_id][row.role] = row.organisation_id
+    return found

@@ -401,3 +401,16 @@ def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> Declara
 
 def sources(session: Session) -> Sequence[TariffSource]:
     return session.scalars(select(TariffSource).order_by(TariffSource.name)).all()
+
+
+def declarable_codes(session: Session, limit: int = 20_000) -> list[str]:
+    """Declarable commodity codes of the loaded tariff, in code order (simulated traffic)."""
+    return list(
+        session.scalars(
+            select(TariffLine.commodity_code)
+            .where(TariffLine.declarable.is_(True))
+            .order_by(TariffLine.commodity_code)
+            .distinct()
+            .limit(limit)
+        )
+    )

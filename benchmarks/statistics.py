@@ -1,0 +1,187 @@
+"""Statistics: how fast the store is written, and how long a month of trade statistics and the
+Time Release Study take over millions of simulated declarations.
+
+1. Export rate: the Parquet writer of the incremental export, one day of ``--day-rows``
+   declarations with their items, cargo events and decisions (rows a second); and, when
+   ``--database-url`` names a database with declarations, the whole export from it.
+2. Volume: ``--declarations`` simulated declarations (the ``simulate --fast`` path) over
+   ``--months`` months, written to a temporary folder.
+3. Queries over them, each from a fresh DuckDB connection as a request makes it: one month of
+   imports by HS chapter, by subheading and by partner; the Time Release Study over all months
+   by channel and by office, with the bottlenecks in words.
+
+    .venv/bin/python benchmarks/statistics.py [--declarations 10000000] [--months 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("ONEWINDOW_SECRET_KEY", "benchmark-secret-key-that-is-long-enough-0123")
+
+
+def _timed(label: str, run: object, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    best = min(times)
+    print(f"  {label:<48} best {best:6.3f} s, median {sorted(times)[len(times) // 2]:6.3f} s")
+    return best
+
+
+def export_rate(directory: Path, day_rows: int) -> None:
+    from onewindow.statistics import store
+
+    day = date(2026, 11, 3)
+    at = datetime(2026, 11, 3, 9, tzinfo=UTC)
+    declarations = [
+        (
+            i,
+            day,
+            "import",
+            "GBFXT001",
+            "sea",
+            "green",
+            False,
+            f"{i % 500:016x}",
+            at,
+            at,
+            at,
+            at + timedelta(hours=3),
+            None,
+            None,
+            2.0,
+            1,
+        )
+        for i in range(day_rows)
+    ]
+    items = [
+        (
+            i,
+            1,
+            day,
+            "import",
+            "09",
+            "0901",
+            "090111",
+            "CO",
+            "4000",
+            "sea",
+            "GBFXT001",
+            f"{i % 500:016x}",
+            Decimal("1234.56"),
+            Decimal("100.000"),
+            None,
+            None,
+            Decimal("246.91"),
+        )
+        for i in range(day_rows)
+    ]
+    events = [(i, day, "arrived", at) for i in range(day_rows)]
+    decisions = [(i, day, 1, None, "accepted", at) for i in range(day_rows)]
+    con = store.connect()
+    started = time.perf_counter()
+    for table, rows in (
+        ("declarations", declarations),
+        ("items", items),
+        ("cargo_events", events),
+        ("decisions", decisions),
+    ):
+        store.write_day(directory, table, day.isoformat(), rows, con)
+    seconds = time.perf_counter() - started
+    total = 4 * day_rows
+    print(
+        f"  writer: one day of {day_rows:,} declarations ({total:,} rows in 4 tables) in "
+        f"{seconds:.2f} s: {total / seconds:,.0f} rows/s, {day_rows / seconds:,.0f} declarations/s"
+    )
+
+
+def operational_export(url: str, directory: Path) -> None:
+    os.environ["ONEWINDOW_DATABASE_URL"] = url
+    from onewindow.db import session_scope
+    from onewindow.statistics import export
+
+    report = export.export(lambda: session_scope(url), directory, full=True)
+    rate = report.declarations / report.seconds if report.seconds else 0
+    print(
+        f"  whole export from {url}: {report.days} days, {report.declarations:,} declarations, "
+        f"{report.items:,} items in {report.seconds:.2f} s ({rate:,.0f} declarations/s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--declarations", type=int, default=10_000_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--day-rows", type=int, default=50_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--directory", type=Path, default=None, help="keep the files here")
+    args = parser.parse_args()
+
+    from onewindow.statistics import fast, service
+
+    with tempfile.TemporaryDirectory(prefix="onewindow-stats-") as scratch:
+        directory = args.directory or Path(scratch)
+        print("export rate")
+        export_rate(Path(scratch) / "writer", args.day_rows)
+        if args.database_url:
+            operational_export(args.database_url, Path(scratch) / "export")
+
+        print(f"volume: {args.declarations:,} declarations over {args.months} months (--fast)")
+        codes = [f"{c:06d}" for c in range(10_000, 970_000, 173)]  # ~5,500 subheadings
+        report = fast.generate(
+            directory,
+            declarations=args.declarations,
+            months=args.months,
+            seed=1,
+            hs_codes=codes,
+            last_month=date(2026, 11, 1),
+        )
+        size = sum(p.stat().st_size for p in directory.rglob("*.parquet")) / 2**20
+        print(
+            f"  generated {report.declarations:,} declarations, {report.items:,} items in "
+            f"{report.seconds:.1f} s ({report.declarations / report.seconds:,.0f}/s), "
+            f"{size:,.0f} MiB of Parquet"
+        )
+        months = service.months(directory)
+        month, first, last = months[0], months[-1], months[0]
+        print(f"queries (months {first} to {last}; one month: {month})")
+        for by in ("hs2", "hs6", "partner"):
+            _timed(
+                f"trade, imports of {month} by {by}",
+                lambda by=by: service.trade_table("import", month, by, directory),
+            )
+        _timed(
+            f"Time Release Study {first}..{last} by channel",
+            lambda: service.trs_table("channel", first, last, directory),
+        )
+        _timed(
+            f"Time Release Study of {month} by channel",
+            lambda: service.trs_table("channel", month, month, directory),
+        )
+        _timed(
+            f"Time Release Study {first}..{last} by office",
+            lambda: service.trs_table("office", first, last, directory),
+        )
+        _timed(
+            "bottlenecks in words (two TRS queries)",
+            lambda: service.bottlenecks(first, last, directory),
+        )
+        for line in service.bottlenecks(first, last, directory):
+            print(f"  - {line}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Trade statistics and the Time Release Study over an analytical store of Parquet files."""

@@ -1,0 +1,13 @@
+-- Trade of one flow month by month over a range of months (the series of the charts).
+-- Parameters (positional): flow (import or export), first month, last month (YYYY-MM).
+SELECT
+    month,
+    count(DISTINCT trader) AS traders,
+    count(DISTINCT declaration_id) AS declarations,
+    sum(statistical_value) AS statistical_value,
+    sum(net_mass_kg) AS net_mass_kg,
+    sum(duties_taxes) AS duties_taxes
+FROM items
+WHERE flow = ? AND month BETWEEN ? AND ?
+GROUP BY month
+ORDER BY month

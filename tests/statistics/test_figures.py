@@ -1,0 +1,142 @@
+"""Trade statistics and the Time Release Study against figures worked out by hand, the queries
+run from their files alone, and confidential cells that cannot be worked out from the totals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from onewindow.config import get_settings
+from onewindow.statistics import service, store
+from onewindow.statistics.confidentiality import Cell, suppress
+from tests.statistics.sample import write_sample
+
+
+@pytest.fixture()
+def sample(tmp_path: Path) -> Path:
+    write_sample(tmp_path)
+    return tmp_path
+
+
+def test_queries_run_from_the_files_alone(sample: Path) -> None:
+    """A fresh DuckDB connection, no database: views over the folders, then each file's SQL."""
+    con = duckdb.connect()
+    for table in store.TABLES:
+        con.execute(
+            f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
+            f"'{sample / table}/month=*/*.parquet', hive_partitioning = true)"
+            if (sample / table).exists()
+            else f"CREATE VIEW {table} AS SELECT 1 AS x WHERE false"
+        )
+    sql = {p.stem: p.read_text() for p in store.QUERIES_DIR.glob("*.sql")}
+    assert set(sql) == {"months", "trade", "trade_months", "trs"}
+    assert con.execute(sql["months"]).fetchall() == [("2026-03",)]
+    rows = con.execute(sql["trade"], ["hs2", "hs2", "import", "2026-03"]).fetchall()
+    total = next(r for r in rows if r[0] == "total")
+    assert total[3:6] == (4, 5, Decimal("10750.00"))
+    months = con.execute(sql["trade_months"], ["import", "2026-01", "2026-12"]).fetchall()
+    assert months[0][:3] == ("2026-03", 4, 5)
+    trs = con.execute(sql["trs"], ["all", "2026-03", "2026-03", 24.0]).fetchall()
+    assert trs[0][:3] == ("all", 5, 4)
+    for text in sql.values():
+        assert "{" not in text and "%(" not in text  # plain SQL: no templating
+
+
+def test_trade_figures_by_hand(sample: Path) -> None:
+    chapters = service.trade_table("import", "2026-03", "hs2", sample)
+    coffee = next(r for r in chapters.rows if r.code == "09")
+    assert not coffee.confidential
+    assert coffee.declarations == 4
+    assert coffee.values["statistical_value"] == Decimal("10000.00")
+    assert coffee.values["net_mass_kg"] == Decimal("950.000")
+    assert coffee.values["duties_taxes"] == Decimal("2000.00")
+    assert chapters.total is not None and not chapters.total.confidential
+    assert chapters.total.values["statistical_value"] == Decimal("10750.00")
+    assert chapters.total.values["duties_taxes"] == Decimal("2225.00")
+    assert chapters.total.declarations == 5
+    # Bags (42) and T-shirts (61) come from one trader each: withheld.
+    hidden = {r.code for r in chapters.rows if r.confidential}
+    assert hidden == {"42", "61"}
+    assert all(r.values["statistical_value"] is None for r in chapters.rows if r.confidential)
+
+
+def test_a_withheld_cell_cannot_be_worked_out_from_the_totals(sample: Path) -> None:
+    """090121 has one trader; alone withheld it would be heading 0901 minus 090111."""
+    subheadings = service.trade_table("import", "2026-03", "hs6", sample)
+    by_code = {r.code: r for r in subheadings.rows}
+    assert by_code["090121"].confidential  # primary: one trader
+    assert by_code["090111"].confidential  # secondary: the heading would give it away
+    # Headings of withheld chapters are withheld too.
+    headings = {r.code: r for r in service.trade_table("import", "2026-03", "hs4", sample).rows}
+    assert not headings["0901"].confidential
+    assert headings["4202"].confidential and headings["6109"].confidential
+    csv = service.table_csv(subheadings)
+    assert "090121,c,c,c,c,c" in csv
+
+
+def test_secondary_suppression_rule() -> None:
+    cells = [
+        Cell("A", "g", 5, Decimal(100)),
+        Cell("B", "g", 1, Decimal(10)),
+        Cell("C", "g", 4, Decimal(50)),
+        Cell("D", "g", 6, Decimal(30)),
+    ]
+    out = {c.code: c for c in suppress(cells, 3, total_traders=16)}
+    assert out["B"].why == "primary" and out["D"].why == "secondary"
+    assert not out["A"].confidential and not out["C"].confidential
+    # What the published figures give: total minus A and C is B and D together, never B.
+    published = Decimal(190) - 100 - 50
+    assert published == Decimal(40) != out["B"].value
+    # A total behind too few traders withholds everything.
+    assert all(c.confidential for c in suppress(cells, 3, total_traders=2))
+
+
+def test_time_release_by_hand(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(get_settings(), "statistics_min_traders", 1)
+    overall = service.trs_table("all", "2026-03", "2026-03", sample).rows[0].values
+    assert overall["consignments"] == 5
+    assert overall["total_median"] == pytest.approx(7.0)
+    assert overall["total_p90"] == pytest.approx(26.6)
+    assert overall["within_target"] == pytest.approx(0.6)
+    by_channel = {
+        r.group: r.values for r in service.trs_table("channel", "2026-03", "2026-03", sample).rows
+    }
+    assert by_channel["green"]["total_median"] == pytest.approx(5.75)
+    assert by_channel["green"]["acceptance_to_release_median"] == pytest.approx(3.0)
+    assert by_channel["red"]["acceptance_to_release_median"] == pytest.approx(25.0)
+    assert by_channel["red"]["inspection_median"] == pytest.approx(22.0)
+    assert by_channel["red"]["release_to_gate_out_median"] == pytest.approx(10.0)
+    said = service.bottlenecks("2026-03", "2026-03", sample)
+    assert said[0].startswith("Inspection adds a median of 22 h to red-channel declarations")
+    aeo = {r.group: r.values for r in service.trs_table("aeo", "2026-03", "2026-03", sample).rows}
+    assert aeo["AEO"]["consignments"] == 2
+
+
+def test_time_release_withholds_groups_of_few_traders(sample: Path) -> None:
+    by_channel = {
+        r.group: r for r in service.trs_table("channel", "2026-03", "2026-03", sample).rows
+    }
+    assert by_channel["green"].confidential and by_channel["green"].values["total_median"] is None
+    assert not service.trs_table("all", "2026-03", "2026-03", sample).rows[0].confidential
+
+
+def test_parquet_download_is_the_published_table(sample: Path, tmp_path: Path) -> None:
+    table = service.trade_table("import", "2026-03", "hs6", sample)
+    target = tmp_path / "download.parquet"
+    target.write_bytes(service.table_parquet(table))
+    rows = (
+        duckdb.connect()
+        .execute(
+            "SELECT code, statistical_value, confidential "
+            f"FROM read_parquet('{target}') ORDER BY code"
+        )
+        .fetchall()
+    )
+    assert ("090121", None, True) in rows
+    columns = (
+        duckdb.connect().execute(f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall()
+    )
+    assert "trader" not in {c[0] for c in columns} and "traders" not in {c[0] for c in columns}
