@@ -35,12 +35,12 @@ def _trade_choices(flow: str, month: str, by: str) -> tuple[str, str, str, list[
     known = service.months()
     flow = _choice(flow, service.FLOWS, "import")
     by = _choice(by, service.DIMENSIONS, "hs2")
-    month = month if month in known else (known[0] if known else "")
+    month = month if month in known else service.published_month(known)
     return flow, month, by, known
 
 
 def _range(first: str, last: str, known: list[str]) -> tuple[str, str]:
-    last = last if last in known else (known[0] if known else "")
+    last = last if last in known else service.published_month(known)
     first = (
         first
         if first in known and first <= last
@@ -106,7 +106,7 @@ def time_release_page(
     known = service.months()
     by = _choice(by, service.BREAKDOWNS, "channel")
     # By default the latest month: a year of millions of declarations takes seconds to sort.
-    first, last = _range(first or last or (known[0] if known else ""), last, known)
+    first, last = _range(first or last or service.published_month(known), last, known)
     table = service.trs_table(by, first, last) if known else None
     said = service.bottlenecks(first, last) if known else []
     chart = charts.bars(
@@ -166,7 +166,7 @@ def time_release_download(
     known = service.months()
     by = _choice(by, service.BREAKDOWNS, "channel")
     # By default the latest month: a year of millions of declarations takes seconds to sort.
-    first, last = _range(first or last or (known[0] if known else ""), last, known)
+    first, last = _range(first or last or service.published_month(known), last, known)
     if extension not in {"csv", "parquet"} or not known:
         return Response(status_code=404)
     table = service.trs_table(by, first, last)

@@ -12,12 +12,14 @@ import csv
 import io
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from onewindow import events
 from onewindow.config import get_settings
+from onewindow.db import utcnow
 from onewindow.errors import FieldError, InvalidInput
 from onewindow.statistics import store
 from onewindow.statistics.confidentiality import Cell, suppress
@@ -122,6 +124,14 @@ def months(directory: Path | None = None) -> list[str]:
     """The months the store holds, newest first."""
     _, rows = store.run(_directory(directory), "months")
     return [str(r[0]) for r in rows if r[0]]
+
+
+def published_month(known: list[str], today: date | None = None) -> str:
+    """The month a page opens on: the newest complete one (the current month is still open and
+    thin, so most of its cells would be withheld), or the newest there is."""
+    current = (today or utcnow().date()).strftime("%Y-%m")
+    closed = [m for m in known if m < current]
+    return closed[0] if closed else (known[0] if known else "")
 
 
 @dataclass(frozen=True)
