@@ -10,7 +10,7 @@ Time Release Study take over millions of simulated declarations.
    imports by HS chapter, by subheading and by partner; the Time Release Study over all months
    by channel and by office, with the bottlenecks in words.
 
-    .venv/bin/python benchmarks/statistics.py [--declarations 10000000] [--months 12]
+    .venv/bin/python benchmarks/trade_statistics.py [--declarations 10000000] [--months 12]
 """
 
 from __future__ import annotations
