@@ -15,6 +15,7 @@ from onewindow.cargo.cli import app as cargo_app
 from onewindow.clearance.cli import app as declarations_app
 from onewindow.config import ConfigError, get_settings
 from onewindow.parties.cli import app as parties_app
+from onewindow.permits.cli import app as permits_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app
 from onewindow.risk.cli import app as risk_app
@@ -31,6 +32,7 @@ app.add_typer(tariff_app, name="tariff")
 app.add_typer(declarations_app, name="declarations")
 app.add_typer(risk_app, name="risk")
 app.add_typer(cargo_app, name="cargo")
+app.add_typer(permits_app, name="permits")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 

@@ -15,6 +15,7 @@ from onewindow.config import get_settings
 from onewindow.db import session_scope
 from onewindow.notifications import service as notifications
 from onewindow.payments import service as payments
+from onewindow.permits import service as permits
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def register_consumers() -> None:
     notifications.register_consumers()
     clearance.register_consumers()
     cargo.register_consumers()
+    permits.register_consumers()
 
 
 def run_once(database_url: str | None = None, limit: int = 100) -> int:
