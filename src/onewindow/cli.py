@@ -84,6 +84,11 @@ def init(
         ):
             manifests = load_demo_cargo(session)
         console.print(f"demo cargo: {manifests} manifests, their calls and terminal events")
+        from onewindow.demo_permits import load_demo_permits
+
+        with console.status("loading the agencies' procedures"), session_scope() as session:
+            applications = load_demo_permits(session)
+        console.print(f"demo permits: procedures of 4 agencies, {applications} new applications")
         with console.status("lodging the demo declarations"):
             # Lodged and paid in one unit of work; the payments' events are delivered after it.
             with session_scope() as session:
