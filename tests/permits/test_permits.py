@@ -4,6 +4,7 @@ condition, draw-down, and who sees what."""
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,136 @@ class TestPublic:
             assert body["code"] not in [n["procedure"] for n in elsewhere["needs"]]
             page = client.get("/requirements", params={"hs": "0604204000", "country": "KE"})
             assert page.status_code == 200 and body["name"] in page.text
+
+
+class TestVerifiedOnce:
+    def test_a_company_document_verified_once_serves_every_application_until_it_expires(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        from onewindow.events import OutboxEvent
+        from onewindow.permits import service as permits
+
+        body = procedure(agency.identifier, company_documents=["premises_approval"])
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        refused = client.post(
+            f"{API}/applications",
+            json={"procedure": body["code"], "data": data},
+            headers=party.auth,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["pointer"] == "/company_documents"
+        soon = (date.today() + timedelta(days=10)).isoformat()
+        lodged = client.post(
+            f"{API}/company-documents",
+            json={
+                "agency": body["agency"]["code"],
+                "kind": "premises_approval",
+                "reference": "PA-77",
+                "valid_to": soon,
+            },
+            headers=party.auth,
+        )
+        assert lodged.status_code == 201, lodged.text
+        document_id = lodged.json()["id"]
+        verified = client.post(
+            f"{API}/company-documents/{document_id}/verification",
+            json={"accepted": True, "reason": "premises visited"},
+            headers=agency.auth,
+        )
+        assert verified.json()["status"] == "verified"
+        for _ in range(2):
+            _apply(client, party, body["code"], data=data)
+        with session_scope() as session:
+            permits.announce_expiring(session, days=30)
+        with session_scope() as session:
+            permits.announce_expiring(session, days=30)
+            told = session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.topic == "permits.company_document_expiring",
+                    OutboxEvent.subject_id == str(document_id),
+                )
+            ).all()
+        assert len(told) == 1 and told[0].organisation_id == party.org_id
+
+
+class TestJointInspection:
+    def test_an_agency_joins_and_customs_sees_each_agency_finding(
+        self, client: TestClient, party: Party, agency: Party, customs: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        lodged = _lodge(client, party, "0604202000")
+        _apply(
+            client,
+            party,
+            body["code"],
+            declaration_id=lodged["id"],
+            item=1,
+            data={"purpose": "private"},
+        )
+        path = f"{API}/declarations/{lodged['id']}"
+        stranger_agency = make_party(("permit-agency",), user_role="staff")
+        assert (
+            client.post(
+                f"{path}/inspection", json={"role": "join"}, headers=stranger_agency.auth
+            ).status_code
+            == 404
+        )
+        joined = client.post(f"{path}/inspection", json={"role": "perform"}, headers=agency.auth)
+        assert joined.status_code == 200, joined.text
+        found = client.post(
+            f"{path}/findings",
+            json={"finding": "non_compliant", "notes": "soil on roots"},
+            headers=agency.auth,
+        )
+        assert found.json()["finding"] == "non_compliant"
+        seen = client.get(f"{path}/findings", headers=customs.auth).json()
+        assert [(f["agency"], f["finding"], f["role"]) for f in seen] == [
+            (body["agency"]["name"], "non_compliant", "perform")
+        ]
+        assert client.get(f"{path}/findings", headers=party.auth).status_code == 403
+        assert client.get(f"{path}/findings", headers=stranger_agency.auth).status_code == 403
+
+
+class TestCertificateOfOrigin:
+    def test_a_certificate_is_issued_with_its_criterion_and_verified_by_anyone(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(
+            agency.identifier,
+            outcome="certificate",
+            certificate_fields=["commodity_code", "origin", "criterion"],
+            steps=[{"id": "review", "kind": "review"}],
+        )
+        body["form"]["fields"].append(
+            {
+                "name": "criterion",
+                "type": "code",
+                "required": True,
+                "codes": {"WO": "Wholly obtained", "CTH": "Change of tariff heading"},
+            }
+        )
+        load(body)
+        data = {
+            "commodity_code": "6109100010",
+            "origin": "GB",
+            "purpose": "trade",
+            "criterion": "CTH",
+        }
+        application = _apply(client, party, body["code"], data=data)
+        _step(client, agency, application, "review")
+        _approve(client, agency, application)
+        issued = client.get(f"{API}/issued", headers=party.auth).json()
+        certificate = next(c for c in issued if c["procedure"] == body["code"])
+        assert certificate["kind"] == "certificate"
+        answer = client.get(
+            f"{API}/verification", params={"code": certificate["verification_code"]}
+        ).json()
+        assert answer["found"] and answer["certificate"]["valid"]
+        assert answer["certificate"]["details"]["criterion"] == "CTH"
+        assert answer["certificate"]["holder"] == party.name
+        assert client.get(f"{API}/verification", params={"code": "forged"}).json() == {
+            "found": False,
+            "certificate": None,
+        }

@@ -349,6 +349,13 @@ def _hours(start: str | None, end: str | None) -> float | None:
     return round((finish - datetime.fromisoformat(start)).total_seconds() / 3600, 1)
 
 
+def procedure_of(session: Session, application: Application) -> Procedure:
+    """The procedure version the application was lodged under."""
+    procedure = session.get(Procedure, application.procedure_id)
+    assert procedure is not None
+    return procedure
+
+
 def view(session: Session, application: Application) -> ApplicationOut:
     """The application as its applicant and its agency see it: steps with how long each took,
     the thread, the permit issued."""

@@ -222,17 +222,25 @@ def generate(
 
 
 @router.get("/declarations/{declaration_id}", response_class=HTMLResponse)
-def declaration_needs(
+def declaration_permits(
     request: Request, declaration_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
-    """What each goods item of a declaration needs, and the way to apply from it."""
+    """What each goods item of a declaration needs and the way to apply from it (for those who
+    see the declaration); the agencies' part in its inspection (for customs and the agencies
+    taking part)."""
     if principal is None:
         return _login(f"/permits/declarations/{declaration_id}")
-    if "permits:read" not in principal.scopes:
-        return not_found_page(request)
+    needs = None
+    if "permits:read" in principal.scopes and not service.is_agency(principal):
+        try:
+            needs = service.needs_of(session, principal, declaration_id)
+        except NotFound:
+            needs = None
     try:
-        needs = service.needs_of(session, principal, declaration_id)
-    except NotFound:
+        findings = service.findings_for(session, principal, declaration_id)
+    except DomainError:
+        findings = None
+    if needs is None and findings is None:
         return not_found_page(request)
     return render(
         request,
@@ -240,9 +248,63 @@ def declaration_needs(
         {
             "declaration_id": declaration_id,
             "needs": needs,
+            "findings": findings,
+            "finding_labels": service.FINDING_LABELS,
+            "agency": service.is_agency(principal),
             "can_write": "permits:write" in principal.scopes,
         },
         principal,
+    )
+
+
+@router.post("/declarations/{declaration_id}/inspection")
+def join_inspection(
+    request: Request,
+    declaration_id: Id,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    csrf_token: Csrf,
+    role: Annotated[str, Form(max_length=10)] = "join",
+) -> Response:
+    if principal is None:
+        return _login(f"/permits/declarations/{declaration_id}")
+    return _act(
+        request,
+        session,
+        csrf_token,
+        lambda: service.ask_inspection(
+            session, principal, declaration_id, "perform" if role == "perform" else "join"
+        ),
+        "Customs is told that your agency takes part in the inspection.",
+        f"/permits/declarations/{declaration_id}",
+    )
+
+
+@router.post("/declarations/{declaration_id}/findings")
+def record_finding(
+    request: Request,
+    declaration_id: Id,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    csrf_token: Csrf,
+    finding: Annotated[str, Form(max_length=20)],
+    notes: FormText = "",
+) -> Response:
+    if principal is None:
+        return _login(f"/permits/declarations/{declaration_id}")
+
+    def action() -> None:
+        if finding not in service.FINDING_LABELS:
+            raise InvalidInput("Choose a finding.", [FieldError("/finding", "is not a finding")])
+        service.record_finding(session, principal, declaration_id, finding, notes)
+
+    return _act(
+        request,
+        session,
+        csrf_token,
+        action,
+        "Your finding is recorded.",
+        f"/permits/declarations/{declaration_id}",
     )
 
 
@@ -260,7 +322,7 @@ def application_page(
     except DomainError:
         return not_found_page(request)
     seen = service.view(session, application)
-    procedure = service.current(session, seen.procedure)
+    procedure = service.procedure_of(session, application)
     labels = {
         f["name"]: f.get("label", f["name"].replace("_", " ").capitalize())
         for f in procedure.definition.get("form", {}).get("fields", [])
@@ -293,7 +355,7 @@ def _back(application_id: int) -> str:
 def complete_step(
     request: Request,
     application_id: Id,
-    step_id: Annotated[str, Query(max_length=40)] | str,
+    step_id: str,
     session: SessionDep,
     principal: OptionalPrincipalDep,
     csrf_token: Csrf,

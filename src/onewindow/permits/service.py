@@ -40,6 +40,7 @@ from onewindow.permits.applications import (
     lodge,
     needs_of,
     permit_view,
+    procedure_of,
     turnaround,
     view,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "load_procedure",
     "needs_of",
     "permit_view",
+    "procedure_of",
     "record_finding",
     "register_consumers",
     "release_conditions",
