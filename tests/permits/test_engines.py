@@ -148,3 +148,21 @@ def test_fields_taken_from_the_declaration() -> None:
     )
     assert facts["origin"] == "CN"
     assert engine.fill_from_declaration(procedure, facts) == {"hs": "0602909100", "who": "Acme Ltd"}
+
+
+def test_a_skipped_step_does_not_open_what_follows_before_its_predecessors_end() -> None:
+    procedure = {
+        "steps": [
+            {"id": "review", "kind": "review"},
+            {
+                "id": "lab",
+                "kind": "lab_test",
+                "after": ["review"],
+                "when": {"field": "purpose", "equals": "trade"},
+            },
+            {"id": "decision", "kind": "decision", "after": ["lab"]},
+        ]
+    }
+    assert engine.open_steps(procedure, {"purpose": "private"}, {}) == ["review"]
+    assert not engine.decision_open(procedure, {"purpose": "private"}, {})
+    assert engine.open_steps(procedure, {"purpose": "private"}, {"review": "done"}) == ["decision"]

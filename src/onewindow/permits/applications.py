@@ -148,8 +148,12 @@ def _state(procedure: Procedure, data: Mapping[str, Any], steps: dict[str, Any])
     """Open the steps the graph opens now (noting when) and skip those not needed."""
     now = utcnow().isoformat()
     definition = procedure.definition
-    for skipped in engine.skipped_steps(definition, data):
-        steps.setdefault(skipped, {})["state"] = engine.SKIPPED
+    skipped = set(engine.skipped_steps(definition, data))
+    for key in [k for k, v in steps.items() if v.get("state") == engine.SKIPPED]:
+        if key not in skipped:
+            del steps[key]  # needed again, after an answer changed the data
+    for key in skipped:
+        steps.setdefault(key, {})["state"] = engine.SKIPPED
     for opened in engine.open_steps(definition, data, _states(steps)):
         entry = steps.setdefault(opened, {})
         if entry.get("state") != "open":

@@ -280,17 +280,46 @@ def skipped_steps(procedure: Mapping[str, Any], data: Mapping[str, Any]) -> list
     return [s["id"] for s in steps_of(procedure) if not holds(s.get("when"), data)]
 
 
+def finished_steps(
+    procedure: Mapping[str, Any], data: Mapping[str, Any], states: Mapping[str, str]
+) -> set[str]:
+    """Steps done, and steps not needed on this data once every step before them is finished
+    (a skipped step does not let the steps after it start before its own predecessors end)."""
+    skipped = set(skipped_steps(procedure, data))
+    finished = {k for k, v in states.items() if v == DONE}
+    steps = steps_of(procedure)
+    grown = True
+    while grown:
+        grown = False
+        for step in steps:
+            sid = step["id"]
+            after = step.get("after", [])
+            if sid in skipped and sid not in finished and all(a in finished for a in after):
+                finished.add(sid)
+                grown = True
+    return finished
+
+
 def open_steps(
     procedure: Mapping[str, Any], data: Mapping[str, Any], states: Mapping[str, str]
 ) -> list[str]:
-    """The steps open now: not done, needed on this data, and every step before them done or
-    skipped. ``states`` maps a step id to ``done`` (or ``skipped``)."""
+    """The steps open now: needed on this data, not done, and every step before them done (or
+    not needed). ``states`` maps a step id to ``done``.
+
+    >>> chain = {"steps": [{"id": "a", "kind": "review"},
+    ...     {"id": "b", "kind": "lab_test", "after": ["a"], "when": {"field": "x", "equals": 1}},
+    ...     {"id": "c", "kind": "decision", "after": ["b"]}]}
+    >>> open_steps(chain, {}, {}), open_steps(chain, {}, {"a": "done"})
+    (['a'], ['c'])
+    """
     skipped = set(skipped_steps(procedure, data))
-    finished = {k for k, v in states.items() if v in (DONE, SKIPPED)} | skipped
+    finished = finished_steps(procedure, data, states)
     return [
         s["id"]
         for s in steps_of(procedure)
-        if s["id"] not in finished and all(a in finished for a in s.get("after", []))
+        if s["id"] not in finished
+        and s["id"] not in skipped
+        and all(a in finished for a in s.get("after", []))
     ]
 
 

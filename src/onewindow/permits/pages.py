@@ -323,13 +323,14 @@ def application_page(
         return not_found_page(request)
     seen = service.view(session, application)
     procedure = service.procedure_of(session, application)
-    labels = {
-        f["name"]: f.get("label", f["name"].replace("_", " ").capitalize())
-        for f in procedure.definition.get("form", {}).get("fields", [])
-    }
-    codes = {
-        f["name"]: f.get("codes", {})
-        for f in procedure.definition.get("form", {}).get("fields", [])
+    fields = {f["name"]: f for f in procedure.definition.get("form", {}).get("fields", [])}
+    countries = {c["code"]: c["label"] for c in _countries(session)}
+    shown = {
+        name: (
+            field_label(fields.get(name, {}), name),
+            shown_value(fields.get(name, {}), value, countries),
+        )
+        for name, value in seen.data.items()
     }
     mine = application.applicant_id == principal.organisation_id
     return render(
@@ -337,14 +338,29 @@ def application_page(
         "permits_application.html",
         {
             "a": seen,
-            "labels": labels,
-            "codes": codes,
+            "shown": shown,
             "mine": mine,
             "deciding": service.is_agency(principal) and not mine,
             "open": application.status in service.OPEN_STATUSES,
         },
         principal,
     )
+
+
+def field_label(field: dict[str, Any], name: str) -> str:
+    return str(field.get("label") or name.replace("_", " ").capitalize())
+
+
+def shown_value(field: dict[str, Any], value: Any, countries: dict[str, str]) -> str:
+    """A form value as a person reads it: a code with its label, a country by its name."""
+    kind = field.get("type")
+    if kind == "code" and value in field.get("codes", {}):
+        return f"{field['codes'][value]} ({value})"
+    if kind == "country" and value in countries:
+        return f"{countries[value]} ({value})"
+    if kind == "boolean":
+        return "Yes" if value else "No"
+    return str(value)
 
 
 def _back(application_id: int) -> str:
