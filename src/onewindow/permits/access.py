@@ -20,7 +20,8 @@ def require(principal: Principal, scope: str, *roles: str) -> None:
 
 
 def is_agency(principal: Principal) -> bool:
-    return principal.has_role(Role.PERMIT_AGENCY) and "permits:decide" in principal.scopes
+    """An agency's user: sees what is lodged to the agency (deciding needs ``permits:decide``)."""
+    return principal.has_role(Role.PERMIT_AGENCY)
 
 
 def is_customs(principal: Principal) -> bool:

@@ -131,7 +131,8 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
         for n in evaluate(rule_index(session), goods_of(declaration.content, today))
         if n.exempt is None and n.rule.mandatory
     ]
-    session.execute(delete(Wait).where(Wait.declaration_id == declaration.id))
+    if session.scalar(select(Wait.id).where(Wait.declaration_id == declaration.id).limit(1)):
+        session.execute(delete(Wait).where(Wait.declaration_id == declaration.id))
     if not needs:
         return []
     items = {int(i.get("sequence") or 0): i for i in declaration.content.get("items", [])}

@@ -340,7 +340,9 @@ def application_page(
             "a": seen,
             "shown": shown,
             "mine": mine,
-            "deciding": service.is_agency(principal) and not mine,
+            "deciding": service.is_agency(principal)
+            and "permits:decide" in principal.scopes
+            and not mine,
             "open": application.status in service.OPEN_STATUSES,
         },
         principal,
