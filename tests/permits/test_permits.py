@@ -245,6 +245,19 @@ class TestRelease:
             seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
             assert seen["quantity_left"] in ("100.000", "100")
 
+            # The agency corrects the permit: the declaration that waited is released.
+            corrected = client.post(
+                f"{API}/issued/{row.id}/correction",
+                json={"reason": "second consignment allowed", "quantity": "1000"},
+                headers=agency.auth,
+            )
+            assert corrected.status_code == 200, corrected.text
+            deliver()
+            assert _status(client, party, again["id"]) == "released"
+            deliver()
+            seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
+            assert seen["quantity_left"] in ("200.000", "200")
+
     def test_exemptions_let_goods_go_without_a_permit(
         self, client: TestClient, party: Party, agency: Party
     ) -> None:

@@ -557,14 +557,9 @@ def decide(
         session, principal, f"application_{application.status}", application, body.reason, **extra
     )
     _announce(session, topic, application, application.applicant_id, reason=body.reason, **extra)
-    if application.declaration_id:
-        record_event(
-            session,
-            "release.conditions_changed",
-            "declaration",
-            application.declaration_id,
-            {"by": "permits"},
-        )
+    if body.decision == "approve":
+        # Declarations waiting for this permit may be free to go now.
+        tell_waiting(session, permit)
     return application
 
 

@@ -339,6 +339,7 @@ def application_page(
         {
             "a": seen,
             "shown": shown,
+            "currencies": reference.list_currencies(session),
             "mine": mine,
             "deciding": service.is_agency(principal)
             and "permits:decide" in principal.scopes
@@ -446,6 +447,8 @@ def decide(
     reason: FormText = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
     quantity: Annotated[str, Form(max_length=20)] = "",
+    value: Annotated[str, Form(max_length=20)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
     valid_to: Annotated[str, Form(max_length=10)] = "",
     conditions: FormText = "",
 ) -> Response:
@@ -464,6 +467,8 @@ def decide(
                 decision=decision,  # type: ignore[arg-type]
                 reason=reason,
                 quantity=quantity or None,  # type: ignore[arg-type]
+                value=value or None,  # type: ignore[arg-type]
+                currency=currency.upper() or None,
                 valid_to=valid_to or None,  # type: ignore[arg-type]
                 conditions=conditions or None,
             )
