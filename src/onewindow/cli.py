@@ -154,6 +154,7 @@ def _banner(host: str, port: int) -> None:
     """Say where to open the portal and, when the demo is loaded, how to log in."""
     from onewindow.db import session_scope
     from onewindow.demo import DEMO_PARTIES, DEMO_PASSWORD
+    from onewindow.demo_permits import AGENCY_PARTIES
     from onewindow.parties import service as parties
 
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
@@ -161,7 +162,11 @@ def _banner(host: str, port: int) -> None:
         f"onewindow is starting: open http://{shown}:{port}/  (API: http://{shown}:{port}/docs)"
     ]
     with session_scope() as session:
-        demo = [p for p in DEMO_PARTIES if parties.find_user(session, p.email) is not None]
+        demo = [
+            p
+            for p in (*DEMO_PARTIES, *AGENCY_PARTIES)
+            if parties.find_user(session, p.email) is not None
+        ]
     if demo:
         lines.append(f"demo logins (password {DEMO_PASSWORD}):")
         lines += [f"  {p.email:<28} {p.name} ({p.roles[0]})" for p in demo]

@@ -364,6 +364,9 @@ class TestPublic:
             assert body["code"] not in [n["procedure"] for n in elsewhere["needs"]]
             page = client.get("/requirements", params={"hs": "0604204000", "country": "KE"})
             assert page.status_code == 200 and body["name"] in page.text
+            listed = client.get("/requirements/procedures")
+            assert listed.status_code == 200 and body["name"] in listed.text
+            assert "HS 06042040, import, KE" in listed.text
 
 
 class TestVerifiedOnce:

@@ -629,3 +629,25 @@ def requirements(
         },
         principal,
     )
+
+
+@public_router.get("/requirements/procedures", response_class=HTMLResponse)
+def procedures_page(
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep
+) -> Response:
+    """Every agency's procedures as the data says them: form, steps, fee, validity, the goods
+    that need them. Open to everybody."""
+    names = {a.id: a.name for a in service.agencies(session).values()}
+    rules = service.rules_by_procedure(session)
+    return render(
+        request,
+        "permits_procedures.html",
+        {
+            "procedures": service.current_procedures(session),
+            "agencies": names,
+            "rules": rules,
+            "step_kinds": service.STEP_KINDS,
+            "flows": service.FLOW_LABELS,
+        },
+        principal,
+    )

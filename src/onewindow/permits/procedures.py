@@ -188,3 +188,13 @@ def rule_index(session: Session) -> RuleIndex:
         rows = session.execute(select(Requirement.id, Requirement.rule)).all()
         _index = (key, RuleIndex([rule_from_data(i, r) for i, r in rows]))
     return _index[1]
+
+
+def rules_by_procedure(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Every requirement rule's data, by the procedure it calls for."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for code, rule in session.execute(
+        select(Requirement.procedure_code, Requirement.rule).order_by(Requirement.id)
+    ):
+        found.setdefault(code, []).append(rule)
+    return found

@@ -56,6 +56,7 @@ from onewindow.permits.procedures import (
     load_procedure,
     replace_requirements,
     rule_index,
+    rules_by_procedure,
 )
 from onewindow.permits.requirements import FLOW_LABELS, Goods
 from onewindow.permits.verified import (
@@ -111,6 +112,7 @@ __all__ = [
     "replace_requirements",
     "require",
     "requirements_for",
+    "rules_by_procedure",
     "tell_waiting",
     "turnaround",
     "verify_certificate",
