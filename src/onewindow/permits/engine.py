@@ -32,7 +32,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-FIELD_TYPES = frozenset({"text", "code", "decimal", "integer", "date", "country", "hs", "boolean"})
+FIELD_TYPES = frozenset(
+    {"text", "code", "decimal", "integer", "date", "country", "currency", "hs", "boolean"}
+)
 STEP_KINDS = {
     "review": "Documentary review",
     "lab_test": "Laboratory test",
@@ -208,6 +210,8 @@ def _check_value(field: Mapping[str, Any], value: Any) -> str | None:
         return "is not one of the codes of the list"
     if kind == "country" and not re.fullmatch(r"[A-Z]{2}", text):
         return "must be a two-letter country code"
+    if kind == "currency" and not re.fullmatch(r"[A-Z]{3}", text):
+        return "must be a three-letter currency code"
     if kind == "hs" and not re.fullmatch(r"\d{4}(\d{2}){0,3}", text):
         return "must be an HS code of 4 to 10 digits"
     if kind == "boolean" and not isinstance(value, bool):

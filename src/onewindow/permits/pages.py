@@ -125,6 +125,7 @@ def _form_page(
             "declaration_id": declaration_id,
             "item": item,
             "countries": _countries(session),
+            "currencies": reference.list_currencies(session),
             "errors": {e.pointer.removeprefix("/data/"): e.detail for e in errors or []},
             "problem": problem,
             "agency": service.agencies(session).get(procedure.agency_id),
