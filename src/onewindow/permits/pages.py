@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -89,6 +90,7 @@ def permits_home(
             "agencies": service.agencies(session),
             "can_write": "permits:write" in principal.scopes,
             "today": date.today(),
+            "number": _number,
         },
         principal,
     )
@@ -571,9 +573,34 @@ def printable(
     return render(
         request,
         "permits_certificate.html",
-        {"p": permit, "link": link, "qr": _qr_svg(link)},
+        {
+            "p": permit,
+            "link": link,
+            "qr": _qr_svg(link),
+            "details": _details(session, permit.procedure, permit.details),
+            "number": _number,
+        },
         principal,
     )
+
+
+def _number(value: Decimal | None) -> str:
+    """A quantity or amount without trailing zeros: 2400, 12.5."""
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def _details(session: Session, code: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """What a certificate states, each with its field's label and the value's label."""
+    try:
+        definition = service.current(session, code).definition
+    except NotFound:
+        definition = {}
+    fields = {f["name"]: f for f in definition.get("form", {}).get("fields", [])}
+    countries = {c["code"]: c["label"] for c in _countries(session)}
+    return [
+        (field_label(fields.get(k, {}), k), shown_value(fields.get(k, {}), v, countries))
+        for k, v in details.items()
+    ]
 
 
 @public_router.get("/verify", response_class=HTMLResponse)
@@ -593,7 +620,11 @@ def verify(
     return render(
         request,
         "permits_verify.html",
-        {"code": code, "found": found},
+        {
+            "code": code,
+            "found": found,
+            "details": _details(session, found.procedure, found.details) if found else [],
+        },
         principal,
         status_code=404 if code and found is None else 200,
     )

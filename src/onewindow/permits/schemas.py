@@ -225,6 +225,7 @@ class VerificationOut(BaseModel):
     valid: bool
     number: str
     kind: str
+    procedure: str
     agency: str
     holder: str
     valid_from: date

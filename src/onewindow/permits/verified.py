@@ -290,6 +290,7 @@ def verify_certificate(session: Session, code: str) -> VerificationOut:
         valid=permit.status == "valid" and permit.valid_from <= today <= permit.valid_to,
         number=permit.number,
         kind=permit.kind,
+        procedure=permit.procedure_code,
         agency=agency.name if agency else "",
         holder=holder.name if holder else "",
         valid_from=permit.valid_from,
