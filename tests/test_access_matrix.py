@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from onewindow.cargo import service as cargo
 from onewindow.cargo.schemas import CallIn, ManifestIn
@@ -598,6 +599,205 @@ MATRIX.update(
             _CARRIER,
             lambda o: "/api/v1/cargo/tracking?q=" + cargo_manifest_document(_manifest_of(o)),
             outsider_status=404,
+            owned=True,
+        ),
+    }
+)
+
+
+# Permits ---------------------------------------------------------------------------------------
+
+_AGENCY = ("permit-agency",)
+
+
+def _procedure_for(agency: Party | None = None) -> dict[str, object]:
+    from tests.permits import procedure
+
+    return procedure(agency.identifier if agency else "GB-NOT-REGISTERED")
+
+
+def _loaded_for(agency: Party) -> str:
+    from onewindow.permits import service as permits
+
+    body = _procedure_for(agency)
+    with session_scope() as session:
+        permits.load_procedure(session, body, "test")
+    return str(body["code"])
+
+
+@functools.cache
+def _matrix_procedure() -> str:
+    """A procedure any trader may apply for (its agency has no officers here)."""
+    return _loaded_for(make_party(_AGENCY, user_role="staff"))
+
+
+def _application(
+    trader: Party, agency: Party | None = None, *, asked: bool = False, approved: bool = False
+) -> int:
+    """An application of ``trader`` (to ``agency``'s procedure), asked about or approved."""
+    from onewindow.permits import service as permits
+    from onewindow.permits.schemas import ApplicationIn, DecisionIn, StepIn
+
+    agency = agency or make_party(_AGENCY, user_role="staff")
+    code = _loaded_for(agency)
+    data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+    applicant, officer = _as(trader), _as(agency)
+    with session_scope() as session:
+        application = permits.lodge(session, applicant, ApplicationIn(procedure=code, data=data))
+        if asked:
+            permits.ask(session, officer, application.id, "which nursery?")
+        if approved:
+            permits.complete_step(session, officer, application.id, "review", StepIn())
+            permits.complete_step(session, applicant, application.id, "fee", StepIn())
+            permits.decide(
+                session, officer, application.id, DecisionIn(decision="approve", reason="ok")
+            )
+        return application.id
+
+
+def _permit_of(holder: Party, agency: Party | None = None) -> int:
+    from onewindow.permits.models import Permit
+
+    application_id = _application(holder, agency, approved=True)
+    with session_scope() as session:
+        permit = session.scalar(select(Permit).where(Permit.application_id == application_id))
+        assert permit is not None
+        return permit.id
+
+
+def _declaration_for(agency: Party, join: bool = False) -> int:
+    """A declaration with an application to the agency about its first item."""
+    from onewindow.permits import service as permits
+    from onewindow.permits.schemas import ApplicationIn
+
+    trader = make_party()
+    declaration_id = lodged_by(trader.email)[0]
+    code = _loaded_for(agency)
+    applicant, officer = _as(trader), _as(agency)
+    with session_scope() as session:
+        permits.lodge(
+            session,
+            applicant,
+            ApplicationIn(
+                procedure=code, data={"purpose": "private"}, declaration_id=declaration_id, item=1
+            ),
+        )
+        if join:
+            permits.ask_inspection(session, officer, declaration_id, "join")
+    return declaration_id
+
+
+def _company_document_for(agency: Party) -> int:
+    from onewindow.permits import service as permits
+    from onewindow.permits.schemas import CompanyDocumentIn
+
+    code = _loaded_for(agency)
+    owner = _as(make_party())
+    with session_scope() as session:
+        agency_code = permits.current(session, code).agency_id
+        named = permits.agencies(session)[agency_code].code
+        document = permits.lodge_company_document(
+            session,
+            owner,
+            CompanyDocumentIn(
+                agency=named, kind="business_registration", reference="BR-1", valid_to="2099-01-01"
+            ),
+        )
+        return document.id
+
+
+_PERMITS = "/api/v1/permits"
+
+MATRIX.update(
+    {
+        ("GET", f"{_PERMITS}/requirements"): Public(f"{_PERMITS}/requirements?hs=0602909100"),
+        ("GET", f"{_PERMITS}/procedures"): Public(f"{_PERMITS}/procedures"),
+        ("GET", f"{_PERMITS}/verification"): Public(f"{_PERMITS}/verification?code=unknown"),
+        ("PUT", f"{_PERMITS}/procedures"): AdminOnly(
+            lambda: f"{_PERMITS}/procedures", _procedure_for
+        ),
+        ("POST", f"{_PERMITS}/applications"): Own(
+            f"{_PERMITS}/applications",
+            lambda a: {
+                "procedure": _matrix_procedure(),
+                "data": {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"},
+            },
+        ),
+        ("GET", f"{_PERMITS}/applications"): Own(f"{_PERMITS}/applications"),
+        ("GET", f"{_PERMITS}/applications/{{application_id}}"): ById(
+            lambda b: f"{_PERMITS}/applications/{_application(b)}"
+        ),
+        ("POST", f"{_PERMITS}/applications/{{application_id}}/answers"): ById(
+            lambda b: f"{_PERMITS}/applications/{_application(b, asked=True)}/answers",
+            body=lambda b: {"text": "Green Leaf Nursery"},
+        ),
+        ("POST", f"{_PERMITS}/applications/{{application_id}}/steps/{{step_id}}"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/applications/{_application(make_party(), o)}/steps/review",
+            lambda o: {},
+            outsider_status=404,
+            owned=True,
+        ),
+        ("POST", f"{_PERMITS}/applications/{{application_id}}/questions"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/applications/{_application(make_party(), o)}/questions",
+            lambda o: {"text": "which nursery?"},
+            outsider_status=403,
+            owned=True,
+        ),
+        ("POST", f"{_PERMITS}/applications/{{application_id}}/decision"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/applications/{_application(make_party(), o)}/decision",
+            lambda o: {"decision": "reject", "reason": "matrix"},
+            outsider_status=403,
+            owned=True,
+        ),
+        ("GET", f"{_PERMITS}/turnaround"): RoleWork(_AGENCY, lambda o: f"{_PERMITS}/turnaround"),
+        ("GET", f"{_PERMITS}/declarations/{{declaration_id}}/needs"): ById(
+            lambda b: f"{_PERMITS}/declarations/{lodged_by(b.email)[0]}/needs"
+        ),
+        ("POST", f"{_PERMITS}/declarations/{{declaration_id}}/applications"): ById(
+            lambda b: f"{_PERMITS}/declarations/{lodged_by(b.email)[0]}/applications"
+        ),
+        ("POST", f"{_PERMITS}/declarations/{{declaration_id}}/inspection"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/declarations/{_declaration_for(o)}/inspection",
+            lambda o: {"role": "join"},
+            owned=True,
+        ),
+        ("POST", f"{_PERMITS}/declarations/{{declaration_id}}/findings"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/declarations/{_declaration_for(o, join=True)}/findings",
+            lambda o: {"finding": "compliant", "notes": "matrix"},
+            owned=True,
+        ),
+        ("GET", f"{_PERMITS}/declarations/{{declaration_id}}/findings"): RoleWork(
+            _AGENCY, lambda o: f"{_PERMITS}/declarations/{_declaration_for(o, join=True)}/findings"
+        ),
+        ("GET", f"{_PERMITS}/issued"): Own(f"{_PERMITS}/issued"),
+        ("GET", f"{_PERMITS}/issued/{{permit_id}}"): ById(
+            lambda b: f"{_PERMITS}/issued/{_permit_of(b)}"
+        ),
+        ("POST", f"{_PERMITS}/issued/{{permit_id}}/correction"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/issued/{_permit_of(make_party(), o)}/correction",
+            lambda o: {"reason": "matrix", "valid_to": "2099-01-01"},
+            owned=True,
+        ),
+        ("POST", f"{_PERMITS}/company-documents"): Own(
+            f"{_PERMITS}/company-documents",
+            lambda a: {
+                "agency": "NO-SUCH",
+                "kind": "business_registration",
+                "reference": "BR-1",
+                "valid_to": "2099-01-01",
+            },
+        ),
+        ("GET", f"{_PERMITS}/company-documents"): Own(f"{_PERMITS}/company-documents"),
+        ("POST", f"{_PERMITS}/company-documents/{{document_id}}/verification"): RoleWork(
+            _AGENCY,
+            lambda o: f"{_PERMITS}/company-documents/{_company_document_for(o)}/verification",
+            lambda o: {"accepted": True, "reason": "matrix"},
             owned=True,
         ),
     }

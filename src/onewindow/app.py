@@ -49,6 +49,8 @@ from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
 from onewindow.parties.pages import router as parties_pages
 from onewindow.payments.api import router as payments_router
+from onewindow.permits import api as permits_api
+from onewindow.permits import pages as permits_pages
 from onewindow.portal.pages import router as portal_router
 from onewindow.reference.api import router as reference_router
 from onewindow.risk import service as risk_service
@@ -83,6 +85,9 @@ ROUTERS = [
     cargo_pages.router,
     statistics_api.router,
     statistics_pages.router,
+    permits_api.router,
+    permits_pages.router,
+    permits_pages.public_router,
 ]
 """Every domain's routes and the flow's, registered in this one place."""
 

@@ -15,6 +15,7 @@ from onewindow.cargo.cli import app as cargo_app
 from onewindow.clearance.cli import app as declarations_app
 from onewindow.config import ConfigError, get_settings
 from onewindow.parties.cli import app as parties_app
+from onewindow.permits.cli import app as permits_app
 from onewindow.reference.cli import LOADERS, run_loaders
 from onewindow.reference.cli import app as load_app
 from onewindow.risk.cli import app as risk_app
@@ -33,6 +34,7 @@ app.add_typer(declarations_app, name="declarations")
 app.add_typer(risk_app, name="risk")
 app.add_typer(cargo_app, name="cargo")
 app.add_typer(stats_app, name="stats")
+app.add_typer(permits_app, name="permits")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
@@ -84,6 +86,11 @@ def init(
         ):
             manifests = load_demo_cargo(session)
         console.print(f"demo cargo: {manifests} manifests, their calls and terminal events")
+        from onewindow.demo_permits import load_demo_permits
+
+        with console.status("loading the agencies' procedures"), session_scope() as session:
+            applications = load_demo_permits(session)
+        console.print(f"demo permits: procedures of 4 agencies, {applications} new applications")
         with console.status("lodging the demo declarations"):
             # Lodged and paid in one unit of work; the payments' events are delivered after it.
             with session_scope() as session:
@@ -157,6 +164,7 @@ def _banner(host: str, port: int) -> None:
     """Say where to open the portal and, when the demo is loaded, how to log in."""
     from onewindow.db import session_scope
     from onewindow.demo import DEMO_PARTIES, DEMO_PASSWORD
+    from onewindow.demo_permits import AGENCY_PARTIES
     from onewindow.parties import service as parties
 
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
@@ -164,7 +172,11 @@ def _banner(host: str, port: int) -> None:
         f"onewindow is starting: open http://{shown}:{port}/  (API: http://{shown}:{port}/docs)"
     ]
     with session_scope() as session:
-        demo = [p for p in DEMO_PARTIES if parties.find_user(session, p.email) is not None]
+        demo = [
+            p
+            for p in (*DEMO_PARTIES, *AGENCY_PARTIES)
+            if parties.find_user(session, p.email) is not None
+        ]
     if demo:
         lines.append(f"demo logins (password {DEMO_PASSWORD}):")
         lines += [f"  {p.email:<28} {p.name} ({p.roles[0]})" for p in demo]

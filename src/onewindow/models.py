@@ -7,6 +7,7 @@ from onewindow.declarations import models as declarations_models
 from onewindow.notifications import models as notifications_models
 from onewindow.parties import models as parties_models
 from onewindow.payments import models as payments_models
+from onewindow.permits import models as permits_models
 from onewindow.reference import models as reference_models
 from onewindow.risk import models as risk_models
 from onewindow.statistics import models as statistics_models
@@ -23,6 +24,7 @@ __all__ = [
     "notifications_models",
     "parties_models",
     "payments_models",
+    "permits_models",
     "reference_models",
     "risk_models",
     "statistics_models",

@@ -75,6 +75,10 @@ SCOPES: dict[str, str] = {
     "cargo:write": "Carriers: calls, manifests, entry summaries; terminals: cargo events; "
     "port authorities: calls, arrival and departure",
     "cargo:control": "Customs: cargo reconciliation, entry summary decisions, gate alerts",
+    "permits:read": "Read your permit applications and permits; agencies: those lodged to them",
+    "permits:write": "Apply for permits, answer agencies, lodge company documents",
+    "permits:decide": "Agencies: work the queue, decide applications, join inspections",
+    "permits:admin": "Load agencies' procedures and requirement rules (administrators)",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
@@ -90,6 +94,8 @@ _DECLARANT = frozenset(
         "payments:write",
         "risk:read",
         "cargo:read",
+        "permits:read",
+        "permits:write",
     }
 )
 _CARGO = frozenset({"cargo:read", "cargo:write"})
@@ -111,8 +117,9 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "cargo:read",
         "cargo:control",
     },
-    Role.PERMIT_AGENCY: _EVERYONE,
-    Role.ADMINISTRATOR: _EVERYONE | {"payments:read", "payments:write", "organisations:admin"},
+    Role.PERMIT_AGENCY: _EVERYONE | {"permits:read", "permits:decide"},
+    Role.ADMINISTRATOR: _EVERYONE
+    | {"payments:read", "payments:write", "organisations:admin", "permits:admin"},
 }
 """What each organisation role may do at all: a role that cannot lodge never holds the scope to
 (a trader's ``risk:write`` is recording its own trade marks for IPR protection)."""

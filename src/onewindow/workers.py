@@ -16,6 +16,7 @@ from onewindow.config import get_settings
 from onewindow.db import session_scope
 from onewindow.notifications import service as notifications
 from onewindow.payments import service as payments
+from onewindow.permits import service as permits
 from onewindow.statistics import service as statistics
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def register_consumers() -> None:
     clearance.register_consumers()
     cargo.register_consumers()
     statistics.register_consumers()
+    permits.register_consumers()
 
 
 def run_once(database_url: str | None = None, limit: int = 100) -> int:

@@ -138,6 +138,40 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "cargo.call_arrived": ("Arrived: call {number}", "The arrival was recorded."),
     "cargo.call_cleared": ("Cleared to depart: call {number}", "The port cleared the departure."),
     "cargo.call_departed": ("Departed: call {number}", "The departure was recorded."),
+    "permits.application_lodged": (
+        "Application {number} lodged",
+        "The agency received your application; you can follow each step here.",
+    ),
+    "permits.application_received": (
+        "New application {number}",
+        "An application waits in your agency's queue.",
+    ),
+    "permits.step_done": ("Application {number}: a step is done", "The application moved on."),
+    "permits.information_requested": (
+        "Application {number}: the agency asks for information",
+        "Answer in the application's messages: the agency waits for you.",
+    ),
+    "permits.answered": (
+        "Application {number}: the applicant answered",
+        "The applicant answered your question.",
+    ),
+    "permits.approved": (
+        "Application {number} approved",
+        "The permit is issued; goods that wait for it are released by themselves.",
+    ),
+    "permits.rejected": ("Application {number} refused", "The agency refused the application."),
+    "permits.company_document_verified": (
+        "Company document {number} verified",
+        "Every application that needs it uses it until it expires.",
+    ),
+    "permits.company_document_refused": (
+        "Company document {number} refused",
+        "The agency could not verify the document.",
+    ),
+    "permits.company_document_expiring": (
+        "Company document {number} expires soon",
+        "Lodge its renewal before it expires: applications that need it will stop.",
+    ),
 }
 """Title and sentence per topic; ``{number}`` is the subject's reference (a declaration's number,
 an entry summary's movement reference, a manifest's reference)."""
@@ -149,6 +183,8 @@ SUBJECT_LINKS: dict[str, str] = {
     "entry_summary": "/cargo",
     "container": "/cargo/track?q={subject_id}",
     "document": "/cargo/track?q={subject_id}",
+    "permit_application": "/permits/applications/{subject_id}",
+    "company_document": "/permits",
 }
 """Portal page of a subject, by subject type."""
 

@@ -29,7 +29,11 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability(
             "Mandate your customs broker", "Who may lodge in your name, and for what.", "/mandates"
         ),
-        Capability("Apply for permits", "The permits your goods need travel with the declaration."),
+        Capability(
+            "Apply for permits",
+            "The permits your goods need travel with the declaration.",
+            "/permits",
+        ),
         Capability("Pay duties and taxes", "Electronic payment or a deferred-payment account."),
         Capability(
             "Track your consignments",
@@ -80,9 +84,17 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
     ],
     Role.PERMIT_AGENCY: [
-        Capability("Review permit applications", "Approve, refuse or ask for more."),
-        Capability("Set regulatory requirements", "Which goods need your permit."),
-        Capability("Join inspections", "With customs, on the same consignment."),
+        Capability("Review permit applications", "Approve, refuse or ask for more.", "/permits"),
+        Capability(
+            "See which goods need your permits",
+            "Your procedures and requirement rules, as data anyone can look up.",
+            "/requirements",
+        ),
+        Capability(
+            "Verify company documents once",
+            "Registrations and licences reused by every application until they expire.",
+            "/permits",
+        ),
     ],
     Role.ADMINISTRATOR: [
         Capability("Register organisations", "Traders, carriers, agencies and offices."),

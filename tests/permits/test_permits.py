@@ -1,0 +1,502 @@
+"""Permits as traders, agencies and customs use them: procedures as data, the queue, the release
+condition, draw-down, and who sees what."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from onewindow.audit import AuditEntry
+from onewindow.cli import app as cli
+from onewindow.db import session_scope
+from onewindow.permits.models import Drawdown, Permit
+from tests.conftest import Party, make_party
+from tests.declarations.factory import declaration
+from tests.permits import deliver, load, procedure, rules
+
+API = "/api/v1/permits"
+
+
+@pytest.fixture()
+def agency() -> Party:
+    return make_party(("permit-agency",), user_role="staff")
+
+
+def _apply(client: TestClient, party: Party, code: str, **body: Any) -> dict[str, Any]:
+    made = client.post(f"{API}/applications", json={"procedure": code, **body}, headers=party.auth)
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def _step(client: TestClient, who: Party, application: dict[str, Any], step: str) -> dict[str, Any]:
+    done = client.post(
+        f"{API}/applications/{application['id']}/steps/{step}", json={}, headers=who.auth
+    )
+    assert done.status_code == 200, done.text
+    return done.json()
+
+
+def _approve(
+    client: TestClient, agency: Party, application: dict[str, Any], **limits: Any
+) -> dict[str, Any]:
+    decided = client.post(
+        f"{API}/applications/{application['id']}/decision",
+        json={"decision": "approve", "reason": "meets the conditions", **limits},
+        headers=agency.auth,
+    )
+    assert decided.status_code == 200, decided.text
+    return decided.json()
+
+
+def _lodge(client: TestClient, party: Party, code: str, **item: Any) -> dict[str, Any]:
+    body = declaration()
+    body["items"][0].update({"commodity_code": code, **item})
+    lodged = client.post("/api/v1/declarations", json=body, headers=party.auth)
+    assert lodged.status_code == 201, lodged.text
+    return lodged.json()
+
+
+def _pay(client: TestClient, party: Party, declaration_id: int) -> None:
+    requests = client.get("/api/v1/payment-requests", headers=party.auth).json()
+    request = next(r for r in requests if r["declaration_id"] == declaration_id)
+    paid = client.post(
+        f"/api/v1/payment-requests/{request['id']}/pay", json={"method": "bank"}, headers=party.auth
+    )
+    assert paid.status_code in (200, 201, 202), paid.text
+    deliver()
+
+
+def _status(client: TestClient, party: Party, declaration_id: int) -> str:
+    seen = client.get(f"/api/v1/declarations/{declaration_id}", headers=party.auth)
+    return str(seen.json()["status"])
+
+
+class TestProcedureAsData:
+    def test_a_new_procedure_is_loaded_applied_for_and_decided_from_data_alone(
+        self, client: TestClient, party: Party, agency: Party, tmp_path: Path
+    ) -> None:
+        body = procedure(agency.identifier)
+        (tmp_path / "new.json").write_text(json.dumps(body))
+        loaded = CliRunner().invoke(cli, ["permits", "load", str(tmp_path)])
+        assert loaded.exit_code == 0, loaded.output
+        listed = client.get(f"{API}/procedures").json()
+        assert body["code"] in [p["code"] for p in listed]
+
+        refused = client.post(
+            f"{API}/applications",
+            json={"procedure": body["code"], "data": {"purpose": "barter"}},
+            headers=party.auth,
+        )
+        assert refused.status_code == 422
+        pointers = {e["pointer"] for e in refused.json()["errors"]}
+        assert {"/data/commodity_code", "/data/origin", "/data/purpose"} <= pointers
+
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "trade"}
+        application = _apply(client, party, body["code"], data=data)
+        assert application["status"] == "lodged"
+        assert application["open_steps"] == ["review"]
+        application = _step(client, agency, application, "review")
+        assert application["open_steps"] == ["lab", "fee"], "two branches run in parallel"
+        early = client.post(
+            f"{API}/applications/{application['id']}/decision",
+            json={"decision": "approve", "reason": "too early"},
+            headers=agency.auth,
+        )
+        assert early.status_code == 409 and "lab" in early.json()["detail"]
+        _step(client, agency, application, "lab")
+        application = _step(client, party, application, "fee")
+        assert application["open_steps"] == ["decision"], "the branches are joined again"
+        decided = _approve(client, agency, application, quantity="500", unit="KGM")
+        assert decided["status"] == "approved" and decided["permit"]
+        assert all(s["hours"] is not None for s in decided["steps"] if s["state"] == "done")
+
+        # A private applicant's application skips the laboratory test.
+        private = _apply(client, party, body["code"], data={**data, "purpose": "private"})
+        private = _step(client, agency, private, "review")
+        assert private["open_steps"] == ["fee"]
+
+        # A new version changes nothing of what was lodged under the old one.
+        newer = {**body, "version": 2, "name": body["name"] + " (revised)"}
+        newer["steps"] = [{"id": "review", "kind": "review"}]
+        put = client.put(
+            f"{API}/procedures", json=newer, headers=make_party(("administrator",)).auth
+        )
+        assert put.status_code == 200, put.text
+        again = client.get(f"{API}/applications/{private['id']}", headers=party.auth).json()
+        assert again["procedure_version"] == 1 and again["open_steps"] == ["fee"]
+        same_version = {**newer, "name": "changed"}
+        clash = client.put(
+            f"{API}/procedures", json=same_version, headers=make_party(("administrator",)).auth
+        )
+        assert clash.status_code == 422
+
+    def test_a_procedure_that_is_not_one_is_refused_with_every_problem(
+        self, client: TestClient, administrator: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        body["steps"][1]["after"] = ["nowhere"]
+        body["form"]["fields"][0]["type"] = "colour"
+        refused = client.put(f"{API}/procedures", json=body, headers=administrator.auth)
+        assert refused.status_code == 422
+        pointers = {e["pointer"] for e in refused.json()["errors"]}
+        assert {"/steps/1/after", "/form/fields/0/type"} <= pointers
+
+
+class TestRelease:
+    def test_a_declaration_waits_for_its_permit_and_is_released_when_granted(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        rule = {"hs": "06042020", "flows": ["import"], "countries": ["CN"]}
+        with rules(body, rule):
+            lodged = _lodge(client, party, "0604202000")
+            _pay(client, party, lodged["id"])
+            assert _status(client, party, lodged["id"]) == "paid"
+            refused = client.post(
+                f"/api/v1/declarations/{lodged['id']}/release",
+                json={"reason": "try"},
+                headers=make_party(("customs-office",), user_role="staff").auth,
+            )
+            assert refused.status_code == 409
+            assert f"needs a {body['name']}" in refused.json()["detail"]
+            assert "none is cited" in refused.json()["detail"]
+
+            needs = client.get(f"{API}/declarations/{lodged['id']}/needs", headers=party.auth)
+            assert [n["procedure"] for n in needs.json()] == [body["code"]]
+            assert needs.json()[0]["prefilled"]["commodity_code"] == "0604202000"
+
+            generated = client.post(
+                f"{API}/declarations/{lodged['id']}/applications", headers=party.auth
+            ).json()
+            assert generated["applications"] == [], "purpose is not on the declaration"
+            assert generated["not_lodged"][0]["problems"][0]["pointer"] == "/data/purpose"
+            application = _apply(
+                client,
+                party,
+                body["code"],
+                declaration_id=lodged["id"],
+                item=1,
+                data={"purpose": "private", "origin": "XX"},
+            )
+            assert application["data"]["origin"] == "CN", "taken from the declaration"
+            assert application["data"]["quantity"] == "400"
+            assert set(application["from_declaration"]) >= {"commodity_code", "origin"}
+            _step(client, agency, application, "review")
+            _step(client, party, application, "fee")
+            deliver()
+            assert _status(client, party, lodged["id"]) == "paid"
+            _approve(client, agency, application)
+            deliver()
+            assert _status(client, party, lodged["id"]) == "released"
+
+    def test_a_cited_permit_is_checked_and_drawn_down_once_on_release(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        with rules(body, {"hs_from": "120910", "hs_to": "120910", "flows": ["import"]}):
+            application = _apply(
+                client,
+                party,
+                body["code"],
+                data={"commodity_code": "1209100000", "origin": "CN", "purpose": "private"},
+            )
+            _step(client, agency, application, "review")
+            _step(client, party, application, "fee")
+            permit = _approve(client, agency, application, quantity="500", unit="KGM")["permit"]
+
+            def cite(number: str) -> list[dict[str, str]]:
+                return [{"type": body["document_type"], "reference": number}]
+
+            stranger = make_party()
+            theirs = _lodge(client, stranger, "1209100000", documents=cite(permit))
+            _pay(client, stranger, theirs["id"])
+            assert _status(client, stranger, theirs["id"]) == "paid", "held by another company"
+
+            unknown = _lodge(client, party, "1209100000", documents=cite("NO-SUCH-PERMIT"))
+            _pay(client, party, unknown["id"])
+            assert _status(client, party, unknown["id"]) == "paid"
+
+            first = _lodge(client, party, "1209100000", documents=cite(permit))
+            _pay(client, party, first["id"])
+            assert _status(client, party, first["id"]) == "released"
+            deliver()
+            again = _lodge(client, party, "1209100000", documents=cite(permit))
+            _pay(client, party, again["id"])
+            assert _status(client, party, again["id"]) == "paid", "400 of 500 kg are used"
+            with session_scope() as session:
+                row = session.scalar(select(Permit).where(Permit.number == permit))
+                assert row is not None
+                from onewindow.permits.checks import draw_down
+
+                assert draw_down(session, first["id"]) == 0, "drawn down once"
+                drawn = session.scalars(select(Drawdown).where(Drawdown.permit_id == row.id)).all()
+                assert [(d.declaration_id, str(d.quantity)) for d in drawn] == [
+                    (first["id"], "400.000")
+                ]
+            seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
+            assert seen["quantity_left"] in ("100.000", "100")
+
+            # The agency corrects the permit: the declaration that waited is released.
+            corrected = client.post(
+                f"{API}/issued/{row.id}/correction",
+                json={"reason": "second consignment allowed", "quantity": "1000"},
+                headers=agency.auth,
+            )
+            assert corrected.status_code == 200, corrected.text
+            deliver()
+            assert _status(client, party, again["id"]) == "released"
+            deliver()
+            seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
+            assert seen["quantity_left"] in ("200.000", "200")
+
+    def test_exemptions_let_goods_go_without_a_permit(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        rule = {
+            "hs": "06042090",
+            "flows": ["import"],
+            "exemptions": {"below_quantity": {"value": "1000", "unit": "KGM"}},
+        }
+        with rules(body, rule):
+            lodged = _lodge(client, party, "0604209000")
+            _pay(client, party, lodged["id"])
+            assert _status(client, party, lodged["id"]) == "released"
+
+
+class TestQueue:
+    def test_the_agency_asks_the_trader_answers_the_agency_refuses_all_audited(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _apply(client, party, body["code"], data=data)
+        queue = client.get(f"{API}/applications", headers=agency.auth).json()
+        assert application["number"] in [a["number"] for a in queue]
+        asked = client.post(
+            f"{API}/applications/{application['id']}/questions",
+            json={"text": "Which nursery?"},
+            headers=agency.auth,
+        )
+        assert asked.json()["status"] == "information_requested"
+        answered = client.post(
+            f"{API}/applications/{application['id']}/answers",
+            json={"text": "Green Leaf Nursery", "data": {"purpose": "trade"}},
+            headers=party.auth,
+        )
+        assert answered.status_code == 200, answered.text
+        assert [m["kind"] for m in answered.json()["thread"]] == ["question", "answer"]
+        assert (
+            answered.json()["status"] == "lodged" and answered.json()["data"]["purpose"] == "trade"
+        )
+        rejected = client.post(
+            f"{API}/applications/{application['id']}/decision",
+            json={"decision": "reject", "reason": "nursery not registered"},
+            headers=agency.auth,
+        )
+        assert rejected.json()["status"] == "rejected"
+        final = client.post(
+            f"{API}/applications/{application['id']}/decision",
+            json={"decision": "approve", "reason": "changed my mind"},
+            headers=agency.auth,
+        )
+        assert final.status_code == 409
+        with session_scope() as session:
+            actions = session.scalars(
+                select(AuditEntry.action).where(
+                    AuditEntry.subject_type == "permit_application",
+                    AuditEntry.subject_id == str(application["id"]),
+                )
+            ).all()
+        assert list(actions) == [
+            "permits.application_lodged",
+            "permits.information_requested",
+            "permits.answered",
+            "permits.application_rejected",
+        ]
+        turnaround = client.get(f"{API}/turnaround", headers=agency.auth).json()
+        assert turnaround[0]["decided"] == 1 and turnaround[0]["median_hours"] is not None
+
+    def test_each_sees_only_its_own(
+        self, client: TestClient, party: Party, other_party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _apply(client, party, body["code"], data=data)
+        path = f"{API}/applications/{application['id']}"
+        assert client.get(path, headers=other_party.auth).status_code == 404
+        other_agency = make_party(("permit-agency",), user_role="staff")
+        assert client.get(path, headers=other_agency.auth).status_code == 404
+        assert client.get(path, headers=agency.auth).status_code == 200
+        queue = client.get(f"{API}/applications", headers=other_agency.auth).json()
+        assert application["number"] not in [a["number"] for a in queue]
+        trader_decides = client.post(
+            f"{path}/decision", json={"decision": "approve", "reason": "self"}, headers=party.auth
+        )
+        assert trader_decides.status_code == 403
+
+
+class TestPublic:
+    def test_what_do_i_need_answers_without_login(self, client: TestClient, agency: Party) -> None:
+        body = procedure(agency.identifier, fee={"amount": "12.00", "currency": "GBP"})
+        load(body)
+        with rules(body, {"hs": "06042040", "flows": ["import"], "countries": ["KE"]}):
+            answer = client.get(
+                f"{API}/requirements", params={"hs": "0604204000", "country": "KE"}
+            ).json()
+            assert [n["procedure"] for n in answer["needs"]] == [body["code"]]
+            assert answer["needs"][0]["fee"] == {"amount": "12.00", "currency": "GBP"}
+            elsewhere = client.get(
+                f"{API}/requirements", params={"hs": "0604204000", "country": "NL"}
+            ).json()
+            assert body["code"] not in [n["procedure"] for n in elsewhere["needs"]]
+            page = client.get("/requirements", params={"hs": "0604204000", "country": "KE"})
+            assert page.status_code == 200 and body["name"] in page.text
+            listed = client.get("/requirements/procedures")
+            assert listed.status_code == 200 and body["name"] in listed.text
+            assert "HS 06042040, import, KE" in listed.text
+
+
+class TestVerifiedOnce:
+    def test_a_company_document_verified_once_serves_every_application_until_it_expires(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        from onewindow.events import OutboxEvent
+        from onewindow.permits import service as permits
+
+        body = procedure(agency.identifier, company_documents=["premises_approval"])
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        refused = client.post(
+            f"{API}/applications",
+            json={"procedure": body["code"], "data": data},
+            headers=party.auth,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["pointer"] == "/company_documents"
+        soon = (date.today() + timedelta(days=10)).isoformat()
+        lodged = client.post(
+            f"{API}/company-documents",
+            json={
+                "agency": body["agency"]["code"],
+                "kind": "premises_approval",
+                "reference": "PA-77",
+                "valid_to": soon,
+            },
+            headers=party.auth,
+        )
+        assert lodged.status_code == 201, lodged.text
+        document_id = lodged.json()["id"]
+        verified = client.post(
+            f"{API}/company-documents/{document_id}/verification",
+            json={"accepted": True, "reason": "premises visited"},
+            headers=agency.auth,
+        )
+        assert verified.json()["status"] == "verified"
+        for _ in range(2):
+            _apply(client, party, body["code"], data=data)
+        with session_scope() as session:
+            permits.announce_expiring(session, days=30)
+        with session_scope() as session:
+            permits.announce_expiring(session, days=30)
+            told = session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.topic == "permits.company_document_expiring",
+                    OutboxEvent.subject_id == str(document_id),
+                )
+            ).all()
+        assert len(told) == 1 and told[0].organisation_id == party.org_id
+
+
+class TestJointInspection:
+    def test_an_agency_joins_and_customs_sees_each_agency_finding(
+        self, client: TestClient, party: Party, agency: Party, customs: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        lodged = _lodge(client, party, "0604202000")
+        _apply(
+            client,
+            party,
+            body["code"],
+            declaration_id=lodged["id"],
+            item=1,
+            data={"purpose": "private"},
+        )
+        path = f"{API}/declarations/{lodged['id']}"
+        stranger_agency = make_party(("permit-agency",), user_role="staff")
+        assert (
+            client.post(
+                f"{path}/inspection", json={"role": "join"}, headers=stranger_agency.auth
+            ).status_code
+            == 404
+        )
+        joined = client.post(f"{path}/inspection", json={"role": "perform"}, headers=agency.auth)
+        assert joined.status_code == 200, joined.text
+        found = client.post(
+            f"{path}/findings",
+            json={"finding": "non_compliant", "notes": "soil on roots"},
+            headers=agency.auth,
+        )
+        assert found.json()["finding"] == "non_compliant"
+        seen = client.get(f"{path}/findings", headers=customs.auth).json()
+        assert [(f["agency"], f["finding"], f["role"]) for f in seen] == [
+            (body["agency"]["name"], "non_compliant", "perform")
+        ]
+        assert client.get(f"{path}/findings", headers=party.auth).status_code == 403
+        assert client.get(f"{path}/findings", headers=stranger_agency.auth).status_code == 403
+
+
+class TestCertificateOfOrigin:
+    def test_a_certificate_is_issued_with_its_criterion_and_verified_by_anyone(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(
+            agency.identifier,
+            outcome="certificate",
+            certificate_fields=["commodity_code", "origin", "criterion"],
+            steps=[{"id": "review", "kind": "review"}],
+        )
+        body["form"]["fields"].append(
+            {
+                "name": "criterion",
+                "type": "code",
+                "required": True,
+                "codes": {"WO": "Wholly obtained", "CTH": "Change of tariff heading"},
+            }
+        )
+        load(body)
+        data = {
+            "commodity_code": "6109100010",
+            "origin": "GB",
+            "purpose": "trade",
+            "criterion": "CTH",
+        }
+        application = _apply(client, party, body["code"], data=data)
+        _step(client, agency, application, "review")
+        _approve(client, agency, application)
+        issued = client.get(f"{API}/issued", headers=party.auth).json()
+        certificate = next(c for c in issued if c["procedure"] == body["code"])
+        assert certificate["kind"] == "certificate"
+        answer = client.get(
+            f"{API}/verification", params={"code": certificate["verification_code"]}
+        ).json()
+        assert answer["found"] and answer["certificate"]["valid"]
+        assert answer["certificate"]["details"]["criterion"] == "CTH"
+        assert answer["certificate"]["holder"] == party.name
+        assert client.get(f"{API}/verification", params={"code": "forged"}).json() == {
+            "found": False,
+            "certificate": None,
+        }
