@@ -30,8 +30,10 @@ class Condition:
 
 
 Check = Callable[[Session, int], Sequence[Condition]]
+Taken = Callable[[Session, int], object]
 
 _checks: dict[str, Check] = {}
+_takers: dict[str, Taken] = {}
 
 
 def register(domain: str, check: Check) -> None:
@@ -41,6 +43,19 @@ def register(domain: str, check: Check) -> None:
 
 def unregister(domain: str) -> None:
     _checks.pop(domain, None)
+    _takers.pop(domain, None)
+
+
+def on_release(domain: str, take: Taken) -> None:
+    """Let ``domain`` act in the release's own transaction (a permit's balance is drawn down
+    there, so two releases at once cannot both spend it)."""
+    _takers[domain] = take
+
+
+def released(session: Session, declaration_id: int) -> None:
+    """Tell every domain that acts on release, in domain order, inside the release."""
+    for domain in sorted(_takers):
+        _takers[domain](session, declaration_id)
 
 
 def open_conditions(session: Session, declaration_id: int) -> list[Condition]:

@@ -45,21 +45,37 @@ def run_once(database_url: str | None = None, limit: int = 100) -> int:
     # Webhooks are posted outside any transaction: a slow receiver must not hold a lock.
     sent = notifications.run_webhook_deliveries(database_url)
     publish_audit_head(database_url)
-    export_statistics(database_url)
+    if _due("statistics", get_settings().statistics_export_seconds):
+        export_statistics(database_url)
+    if _due("expiring-documents", ANNOUNCE_SECONDS):
+        announce_expiring_documents(database_url)
     return handled + sent
 
 
-_last_export = 0.0
+ANNOUNCE_SECONDS = 3600.0
+"""How often the worker looks for company documents about to expire (each is told once)."""
+
+_last_run: dict[str, float] = {}
+
+
+def _due(task: str, every_seconds: float) -> bool:
+    """Whether the periodic ``task`` is due in this process, and if so mark it started."""
+    now = time.monotonic()
+    if task in _last_run and now - _last_run[task] < every_seconds:
+        return False
+    _last_run[task] = now
+    return True
+
+
+def announce_expiring_documents(database_url: str | None = None) -> int:
+    """Tell companies, once each, of verified documents that expire within 30 days."""
+    with session_scope(database_url) as session:
+        return permits.announce_expiring(session)
 
 
 def export_statistics(database_url: str | None = None) -> None:
-    """Rewrite the statistics of the days that changed, at most every
-    ``statistics_export_seconds`` (the consumers note the days as events are delivered)."""
-    global _last_export
-    now = time.monotonic()
-    if now - _last_export < get_settings().statistics_export_seconds:
-        return
-    _last_export = now
+    """Rewrite the statistics of the days that changed (the consumers note the days as events
+    are delivered); the worker runs it every ``statistics_export_seconds``."""
     try:
         statistics.export(
             lambda: session_scope(database_url), get_settings().statistics_dir, max_days=31

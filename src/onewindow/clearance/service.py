@@ -33,7 +33,7 @@ from onewindow.parties.models import Organisation
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import PaymentGateway
 from onewindow.reference import service as reference
-from onewindow.release import open_conditions
+from onewindow.release import open_conditions, released
 from onewindow.risk import service as risk
 from onewindow.security import LODGING_ROLES, Principal
 from onewindow.tariff import service as tariff
@@ -384,6 +384,7 @@ def release_if_clear(session: Session, declaration: Declaration) -> bool:
     declarations.transition(
         session, declaration, Status.RELEASED, actor=SYSTEM, reason="all conditions met"
     )
+    released(session, declaration.id)
     return True
 
 

@@ -148,6 +148,12 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
         agency = session.get(Agency, procedure.agency_id)
         item = items[need.item]
         cited, permits = _permits_for(session, declaration, item, procedure)
+        if permits:
+            # Held until the release commits: a second release waits, then sees this one's
+            # draw-down (SQLite writes one transaction at a time anyway).
+            session.execute(
+                select(Permit.id).where(Permit.id.in_([p.id for p in permits])).with_for_update()
+            )
         for number in cited:
             session.add(Wait(declaration_id=declaration.id, kind="cites", reference=number))
         problems = []

@@ -178,5 +178,7 @@ def register_consumers() -> None:
     """Tell the release registry what of permits stops a declaration, and draw permits down
     when goods are released (once per process)."""
     release.register("permits", release_conditions)
+    release.on_release("permits", draw_down)
+    # The release's own transaction draws down; the event stays as a net (draw-downs are once).
     events.unsubscribe("permits.drawdown")
     events.subscribe("permits.drawdown", "declaration.released", _on_release_event)
