@@ -731,7 +731,7 @@ MATRIX.update(
             lambda b: f"{_PERMITS}/applications/{_application(b, asked=True)}/answers",
             body=lambda b: {"text": "Green Leaf Nursery"},
         ),
-        ("POST", f"{_PERMITS}/applications/{{application_id}}/steps/{{step_id}}"): RoleWork(
+        ("POST", f"{_PERMITS}/applications/{{application_id}}/steps/{{step}}"): RoleWork(
             _AGENCY,
             lambda o: f"{_PERMITS}/applications/{_application(make_party(), o)}/steps/review",
             lambda o: {},

@@ -103,7 +103,10 @@ def verification(
 def put_procedure(
     session: SessionDep,
     principal: PrincipalDep,
-    body: Annotated[dict[str, Any], Body(description="a procedure, as in permits/data/*.json")],
+    body: Annotated[
+        dict[str, Any],
+        Body(description="a procedure, as in permits/data/*.json", max_length=40),
+    ],
 ) -> ProcedureOut:
     """Add a procedure or a new version of one (with its agency and requirement rules); a
     version already loaded with the same content changes nothing (administrators)."""
@@ -151,13 +154,14 @@ def get_application(
     return service.view(session, service.get(session, principal, application_id))
 
 
-@router.post("/applications/{application_id}/steps/{step_id}", response_model=ApplicationOut)
+@router.post("/applications/{application_id}/steps/{step}", response_model=ApplicationOut)
 def complete_step(
-    application_id: Id, step_id: StepId, body: StepIn, session: SessionDep, principal: PrincipalDep
+    application_id: Id, step: StepId, body: StepIn, session: SessionDep, principal: PrincipalDep
 ) -> ApplicationOut:
-    """Finish an open step: the agency's review, test or inspection; a fee, paid."""
+    """Finish an open step (named as in the procedure): the agency's review, test or
+    inspection; a fee, paid."""
     return service.view(
-        session, service.complete_step(session, principal, application_id, step_id, body)
+        session, service.complete_step(session, principal, application_id, step, body)
     )
 
 

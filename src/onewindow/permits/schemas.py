@@ -26,7 +26,9 @@ class ApplicationIn(Strict):
     fields taken from the declaration are filled from it, never retyped)."""
 
     procedure: Short = Field(description="the procedure's code, e.g. PHYTO-IMPORT")
-    data: dict[str, Any] = Field(default={}, description="the form's fields by name")
+    data: dict[str, Any] = Field(
+        default={}, max_length=200, description="the form's fields by name"
+    )
     declaration_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     item: Annotated[int, Field(ge=1, le=9999)] | None = Field(
         default=None, description="the declaration's goods item (sequence) the permit is for"
@@ -44,7 +46,9 @@ class QuestionIn(Strict):
 
 class AnswerIn(Strict):
     text: Text
-    data: dict[str, Any] = Field(default={}, description="corrected form fields, if any")
+    data: dict[str, Any] = Field(
+        default={}, max_length=200, description="corrected form fields, if any"
+    )
 
 
 class DecisionIn(Strict):
