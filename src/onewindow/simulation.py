@@ -52,6 +52,7 @@ from onewindow.parties import service as parties
 from onewindow.payments.gateway import SimulatedBank
 from onewindow.reference import service as reference
 from onewindow.security import Principal
+from onewindow.statistics.fast import PARTNERS
 from onewindow.tariff import service as tariff
 
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
@@ -59,39 +60,9 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 TRADERS = 15
 PORT = {"sea": "GBFXT", "air": "GBLHR"}
 LOCATION = {"sea": "GBAUFXTFXTFXT", "air": "GBAULHRLHRLHR"}
-VESSELS = ("9321483", "9074729", "9166778", "9241061", "9300465", "9454448")
-PARTNERS = [
-    "CN",
-    "US",
-    "DE",
-    "NL",
-    "JP",
-    "KR",
-    "FR",
-    "IT",
-    "IN",
-    "VN",
-    "TW",
-    "ES",
-    "BE",
-    "TR",
-    "PL",
-    "IE",
-    "CH",
-    "SE",
-    "TH",
-    "MY",
-    "ID",
-    "BR",
-    "CA",
-    "MX",
-    "AU",
-    "SG",
-    "NO",
-    "DK",
-    "ZA",
-    "PT",
-]
+VESSELS = ("9362475", "9074729", "9166778", "9241061", "9300465", "9454448")
+"""Simulated vessels (never one the tests' or the demo's declarations name: a call puts a vessel's
+goods under cargo control)."""
 CURRENCIES = {"GBP": "1", "USD": "0.79", "EUR": "0.85"}
 
 

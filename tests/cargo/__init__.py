@@ -11,10 +11,15 @@ from typing import Any
 from onewindow.cargo.identifiers import container_check_digit
 from onewindow.db import utcnow
 
+FACTORY_VESSEL = "9321483"
+"""The vessel of the factory declaration: never called here, so its goods stay uncontrolled."""
+
 
 def imo() -> str:
-    """A fresh valid IMO number."""
+    """A fresh valid IMO number (never the factory declaration's vessel)."""
     digits = f"{random.randint(100000, 999999)}"
+    while digits == FACTORY_VESSEL[:6]:
+        digits = f"{random.randint(100000, 999999)}"
     check = sum(int(d) * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10
     return digits + str(check)
 
