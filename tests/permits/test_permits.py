@@ -326,10 +326,12 @@ class TestQueue:
         assert final.status_code == 409
         with session_scope() as session:
             actions = session.scalars(
-                select(AuditEntry.action).where(
+                select(AuditEntry.action)
+                .where(
                     AuditEntry.subject_type == "permit_application",
                     AuditEntry.subject_id == str(application["id"]),
                 )
+                .order_by(AuditEntry.seq)
             ).all()
         assert list(actions) == [
             "permits.application_lodged",
