@@ -6,7 +6,7 @@ Idempotent: running it again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -150,9 +150,9 @@ def load_demo_tariff(session: Session, data_dir: Path) -> None:
         )
 
 
-def load_demo(session: Session) -> list[DemoParty]:
-    """Create the demo parties that do not exist yet; return all of them."""
-    for party in DEMO_PARTIES:
+def ensure_parties(session: Session, demo_parties: Sequence[DemoParty]) -> None:
+    """Create the organisations and users of these demo parties that do not exist yet."""
+    for party in demo_parties:
         org = parties.find_organisation(session, party.scheme, party.identifier)
         if org is None:
             org = parties.create_organisation(
@@ -174,6 +174,11 @@ def load_demo(session: Session) -> list[DemoParty]:
                 password=DEMO_PASSWORD,
                 actor="demo",
             )
+
+
+def load_demo(session: Session) -> list[DemoParty]:
+    """Create the demo parties that do not exist yet; return all of them."""
+    ensure_parties(session, DEMO_PARTIES)
     _demo_mandate(session)
     return list(DEMO_PARTIES)
 

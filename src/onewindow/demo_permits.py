@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow.demo import DEMO_PASSWORD, TRADER_EMAIL, DemoParty, demo_principal
-from onewindow.parties import service as parties
+from onewindow.demo import TRADER_EMAIL, DemoParty, demo_principal, ensure_parties
 from onewindow.permits import service as permits
 from onewindow.permits.schemas import (
     ApplicationIn,
@@ -77,28 +76,7 @@ MEAT = {
 
 
 def _parties(session: Session) -> None:
-    for party in AGENCY_PARTIES:
-        org = parties.find_organisation(session, party.scheme, party.identifier)
-        if org is None:
-            org = parties.create_organisation(
-                session,
-                name=party.name,
-                identifier_scheme=party.scheme,
-                identifier=party.identifier,
-                country="GB",
-                roles=party.roles,
-                actor="demo",
-            )
-        if parties.find_user(session, party.email) is None:
-            parties.create_user(
-                session,
-                organisation_id=org.id,
-                email=party.email,
-                full_name=party.person,
-                role=party.user_role,
-                password=DEMO_PASSWORD,
-                actor="demo",
-            )
+    ensure_parties(session, AGENCY_PARTIES)
 
 
 def load_demo_permits(session: Session) -> int:

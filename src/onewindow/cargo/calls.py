@@ -28,7 +28,7 @@ from onewindow.cargo.schemas import CallIn
 from onewindow.db import utcnow
 from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.events import record_event
-from onewindow.parties.models import Organisation
+from onewindow.parties import service as parties
 from onewindow.reference import service as reference
 from onewindow.security import Principal, Role
 
@@ -49,8 +49,8 @@ def _carrier_for(session: Session, principal: Principal, body: CallIn) -> tuple[
         return principal.organisation_id, ["/carrier: a carrier announces its own calls only"]
     if not body.carrier:
         return 0, ["/carrier: name the carrier by its EORI or TIN"]
-    carrier = session.scalar(
-        select(Organisation).where(Organisation.identifier == body.carrier.strip().upper())
+    carrier = parties.organisations_identified(session, [body.carrier]).get(
+        body.carrier.strip().upper()
     )
     if carrier is None or Role.CARRIER not in carrier.role_names:
         return 0, [f"/carrier: no registered carrier {body.carrier}"]

@@ -27,9 +27,9 @@ from onewindow.cargo.terminal import KIND_LABELS, documents_for
 from onewindow.config import get_settings
 from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
-from onewindow.declarations.models import Declaration, DeclarationCargo
+from onewindow.declarations.models import Declaration
 from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
-from onewindow.parties.models import Organisation
+from onewindow.parties import service as parties
 from onewindow.release import Condition
 from onewindow.security import Principal, Role
 
@@ -83,7 +83,7 @@ def link_problems(session: Session, declaration: Declaration) -> list[str]:
 
 def release_conditions(session: Session, declaration_id: int) -> list[Condition]:
     """What of cargo stops a declaration's release: a link to the manifest that is not valid."""
-    declaration = session.get(Declaration, declaration_id)
+    declaration = declarations.find(session, declaration_id)
     if declaration is None or declaration.type != "IM":
         return []
     return [Condition("cargo", "manifest-link", p) for p in link_problems(session, declaration)]
@@ -95,10 +95,8 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
 def _not_declared(session: Session, limit: int) -> list[ReconciliationItem]:
     days = get_settings().cargo_undeclared_days
     cutoff = utcnow() - timedelta(days=days)
-    declared = exists().where(
-        DeclarationCargo.kind == "document",
-        DeclarationCargo.reference == TransportDocument.number,
-    )
+    named = declarations.declared_cargo("document").subquery()
+    declared = exists().where(named.c.reference == TransportDocument.number)
     split = exists().where(
         TransportDocument.__table__.alias("house").c.master_number == TransportDocument.number
     )
@@ -129,26 +127,24 @@ def _not_declared(session: Session, limit: int) -> list[ReconciliationItem]:
 def _not_manifested(session: Session, limit: int) -> list[ReconciliationItem]:
     """Documents named by import declarations of goods that came by a called vessel or flight,
     but on no manifest (goods by means outside cargo control are not listed)."""
+    named = declarations.declared_cargo("document", flow="IM").subquery()
     on_manifest = exists().where(
-        TransportDocument.number == DeclarationCargo.reference,
+        TransportDocument.number == named.c.reference,
         TransportDocument.manifest_id == Manifest.id,
         Manifest.status != CANCELLED,
     )
     rows = session.execute(
-        select(DeclarationCargo.reference, Declaration)
-        .join(Declaration, Declaration.id == DeclarationCargo.declaration_id)
-        .where(DeclarationCargo.kind == "document", ~on_manifest)
-        .where(Declaration.number.is_not(None))
-        .where(Declaration.status.not_in(declarations.NOT_IN_FORCE))
-        .where(Declaration.type == "IM")
-        .order_by(Declaration.accepted_at)
+        select(named.c.reference, named.c.declaration_id)
+        .where(~on_manifest)
+        .order_by(named.c.declaration_id)
         .limit(limit * 5)
     ).all()
+    found = declarations.by_ids(session, [declaration_id for _, declaration_id in rows])
     called = [
-        (reference, declaration)
-        for reference, declaration in rows
+        (reference, found[declaration_id])
+        for reference, declaration_id in rows
         if transport_is_called(
-            session, (declaration.content.get("transport") or {}).get("identity")
+            session, (found[declaration_id].content.get("transport") or {}).get("identity")
         )
     ]
     return [
@@ -165,19 +161,20 @@ def _not_manifested(session: Session, limit: int) -> list[ReconciliationItem]:
 
 
 def _discrepancies(session: Session, limit: int) -> list[ReconciliationItem]:
-    rows = session.scalars(
-        select(Declaration)
-        .join(DeclarationCargo, DeclarationCargo.declaration_id == Declaration.id)
-        .join(TransportDocument, TransportDocument.number == DeclarationCargo.reference)
-        .where(DeclarationCargo.kind == "document", Declaration.type == "IM")
-        .where(Declaration.status.not_in(declarations.NOT_IN_FORCE))
-        .order_by(Declaration.id.desc())
+    named = declarations.declared_cargo("document", flow="IM").subquery()
+    ids = session.scalars(
+        select(named.c.declaration_id)
+        .join(TransportDocument, TransportDocument.number == named.c.reference)
+        .distinct()
+        .order_by(named.c.declaration_id.desc())
         .limit(limit * 5)
-    ).unique()
-    found = []
+    ).all()
+    found = declarations.by_ids(session, ids)
+    rows = [found[i] for i in ids]
+    found_items = []
     for declaration in rows:
         problems = [p for p in link_problems(session, declaration) if "declared," in p]
-        found += [
+        found_items += [
             ReconciliationItem(
                 kind="discrepancy",
                 subject=declaration.number or str(declaration.id),
@@ -187,9 +184,9 @@ def _discrepancies(session: Session, limit: int) -> list[ReconciliationItem]:
             )
             for problem in problems
         ]
-        if len(found) >= limit:
+        if len(found_items) >= limit:
             break
-    return found
+    return found_items
 
 
 def _dwelling(session: Session, limit: int) -> list[ReconciliationItem]:
@@ -291,7 +288,7 @@ def reconciliation(
 def _subjects(session: Session, query: str) -> tuple[list[TransportDocument], list[Declaration]]:
     """The documents and declarations a search names: a document, a container or a number."""
     text = query.strip().upper()
-    declaration = session.scalar(select(Declaration).where(Declaration.number == text))
+    declaration = declarations.by_number(session, text)
     if declaration is not None:
         numbers, containers = declarations.cargo_of(session, declaration.id)
         documents = documents_numbered(session, numbers)
@@ -351,8 +348,8 @@ def _org_name(session: Session, organisation_id: int | None, cache: dict[int, st
     if organisation_id is None:
         return "customs"
     if organisation_id not in cache:
-        org = session.get(Organisation, organisation_id)
-        cache[organisation_id] = org.name if org else "unknown"
+        names = parties.organisation_names(session, [organisation_id])
+        cache[organisation_id] = names.get(organisation_id, "unknown")
     return cache[organisation_id]
 
 

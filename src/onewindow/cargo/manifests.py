@@ -37,7 +37,7 @@ from onewindow.declarations import service as declarations
 from onewindow.errors import Conflict, FieldError, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.formats import service as formats
-from onewindow.parties.models import Organisation
+from onewindow.parties import service as parties
 from onewindow.reference import service as reference
 from onewindow.security import Principal, Role
 
@@ -110,19 +110,12 @@ def _deadline(mode: str, arrival: datetime | None) -> datetime | None:
 
 
 def _consignees(session: Session, body: ManifestIn) -> dict[str, int]:
-    identifiers = {
-        d.consignee.identifier.strip().upper()
-        for d in body.documents
-        if d.consignee is not None and d.consignee.identifier
-    }
-    if not identifiers:
-        return {}
-    rows = session.execute(
-        select(Organisation.identifier, Organisation.id).where(
-            Organisation.identifier.in_(identifiers)
-        )
-    )
-    return {identifier: organisation_id for identifier, organisation_id in rows}
+    """The registered consignees the documents name, by identifier."""
+    named = [
+        d.consignee.identifier for d in body.documents if d.consignee and d.consignee.identifier
+    ]
+    found = parties.organisations_identified(session, [n for n in named if n])
+    return {identifier: organisation.id for identifier, organisation in found.items()}
 
 
 def _documents(session: Session, manifest: Manifest, body: ManifestIn) -> None:
@@ -163,11 +156,8 @@ def _carrier_errors(principal: Principal, body: ManifestIn, session: Session) ->
     carrier is refused (a code the carrier goes by, such as a SCAC, is its own business)."""
     if body.carrier is None or not body.carrier.identifier:
         return
-    named = session.scalar(
-        select(Organisation).where(
-            Organisation.identifier == body.carrier.identifier.strip().upper()
-        )
-    )
+    identifier = body.carrier.identifier.strip().upper()
+    named = parties.organisations_identified(session, [identifier]).get(identifier)
     if named is not None and named.id != principal.organisation_id:
         raise InvalidInput(
             "A carrier lodges its own manifests.",

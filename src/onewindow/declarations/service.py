@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from onewindow import audit
 from onewindow.config import get_settings
@@ -497,6 +497,33 @@ def get(session: Session, principal: Principal, declaration_id: int) -> Declarat
     if declaration is None or not _sees(session, principal, declaration):
         raise NotFound(f"No declaration {declaration_id}.")
     return declaration
+
+
+def find(session: Session, declaration_id: int) -> Declaration | None:
+    """The declaration with this id, whoever may see it (for other domains' own checks, such as
+    a release condition; callers that answer a person use :func:`get` or :func:`authorize`)."""
+    return session.get(Declaration, declaration_id)
+
+
+def declared_cargo(kind: str, *, flow: str | None = None) -> Select[int, str]:
+    """(declaration id, reference) of every transport document (``kind`` "document") or
+    container ("container") that a declaration in force names, of one flow if given: a query
+    other domains join to their own tables (the cargo domain's reconciliation)."""
+    query = (
+        select(DeclarationCargo.declaration_id, DeclarationCargo.reference)
+        .join(Declaration, Declaration.id == DeclarationCargo.declaration_id)
+        .where(DeclarationCargo.kind == kind, Declaration.number.is_not(None))
+        .where(Declaration.status.not_in(NOT_IN_FORCE))
+    )
+    return query.where(Declaration.type == flow) if flow else query
+
+
+def by_ids(session: Session, ids: Sequence[int]) -> dict[int, Declaration]:
+    """The declarations with these ids, by id."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Declaration).where(Declaration.id.in_(list(ids))))
+    return {d.id: d for d in rows}
 
 
 def by_number(session: Session, number: str) -> Declaration | None:

@@ -202,6 +202,28 @@ def organisations_with_role(session: Session, role: str) -> Sequence[Organisatio
     ).all()
 
 
+def organisations_identified(
+    session: Session, identifiers: Iterable[str]
+) -> dict[str, Organisation]:
+    """The registered organisations with these identifiers (any scheme), by identifier."""
+    wanted = {i.strip().upper() for i in identifiers if i and i.strip()}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Organisation).where(Organisation.identifier.in_(wanted)))
+    return {o.identifier: o for o in rows}
+
+
+def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Organisations' names by id (what pages and timelines show instead of ids)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
+    )
+    return {organisation_id: name for organisation_id, name in rows}
+
+
 def find_organisation(session: Session, scheme: str, identifier: str) -> Organisation | None:
     """The organisation registered under this identifier, if any (for loaders and the demo)."""
     return session.scalar(

@@ -122,7 +122,7 @@ def permit_problem(
 def release_conditions(session: Session, declaration_id: int) -> list[Condition]:
     """What of permits stops a declaration's release; the permits it cites are noted so that a
     change to them looks at the declaration again."""
-    declaration = session.get(Declaration, declaration_id)
+    declaration = declarations.find(session, declaration_id)
     if declaration is None or declaration.type not in CHECKED_TYPES:
         return []
     today = date.today()
@@ -200,7 +200,7 @@ def tell_waiting(session: Session, permit: Permit) -> int:
 def draw_down(session: Session, declaration_id: int) -> int:
     """Take a released declaration's goods from the permits covering them (once per item and
     permit, however often asked); return how many draw-downs were new."""
-    declaration = session.get(Declaration, declaration_id)
+    declaration = declarations.find(session, declaration_id)
     if declaration is None or declaration.type not in CHECKED_TYPES:
         return 0
     today = date.today()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from onewindow import audit
 from onewindow.db import utcnow
-from onewindow.declarations.models import Declaration
+from onewindow.declarations import service as declarations
 from onewindow.errors import Conflict, Forbidden, NotFound
 from onewindow.events import record_event
 from onewindow.parties.models import Organisation
@@ -186,7 +186,7 @@ def ask_inspection(
     ids = {a.id for a in mine}
     if (
         not mine
-        or session.get(Declaration, declaration_id) is None
+        or declarations.find(session, declaration_id) is None
         or not _concerns_agency(session, ids, declaration_id)
     ):
         raise NotFound(f"No declaration {declaration_id} of your agency's applications.")
