@@ -88,9 +88,29 @@ def _day(at: datetime) -> date:
     return at.astimezone(UTC).date()
 
 
+DECLARATION_TOPICS = frozenset(
+    f"declaration.{step}"
+    for step in (
+        "accepted",
+        "assessed",
+        "amended",
+        "paid",
+        "guaranteed",
+        "released",
+        "cancelled",
+        "invalidated",
+    )
+)
+"""The declaration events after which its exported figures differ: the other steps (lodged,
+awaiting payment, holds) show in the figures only with one of these, so they are passed over
+and lodging's events do not all queue on the day's watermark row."""
+
+
 def note_event(session: Session, event: Event) -> None:
     """The event consumer: the day of each accepted declaration the event concerns changed."""
     ids: list[int] = []
+    if event.subject_type == "declaration" and event.topic not in DECLARATION_TOPICS:
+        return
     if event.subject_type == "declaration" and event.subject_id.isdigit():
         ids = [int(event.subject_id)]
     elif event.topic.startswith("cargo.") and event.subject_type in {"container", "document"}:
