@@ -163,3 +163,25 @@ def test_an_allowed_action_does_what_it_says(client: TestClient, app: Any, actio
             data={"action": action, **FORMS[action], "csrf_token": token},
         )
     assert CHECKS[action](_state(declaration_id))
+
+
+def test_the_outcome_of_an_action_is_shown_once_and_never_carried_in_the_address(
+    client: TestClient, app: Any
+) -> None:
+    people = _people()
+    lodged = client.post("/api/v1/declarations", json=declaration(), headers=people["lodger"].auth)
+    declaration_id = lodged.json()["id"]
+    with TestClient(app, raise_server_exceptions=False) as browser:
+        token = log_in(browser, people["lodger"])
+        answer = browser.post(
+            f"/declarations/{declaration_id}/action",
+            data={"action": "pay", **FORMS["pay"], "csrf_token": token},
+            follow_redirects=False,
+        )
+        location = answer.headers["location"]
+        assert location == f"/declarations/{declaration_id}"
+        first = browser.get(location).text
+        again = browser.get(location).text
+    notice = re.search(r'<p class="notice" role="status">([^<]+)</p>', first)
+    assert notice, "the outcome is shown on the page the action leads to"
+    assert notice[1] not in again, "a reload does not show the outcome again"

@@ -8,7 +8,6 @@ import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,7 +28,7 @@ from onewindow.formats import wco
 from onewindow.parties import service as parties
 from onewindow.parties.models import Mandate
 from onewindow.payments.gateway import SimulatedBank
-from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
+from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.reference import service as reference
 from onewindow.risk.pages import back_to, customs_only
 from onewindow.security import Principal
@@ -244,10 +243,8 @@ async def upload(
     )
 
 
-def _back(declaration_id: int, message: str) -> RedirectResponse:
-    return RedirectResponse(
-        f"/declarations/{declaration_id}?message={quote(message)}", status_code=303
-    )
+def _back(request: Request, declaration_id: int, message: str) -> RedirectResponse:
+    return flash_redirect(request, f"/declarations/{declaration_id}", message)
 
 
 @router.post("/{declaration_id}/action")
@@ -272,7 +269,7 @@ def act(
     if principal is None:
         return login_redirect(request)
     if not csrf_ok(request, csrf_token):
-        return _back(declaration_id, "The form expired; please try again.")
+        return _back(request, declaration_id, "The form expired; please try again.")
     try:
         message = _act(
             session,
@@ -289,8 +286,8 @@ def act(
             rate=rate,
         )
     except DomainError as exc:
-        return _back(declaration_id, refusal(session, exc))
-    return _back(declaration_id, message)
+        return _back(request, declaration_id, refusal(session, exc))
+    return _back(request, declaration_id, message)
 
 
 def _act(
@@ -385,14 +382,18 @@ def record_inspection(
         return refused or not_found_page(request)
     back = "/risk/inspections"
     if not csrf_ok(request, csrf_token):
-        return back_to(back, "The form expired; please try again.")
+        return back_to(request, back, "The form expired; please try again.")
     try:
         amount = Decimal(revenue_recovered.strip() or "0")
     except InvalidOperation:
-        return back_to(back, f"Declaration {declaration_id}: revenue recovered must be a number.")
+        return back_to(
+            request, back, f"Declaration {declaration_id}: revenue recovered must be a number."
+        )
     code = currency.strip().upper()
     if amount and not (len(code) == 3 and code.isalpha()):
-        return back_to(back, f"Declaration {declaration_id}: give the currency of the revenue.")
+        return back_to(
+            request, back, f"Declaration {declaration_id}: give the currency of the revenue."
+        )
     try:
         clearance.record_inspection(
             session,
@@ -405,8 +406,8 @@ def record_inspection(
             notes=notes.strip(),
         )
     except DomainError as exc:
-        return back_to(back, refusal(session, exc))
-    return back_to(back, f"Inspection result recorded for declaration {declaration_id}.")
+        return back_to(request, back, refusal(session, exc))
+    return back_to(request, back, f"Inspection result recorded for declaration {declaration_id}.")
 
 
 # Watch list, fast lanes, IPR records -------------------------------------------------------------

@@ -114,7 +114,6 @@ def detail(
                 else None
             ),
             "versions": service.versions(session, declaration),
-            "message": request.query_params.get("message", ""),
             **choices(),
         },
         principal,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,14 +13,14 @@ from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput
 from onewindow.parties import service
-from onewindow.portal.pages import csrf_ok, refusal, render
+from onewindow.portal.pages import csrf_ok, flash_redirect, refusal, render
 from onewindow.security import Principal, Role
 
 router = APIRouter(prefix="/mandates", include_in_schema=False)
 
 
-def _back(message: str) -> RedirectResponse:
-    return RedirectResponse(f"/mandates?message={quote(message)}", status_code=303)
+def _back(request: Request, message: str) -> RedirectResponse:
+    return flash_redirect(request, "/mandates", message)
 
 
 def _page(
@@ -49,7 +48,6 @@ def _page(
             "flows": service.FLOWS,
             "fields": fields or {},
             "errors": errors or {},
-            "message": request.query_params.get("message", ""),
         },
         principal,
         status_code=status_code,
@@ -92,7 +90,7 @@ def grant(
     if principal is None:
         return RedirectResponse("/login?next=/mandates", status_code=303)
     if not csrf_ok(request, csrf_token):
-        return _back("The form expired; please try again.")
+        return _back(request, "The form expired; please try again.")
     fields = {
         "representative": representative,
         "representation": representation,
@@ -116,9 +114,9 @@ def grant(
         message = refusal(session, exc)
         errors = {e.pointer.strip("/").split("/")[0]: e.detail for e in exc.errors}
         if not errors:
-            return _back(message)
+            return _back(request, message)
         return _page(request, session, principal, fields=fields, errors=errors, status_code=422)
-    return _back(f"{mandate.representative.name} may now lodge for you.")
+    return _back(request, f"{mandate.representative.name} may now lodge for you.")
 
 
 @router.post("/{mandate_id}/revoke")
@@ -134,9 +132,9 @@ def revoke(
     if principal is None:
         return RedirectResponse("/login?next=/mandates", status_code=303)
     if not csrf_ok(request, csrf_token):
-        return _back("The form expired; please try again.")
+        return _back(request, "The form expired; please try again.")
     try:
         mandate = service.revoke_mandate(session, principal, mandate_id, reason=reason)
     except DomainError as exc:
-        return _back(refusal(session, exc))
-    return _back(f"The mandate of {mandate.representative.name} is revoked.")
+        return _back(request, refusal(session, exc))
+    return _back(request, f"The mandate of {mandate.representative.name} is revoked.")

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
-from onewindow.portal.pages import csrf_ok, not_found_page, refusal, render
+from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service
 from onewindow.risk.models import CHANNELS, FINDINGS
 from onewindow.security import Principal
@@ -45,8 +45,9 @@ def customs_only(request: Request, principal: Principal | None) -> Response | No
     return None
 
 
-def back_to(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?message={quote(message)}", status_code=303)
+def back_to(request: Request, path: str, message: str) -> RedirectResponse:
+    """Go back to a page and show ``message`` there once."""
+    return flash_redirect(request, path, message)
 
 
 def _date(value: str, name: str, errors: dict[str, str]) -> date | None:
@@ -92,7 +93,6 @@ def overview(request: Request, session: SessionDep, principal: OptionalPrincipal
                 name: getattr(service.refresh_rates(session, force=True), name)
                 for name in service.SETTABLE
             },
-            "message": request.query_params.get("message", ""),
         },
         principal,
     )
@@ -117,7 +117,7 @@ async def change_rates(
         return refused or not_found_page(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not csrf_ok(request, form.get("csrf_token", "")):
-        return back_to("/risk", "The form expired; please try again.")
+        return back_to(request, "/risk", "The form expired; please try again.")
     changes: dict[str, float] = {}
     for name in service.SETTABLE:
         text = form.get(name, "").strip().rstrip("%")
@@ -126,12 +126,12 @@ async def change_rates(
         try:
             changes[name] = float(text) / 100
         except ValueError:
-            return back_to("/risk", f"{RATE_LABELS[name]}: {text!r} is not a percentage.")
+            return back_to(request, "/risk", f"{RATE_LABELS[name]}: {text!r} is not a percentage.")
     try:
         service.configure_rates(session, principal, **changes)
     except DomainError as exc:
-        return back_to("/risk", refusal(session, exc))
-    return back_to("/risk", "Rates saved; every server applies them within 30 seconds.")
+        return back_to(request, "/risk", refusal(session, exc))
+    return back_to(request, "/risk", "Rates saved; every server applies them within 30 seconds.")
 
 
 # Profiles ----------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def _profiles_page(
             "profiles": service.list_profiles(session, include_inactive=True),
             "fields": fields,
             "errors": errors,
-            "message": message or request.query_params.get("message", ""),
+            "message": message,
             "backtest": backtest,
             "editing": editing,
             "example": CONDITIONS_EXAMPLE,
@@ -287,7 +287,7 @@ async def save_profile(
         if not exc.errors:
             found["code"] = exc.detail
         return again(found, exc.status_code, exc.detail)
-    return back_to("/risk/profiles", f"Saved {profile.code} version {profile.version}.")
+    return back_to(request, "/risk/profiles", f"Saved {profile.code} version {profile.version}.")
 
 
 @router.post("/profiles/{profile_id}/deactivate")
@@ -303,14 +303,16 @@ def deactivate(
     if refused or principal is None:
         return refused or not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return back_to("/risk/profiles", "The form expired; please try again.")
+        return back_to(request, "/risk/profiles", "The form expired; please try again.")
     if not why.strip():
-        return back_to("/risk/profiles", "Say why the profile is deactivated.")
+        return back_to(request, "/risk/profiles", "Say why the profile is deactivated.")
     try:
         profile = service.deactivate_profile(session, principal, profile_id, why=why.strip())
     except DomainError as exc:
-        return back_to("/risk/profiles", refusal(session, exc))
-    return back_to("/risk/profiles", f"Deactivated {profile.code} version {profile.version}.")
+        return back_to(request, "/risk/profiles", refusal(session, exc))
+    return back_to(
+        request, "/risk/profiles", f"Deactivated {profile.code} version {profile.version}."
+    )
 
 
 # Inspections -------------------------------------------------------------------------------------
@@ -329,7 +331,6 @@ def inspections(request: Request, session: SessionDep, principal: OptionalPrinci
             "queue": service.inspection_queue(session),
             "results": service.inspection_results(session, limit=50),
             "findings": FINDINGS,
-            "message": request.query_params.get("message", ""),
         },
         principal,
     )
@@ -348,7 +349,6 @@ def lists(request: Request, session: SessionDep, principal: OptionalPrincipalDep
             "lanes": service.fast_lanes(session),
             "iprs": service.ipr_records(session, principal),
             "channels": [c for c in CHANNELS if c != "green"],
-            "message": request.query_params.get("message", ""),
         },
         principal,
     )
@@ -383,15 +383,15 @@ def add_to_list(
     if kind not in ("watch", "lanes", "ipr"):
         return not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return back_to(back, "The form expired; please try again.")
+        return back_to(request, back, "The form expired; please try again.")
     errors: dict[str, str] = {}
     until = _date(valid_to, "valid_to", errors)
     if errors:
-        return back_to(back, "Valid to: use a date like 2025-01-31.")
+        return back_to(request, back, "Valid to: use a date like 2025-01-31.")
     try:
         if kind == "watch":
             if not identifier.strip() or not reason.strip():
-                return back_to(back, "Watch list: give the identifier and the reason.")
+                return back_to(request, back, "Watch list: give the identifier and the reason.")
             row = service.watch_party(
                 session,
                 principal,
@@ -403,7 +403,7 @@ def add_to_list(
             done = f"{row.identifier} is on the watch list."
         elif kind == "lanes":
             if not reason.strip():
-                return back_to(back, "Fast lane: give the reason.")
+                return back_to(request, back, "Fast lane: give the reason.")
             lane = service.open_fast_lane(
                 session,
                 principal,
@@ -417,7 +417,9 @@ def add_to_list(
                 not (right_holder.strip().isascii() and right_holder.strip().isdigit())
                 or not trade_mark.strip()
             ):
-                return back_to(back, "IPR record: give the right holder's number and the mark.")
+                return back_to(
+                    request, back, "IPR record: give the right holder's number and the mark."
+                )
             record = service.record_ipr(
                 session,
                 principal,
@@ -429,8 +431,8 @@ def add_to_list(
             )
             done = f"IPR record for {record.trade_mark} kept."
     except DomainError as exc:
-        return back_to(back, refusal(session, exc))
-    return back_to(back, done)
+        return back_to(request, back, refusal(session, exc))
+    return back_to(request, back, done)
 
 
 @router.post("/lists/{kind}/{row_id}/remove")
@@ -455,9 +457,9 @@ def remove_from_list(
     if kind not in removers:
         return not_found_page(request)
     if not csrf_ok(request, csrf_token):
-        return back_to(back, "The form expired; please try again.")
+        return back_to(request, back, "The form expired; please try again.")
     try:
         removers[kind](session, principal, row_id, why=why.strip() or "removed")
     except DomainError as exc:
-        return back_to(back, refusal(session, exc))
-    return back_to(back, "Removed.")
+        return back_to(request, back, refusal(session, exc))
+    return back_to(request, back, "Removed.")
