@@ -161,8 +161,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(request, exc.status_code, exc.title, exc.detail, exc.type_slug, exc.errors)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
+        if not request.url.path.startswith("/api/"):
+            # A person followed a malformed address or posted a stale form: answer with a page.
+            from onewindow.portal.pages import not_found_page, unreadable_form_page
+
+            if request.method in {"GET", "HEAD"} or any(
+                e.pointer.startswith("/path/") for e in errors
+            ):
+                return not_found_page(request)
+            return unreadable_form_page(request, [e.pointer.rsplit("/", 1)[-1] for e in errors])
         fields = ", ".join(e.pointer for e in errors[:5])
         return problem(
             request, 422, "Invalid input", f"Check these fields: {fields}.", "invalid-input", errors

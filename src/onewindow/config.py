@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     country: str = Field(default="GB", pattern=r"^[A-Z]{2}$", description="the national country")
     currency: str = Field(default="GBP", pattern=r"^[A-Z]{3}$", description="national currency")
     time_zone: str = "UTC"
+    service_desk_email: str = Field(
+        default="servicedesk@onewindow.example", description="where users write for help"
+    )
+    service_desk_phone: str = Field(
+        default="+44 20 7946 0000", description="the service desk's telephone, open 24/7"
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, description="largest request body (413 beyond)"
     )

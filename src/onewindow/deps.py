@@ -39,18 +39,11 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
 
     A cookie-authenticated request that changes something must echo the CSRF token.
     """
-    token = _bearer(request)
-    if token is not None:
-        principal = parties.principal_for_token(session, token)
-        if principal is None:
-            raise NotAuthenticated("The bearer token is unknown, expired or revoked.")
+    principal = _principal(request, session)
+    # Pages answered outside the route (not found, a malformed address) show the same user.
+    request.state.principal = principal
+    if principal is None or principal.via != "session":
         return principal
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    principal = parties.principal_for_session(session, cookie)
-    if principal is None:
-        return None
     if request.method not in {"GET", "HEAD", "OPTIONS"} and request.url.path.startswith("/api/"):
         guard: CsrfGuard = request.app.state.csrf
         if not guard.check(
@@ -58,6 +51,17 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
         ):
             raise Forbidden("A portal session must send the X-CSRF-Token header with changes.")
     return principal
+
+
+def _principal(request: Request, session: Session) -> Principal | None:
+    token = _bearer(request)
+    if token is not None:
+        principal = parties.principal_for_token(session, token)
+        if principal is None:
+            raise NotAuthenticated("The bearer token is unknown, expired or revoked.")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return parties.principal_for_session(session, cookie) if cookie else None
 
 
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]

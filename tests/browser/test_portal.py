@@ -22,7 +22,8 @@ def test_a_trader_logs_in_and_sees_what_a_trader_can_do(page: Page, base_url: st
     _log_in(page, base_url, trader.email)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
     expect(page.get_by_role("heading", name="Lodge goods declarations")).to_be_visible()
-    expect(page.get_by_text(trader.name, exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Needs your action")).to_be_visible()
+    expect(page.locator("main .lead")).to_contain_text(trader.name)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
 

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from onewindow import work
 from onewindow.cargo import service
 from onewindow.cargo.schemas import CallIn, ManifestIn, TerminalEventIn
 from onewindow.config import get_settings
@@ -25,8 +26,45 @@ from onewindow.parties import service as parties
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service as risk
 from onewindow.security import Principal, Role
+from onewindow.work import Task
 
 router = APIRouter(prefix="/cargo", include_in_schema=False)
+
+
+@work.register
+def cargo_work(session: Session, principal: Principal) -> list[Task]:
+    """Cargo waiting for each role: calls to record, controls to act on, cargo to let out."""
+    if "cargo:read" not in principal.scopes:
+        return []
+    tasks: list[Task] = []
+    if principal.has_role(Role.CARRIER, Role.PORT_AUTHORITY):
+        calls = service.list_calls(session, principal)
+        expected = sum(c.status == "expected" for c in calls)
+        if principal.has_role(Role.CARRIER):
+            tasks.append(Task("Calls expected", expected, "/cargo", "lodge their manifests"))
+        if principal.has_role(Role.PORT_AUTHORITY):
+            arrived = sum(c.status == "arrived" for c in calls)
+            tasks.append(Task("Arrivals to record", expected, "/cargo", "record each arrival"))
+            tasks.append(
+                Task("Calls to clear for departure", arrived, "/cargo", "clear them to depart")
+            )
+    if principal.has_role(Role.CARRIER, Role.CUSTOMS):
+        controls = len(service.list_entry_summaries(session, principal, open_only=True))
+        hint = "resolve them" if principal.has_role(Role.CUSTOMS) else "do what customs asks"
+        tasks.append(Task("Controls before arrival", controls, "/cargo", hint))
+    if principal.has_role(Role.TERMINAL_OPERATOR):
+        held = service.at_terminal(session, principal)
+        may_go = sum(gate.may_leave for _, gate in held)
+        tasks.append(Task("Released cargo to let out", may_go, "/cargo", "gate it out"))
+        tasks.append(
+            Task("Cargo not yet released", len(held) - may_go, "/cargo", "the gate keeps it in")
+        )
+    if principal.has_role(Role.CUSTOMS) and "cargo:control" in principal.scopes:
+        for kind, rows in service.reconciliation(session, principal, limit=200).items():
+            title = service.RECONCILIATION[kind][0]
+            tasks.append(Task(title, len(rows), f"/cargo#rec-{kind}", "reconcile"))
+    return tasks
+
 
 FormText = Annotated[str, Form(max_length=200)]
 Csrf = Annotated[str, Form(max_length=200)]

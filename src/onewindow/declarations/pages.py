@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from onewindow import release
+from onewindow import release, work
 from onewindow.declarations import service
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.service import Action
@@ -18,9 +19,35 @@ from onewindow.portal.pages import not_found_page, render
 from onewindow.reference.codelists import code_list
 from onewindow.risk import service as risk
 from onewindow.risk.models import FINDINGS
-from onewindow.security import LODGING_ROLES, Principal
+from onewindow.security import LODGING_ROLES, Principal, Role
+from onewindow.work import Task
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
+
+
+@work.register
+def declarations_work(session: Session, principal: Principal) -> list[Task]:
+    """Declarations waiting for the user: payment for a lodger, control for customs."""
+    if "declarations:read" not in principal.scopes:
+        return []
+    counts = service.count_by_status(session, principal)
+    if principal.has_role(Role.CUSTOMS):
+        wanted = [
+            (
+                Status.UNDER_CONTROL,
+                "Declarations under control",
+                "check documents, inspect, decide",
+            ),
+        ]
+    else:
+        wanted = [
+            (Status.AWAITING_PAYMENT, "Declarations awaiting payment", "pay to have them released"),
+            (Status.UNDER_CONTROL, "Declarations held by customs", "see what customs asks"),
+        ]
+    return [
+        Task(title, counts.get(status.value, 0), f"/declarations?status={status.value}", hint)
+        for status, title, hint in wanted
+    ]
 
 
 def login_redirect(request: Request) -> Response:

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from onewindow import work
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
 from onewindow.permits import service
@@ -26,8 +27,29 @@ from onewindow.permits.schemas import AnswerIn, ApplicationIn, CompanyDocumentIn
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.reference import service as reference
 from onewindow.security import Principal
+from onewindow.work import Task
 
 router = APIRouter(prefix="/permits", include_in_schema=False)
+
+
+@work.register
+def permits_work(session: Session, principal: Principal) -> list[Task]:
+    """Applications waiting for the agency's decision, or for the applicant's answer."""
+    if "permits:read" not in principal.scopes:
+        return []
+    if service.is_agency(principal):
+        waiting = [
+            a
+            for a in service.list_applications(session, principal, limit=1000)
+            if a.status in ("lodged", "in_review")
+        ]
+        return [Task("Applications to review", len(waiting), "/permits", "decide or ask")]
+    asked = service.list_applications(
+        session, principal, status="information_requested", limit=1000
+    )
+    return [Task("Applications with a question for you", len(asked), "/permits", "answer")]
+
+
 public_router = APIRouter(include_in_schema=False)
 
 Csrf = Annotated[str, Form(max_length=200)]

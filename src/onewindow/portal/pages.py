@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from onewindow import work
+from onewindow.db import session_scope
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, NotFound
 from onewindow.parties import service as parties
@@ -128,15 +130,68 @@ def refusal(session: Session, exc: DomainError) -> str:
     return f"{exc.detail} {details}".strip()
 
 
+def page_principal(request: Request) -> Principal | None:
+    """Who is logged in, for pages answered outside a route (not found, a malformed address).
+
+    The route's door already found out, if it ran; else (no route matched) nothing else holds
+    the database in this request, and the session cookie is looked up here.
+    """
+    if hasattr(request.state, "principal"):
+        found: Principal | None = request.state.principal
+        return found
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with session_scope() as session:
+        return parties.principal_for_session(session, cookie)
+
+
 def not_found_page(request: Request) -> HTMLResponse:
-    return render(request, "not_found.html", {}, status_code=404)
+    """The page for an address that leads nowhere, with the navigation of whoever is logged in."""
+    return render(request, "not_found.html", {}, page_principal(request), status_code=404)
+
+
+def unreadable_form_page(request: Request, fields: list[str]) -> HTMLResponse:
+    """A form that arrived without what it needs (a stale page, a hand-made request)."""
+    return render(
+        request,
+        "unreadable_form.html",
+        {"fields": fields, "back": request.headers.get("referer", "/")},
+        page_principal(request),
+        status_code=422,
+    )
+
+
+@router.get("/help", response_class=HTMLResponse)
+@router.get("/contact", response_class=HTMLResponse)
+@router.get("/accessibility", response_class=HTMLResponse)
+@router.get("/privacy", response_class=HTMLResponse)
+def info_page(request: Request, principal: OptionalPrincipalDep) -> HTMLResponse:
+    """Help, contact, accessibility and privacy: the pages the footer links to, open to all."""
+    page = request.url.path.strip("/")
+    settings = request.app.state.settings
+    context = {"desk_email": settings.service_desk_email, "desk_phone": settings.service_desk_phone}
+    return render(request, f"{page}.html", context, principal)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, principal: OptionalPrincipalDep) -> HTMLResponse:
-    """The public landing page, or the home page of the user's roles."""
-    capabilities = capabilities_for(principal.organisation_roles) if principal else []
-    return render(request, "home.html", {"capabilities": capabilities}, principal)
+def home(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> HTMLResponse:
+    """The public landing page, or the user's work: what waits for action now, with counts,
+    then what else the organisation's roles can do here."""
+    if principal is None:
+        return render(request, "home.html", {}, principal)
+    tasks = work.tasks_for(session, principal)
+    capabilities = capabilities_for(principal.organisation_roles)
+    return render(
+        request,
+        "home.html",
+        {
+            "to_do": [t for t in tasks if t.count],
+            "quiet": [t for t in tasks if not t.count],
+            "capabilities": capabilities,
+        },
+        principal,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -105,10 +105,11 @@ CAPABILITIES: dict[str, list[Capability]] = {
 
 
 def capabilities_for(roles: frozenset[str]) -> list[Capability]:
-    """The capabilities of all the roles an organisation plays, then the common ones."""
+    """The capabilities of all the roles an organisation plays, then the common ones; only
+    those with a page (a card for what cannot be done here yet is not shown)."""
     seen: list[Capability] = []
     for role in sorted(roles):
         for capability in CAPABILITIES.get(role, []):
-            if capability not in seen:
+            if capability.href and capability not in seen:
                 seen.append(capability)
     return seen + COMMON

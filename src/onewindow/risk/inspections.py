@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -104,6 +104,21 @@ def inspection_queue(session: Session, *, limit: int = 200) -> Sequence[Selectiv
         .order_by(SelectivityDecision.decided_at, SelectivityDecision.id)
         .limit(limit)
     ).all()
+
+
+def inspections_due(session: Session) -> int:
+    """How many declarations wait for an inspection result (the length of the queue)."""
+    done = select(InspectionResult.id).where(
+        InspectionResult.declaration_id == SelectivityDecision.declaration_id
+    )
+    return (
+        session.scalar(
+            select(func.count(SelectivityDecision.id)).where(
+                SelectivityDecision.channel.in_(("yellow", "red")), ~done.exists()
+            )
+        )
+        or 0
+    )
 
 
 def hit_rates(session: Session, since: datetime) -> list[dict[str, Any]]:

@@ -14,7 +14,9 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from onewindow import work
 from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
@@ -22,8 +24,19 @@ from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refu
 from onewindow.risk import service
 from onewindow.risk.models import CHANNELS, FINDINGS
 from onewindow.security import Principal
+from onewindow.work import Task
 
 router = APIRouter(prefix="/risk", include_in_schema=False)
+
+
+@work.register
+def inspections_work(session: Session, principal: Principal) -> list[Task]:
+    """Inspections waiting for their result, for customs."""
+    if not service.is_customs(principal) or "risk:read" not in principal.scopes:
+        return []
+    due = service.inspections_due(session)
+    return [Task("Inspections due", due, "/risk/inspections", "record what was found")]
+
 
 WINDOW_DAYS = 30
 CONDITIONS_EXAMPLE = json.dumps(

@@ -42,6 +42,7 @@ from onewindow.risk.inspections import (
     inspection_queue,
     inspection_result_for,
     inspection_results,
+    inspections_due,
     record_inspection,
 )
 from onewindow.risk.learning import (
@@ -131,6 +132,7 @@ __all__ = [
     "get_profile",
     "hit_rates",
     "inspection_queue",
+    "inspections_due",
     "inspection_result_for",
     "inspection_results",
     "ipr_detentions",
