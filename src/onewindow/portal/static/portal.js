@@ -14,15 +14,5 @@
         toggle.setAttribute("aria-expanded", open ? "true" : "false");
       });
     }
-    // Buttons that cannot be undone ask first (the server asks for the reason as well).
-    document.querySelectorAll("[data-confirm]").forEach(function (button) {
-      var form = button.form;
-      if (!form) { return; }
-      form.addEventListener("submit", function (event) {
-        if (event.submitter === button && !window.confirm(button.getAttribute("data-confirm"))) {
-          event.preventDefault();
-        }
-      });
-    });
   });
 })();
