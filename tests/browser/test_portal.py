@@ -70,3 +70,17 @@ def test_the_api_explorer_loads_its_own_assets(page: Page, base_url: str) -> Non
     page.goto(f"{base_url}/docs")
     expect(page.get_by_text("onewindow", exact=False).first).to_be_visible()
     assert requests and all(url.startswith(base_url) for url in requests)
+
+
+def test_on_a_phone_the_navigation_opens_from_the_menu(browser, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(f"{base_url}/")
+    statistics = phone.get_by_role("navigation", name="Main").get_by_role("link", name="Statistics")
+    expect(statistics).to_be_hidden()
+    menu = phone.get_by_role("button", name="Menu")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    statistics.click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("statistics", ignore_case=True)
+    context.close()
