@@ -75,10 +75,7 @@ def partner_with_mra(
     with session_scope() as session:
         used = {p.country for p in aeo.partners(session)}
         country = next(
-            a + b
-            for a in "QRSTUVWXYZ"
-            for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-            if a + b not in used
+            a + b for a in "QRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if a + b not in used
         )
         aeo.register_partner(session, admin, country=country, name=f"Customs of {country}")
         aeo.record_mra(

@@ -33,9 +33,7 @@ def _topics(subject_type: str, subject_id: int) -> list[str]:
         )
 
 
-def test_the_whole_path_through_the_api(
-    client: TestClient, party: Party, customs: Party
-) -> None:
+def test_the_whole_path_through_the_api(client: TestClient, party: Party, customs: Party) -> None:
     incomplete = client.post(
         "/api/v1/aeo/applications",
         json={"operator_role": "importer", "tier": "AEO-F", "answers": {}},
@@ -57,7 +55,9 @@ def test_the_whole_path_through_the_api(
         f"{path}/decision", json={"decision": "grant", "reason": "me"}, headers=party.auth
     )
     assert refused.status_code == 403
-    asked = client.post(f"{path}/questions", json={"text": "Your 2025 accounts?"}, headers=customs.auth)
+    asked = client.post(
+        f"{path}/questions", json={"text": "Your 2025 accounts?"}, headers=customs.auth
+    )
     assert asked.json()["status"] == "information_requested"
     answered = client.post(f"{path}/answer", json={"text": "Attached."}, headers=party.auth)
     assert answered.json()["status"] == "under_review"

@@ -131,6 +131,7 @@ __all__ = [
     "status_list",
     "suspend",
     "thread",
+    "treatment_for",
 ]
 
 
