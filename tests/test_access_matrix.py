@@ -819,123 +819,6 @@ def _api_routes(client: TestClient) -> set[tuple[str, str]]:
     return {(op.method, op.path) for op in api_operations(client.app)}
 
 
-def test_every_route_is_in_the_matrix(client: TestClient) -> None:
-    missing = _api_routes(client) - set(MATRIX)
-    assert not missing, f"add these routes to the access matrix: {sorted(missing)}"
-    stale = set(MATRIX) - _api_routes(client)
-    assert not stale, f"these routes are gone: {sorted(stale)}"
-
-
-def _markers(party: Party) -> list[str]:
-    return [party.name, party.email, party.identifier]
-
-
-@pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
-def test_scoping(client: TestClient, method: str, route: str) -> None:
-    access = MATRIX[(method, route)]
-    a, b = make_party(), make_party()
-    if isinstance(access, Public):
-        assert client.request(method, access.path).status_code == 200
-        return
-    if isinstance(access, Signed):
-        content = access.body(b)
-        before = access.state(b)
-        unsigned = client.request(
-            method, access.path, content=content, headers={"Content-Type": "application/json"}
-        )
-        assert unsigned.status_code == 403, unsigned.text
-        assert access.state(b) == before
-        return
-    if isinstance(access, CustomsOnly):
-        path, payload = access.path(b), access.body(b)
-        assert client.request(method, path, json=payload).status_code == 401
-        refused = client.request(method, path, headers=b.auth, json=payload)
-        assert refused.status_code == 403, refused.text
-        customs = make_party(("customs-office",), user_role="staff")
-        done = client.request(method, path, headers=customs.auth, json=payload)
-        assert done.status_code == access.ok_status, done.text
-        return
-    if isinstance(access, AdminOnly):
-        path, payload = access.path(), access.body()
-        assert client.request(method, path, json=payload).status_code == 401
-        for other in (b, make_party(("customs-office",), user_role="staff")):
-            refused = client.request(method, path, headers=other.auth, json=payload)
-            assert refused.status_code == 403, refused.text
-        admin = make_party(("administrator",))
-        done = client.request(method, path, headers=admin.auth, json=payload)
-        assert done.status_code == access.ok_status, done.text
-        return
-    if isinstance(access, RoleWork):
-        _check_role_work(client, method, access)
-        return
-    path = access.path(b) if isinstance(access, ById) else access.path
-    anonymous = client.request(method, path)
-    assert anonymous.status_code == 401, anonymous.text
-    if isinstance(access, ById):
-        payload = access.body(b) if access.body else None
-        as_a = client.request(method, path, headers=a.auth, json=payload)
-        assert as_a.status_code == 404, as_a.text
-        assert all(m not in as_a.text for m in _markers(b))
-        as_b = client.request(method, path, headers=b.auth, json=payload)
-        assert as_b.status_code == access.ok_status, as_b.text
-        return
-    body = access.body(a) if access.body else None
-    as_a = client.request(method, path, headers=a.auth, json=body)
-    assert as_a.status_code < 500
-    assert all(m not in as_a.text for m in _markers(b)), as_a.text
-
-
-def _check_role_work(client: TestClient, method: str, access: RoleWork) -> None:
-    owner = make_party(
-        access.roles, user_role="staff" if "customs-office" in access.roles else "admin"
-    )
-    path, payload = access.path(owner), access.body(owner)
-    assert client.request(method, path, json=payload).status_code == 401
-    outsider = make_party()
-    refused = client.request(method, path, headers=outsider.auth, json=payload)
-    assert refused.status_code == access.outsider_status, refused.text
-    assert all(m not in refused.text for m in _markers(owner))
-    if access.owned:
-        peer = make_party(access.roles)
-        hidden = client.request(method, path, headers=peer.auth, json=payload)
-        assert hidden.status_code == 404, hidden.text
-    done = client.request(method, path, headers=owner.auth, json=payload)
-    assert done.status_code == access.ok_status, done.text
-
-
-def test_a_token_only_does_what_its_scopes_allow(client: TestClient, party: Party) -> None:
-    issued = client.post(
-        "/api/v1/tokens",
-        json={"name": "read only", "scopes": ["organisation:read"]},
-        headers=party.auth,
-    )
-    assert issued.status_code == 201
-    reader = {"Authorization": f"Bearer {issued.json()['token']}"}
-    assert client.get("/api/v1/users", headers=reader).status_code == 200
-    refused = client.post(
-        "/api/v1/tokens", json={"name": "escalate", "scopes": ["tokens:write"]}, headers=reader
-    )
-    assert refused.status_code == 403
-    assert "tokens:write" in refused.json()["detail"]
-
-
-def test_only_administrators_register_organisations(
-    client: TestClient, party: Party, administrator: Party
-) -> None:
-    body = {
-        "name": "New Importer Ltd",
-        "identifier_scheme": "EORI",
-        "identifier": "NL123456789",
-        "country": "NL",
-        "roles": ["trader"],
-    }
-    assert client.post("/api/v1/organisations", json=body, headers=party.auth).status_code == 403
-    created = client.post("/api/v1/organisations", json=body, headers=administrator.auth)
-    assert created.status_code == 201, created.text
-    again = client.post("/api/v1/organisations", json=body, headers=administrator.auth)
-    assert again.status_code == 409
-
-
 # AEO -------------------------------------------------------------------------------------------
 
 
@@ -1061,3 +944,120 @@ MATRIX.update(
         ),
     }
 )
+
+
+def test_every_route_is_in_the_matrix(client: TestClient) -> None:
+    missing = _api_routes(client) - set(MATRIX)
+    assert not missing, f"add these routes to the access matrix: {sorted(missing)}"
+    stale = set(MATRIX) - _api_routes(client)
+    assert not stale, f"these routes are gone: {sorted(stale)}"
+
+
+def _markers(party: Party) -> list[str]:
+    return [party.name, party.email, party.identifier]
+
+
+@pytest.mark.parametrize(("method", "route"), sorted(MATRIX))
+def test_scoping(client: TestClient, method: str, route: str) -> None:
+    access = MATRIX[(method, route)]
+    a, b = make_party(), make_party()
+    if isinstance(access, Public):
+        assert client.request(method, access.path).status_code == 200
+        return
+    if isinstance(access, Signed):
+        content = access.body(b)
+        before = access.state(b)
+        unsigned = client.request(
+            method, access.path, content=content, headers={"Content-Type": "application/json"}
+        )
+        assert unsigned.status_code == 403, unsigned.text
+        assert access.state(b) == before
+        return
+    if isinstance(access, CustomsOnly):
+        path, payload = access.path(b), access.body(b)
+        assert client.request(method, path, json=payload).status_code == 401
+        refused = client.request(method, path, headers=b.auth, json=payload)
+        assert refused.status_code == 403, refused.text
+        customs = make_party(("customs-office",), user_role="staff")
+        done = client.request(method, path, headers=customs.auth, json=payload)
+        assert done.status_code == access.ok_status, done.text
+        return
+    if isinstance(access, AdminOnly):
+        path, payload = access.path(), access.body()
+        assert client.request(method, path, json=payload).status_code == 401
+        for other in (b, make_party(("customs-office",), user_role="staff")):
+            refused = client.request(method, path, headers=other.auth, json=payload)
+            assert refused.status_code == 403, refused.text
+        admin = make_party(("administrator",))
+        done = client.request(method, path, headers=admin.auth, json=payload)
+        assert done.status_code == access.ok_status, done.text
+        return
+    if isinstance(access, RoleWork):
+        _check_role_work(client, method, access)
+        return
+    path = access.path(b) if isinstance(access, ById) else access.path
+    anonymous = client.request(method, path)
+    assert anonymous.status_code == 401, anonymous.text
+    if isinstance(access, ById):
+        payload = access.body(b) if access.body else None
+        as_a = client.request(method, path, headers=a.auth, json=payload)
+        assert as_a.status_code == 404, as_a.text
+        assert all(m not in as_a.text for m in _markers(b))
+        as_b = client.request(method, path, headers=b.auth, json=payload)
+        assert as_b.status_code == access.ok_status, as_b.text
+        return
+    body = access.body(a) if access.body else None
+    as_a = client.request(method, path, headers=a.auth, json=body)
+    assert as_a.status_code < 500
+    assert all(m not in as_a.text for m in _markers(b)), as_a.text
+
+
+def _check_role_work(client: TestClient, method: str, access: RoleWork) -> None:
+    owner = make_party(
+        access.roles, user_role="staff" if "customs-office" in access.roles else "admin"
+    )
+    path, payload = access.path(owner), access.body(owner)
+    assert client.request(method, path, json=payload).status_code == 401
+    outsider = make_party()
+    refused = client.request(method, path, headers=outsider.auth, json=payload)
+    assert refused.status_code == access.outsider_status, refused.text
+    assert all(m not in refused.text for m in _markers(owner))
+    if access.owned:
+        peer = make_party(access.roles)
+        hidden = client.request(method, path, headers=peer.auth, json=payload)
+        assert hidden.status_code == 404, hidden.text
+    done = client.request(method, path, headers=owner.auth, json=payload)
+    assert done.status_code == access.ok_status, done.text
+
+
+def test_a_token_only_does_what_its_scopes_allow(client: TestClient, party: Party) -> None:
+    issued = client.post(
+        "/api/v1/tokens",
+        json={"name": "read only", "scopes": ["organisation:read"]},
+        headers=party.auth,
+    )
+    assert issued.status_code == 201
+    reader = {"Authorization": f"Bearer {issued.json()['token']}"}
+    assert client.get("/api/v1/users", headers=reader).status_code == 200
+    refused = client.post(
+        "/api/v1/tokens", json={"name": "escalate", "scopes": ["tokens:write"]}, headers=reader
+    )
+    assert refused.status_code == 403
+    assert "tokens:write" in refused.json()["detail"]
+
+
+def test_only_administrators_register_organisations(
+    client: TestClient, party: Party, administrator: Party
+) -> None:
+    body = {
+        "name": "New Importer Ltd",
+        "identifier_scheme": "EORI",
+        "identifier": "NL123456789",
+        "country": "NL",
+        "roles": ["trader"],
+    }
+    assert client.post("/api/v1/organisations", json=body, headers=party.auth).status_code == 403
+    created = client.post("/api/v1/organisations", json=body, headers=administrator.auth)
+    assert created.status_code == 201, created.text
+    again = client.post("/api/v1/organisations", json=body, headers=administrator.auth)
+    assert again.status_code == 409
