@@ -60,7 +60,7 @@ def test_an_aeo_f_is_spared_the_random_check_and_the_officer_sees_why(
     for path in (f"/api/v1/declarations/{spared}", "/api/v1/notifications"):
         answer = client.get(path, headers=holder.auth)
         assert answer.status_code == 200
-        assert "benefit" not in answer.text and "AEO" not in answer.text
+        assert "benefit" not in answer.text and "waived" not in answer.text
 
 
 def test_suspension_takes_the_benefits_away_at_once(everything_drawn: None, customs: Party) -> None:
@@ -76,7 +76,9 @@ def test_suspension_takes_the_benefits_away_at_once(everything_drawn: None, cust
     assert _decision(_lodge(holder))[0] == "green"
 
 
-def test_rules_still_apply_and_an_aeo_is_inspected_first(customs: Party) -> None:
+def test_rules_still_apply_and_an_aeo_is_inspected_first(
+    client: TestClient, customs: Party
+) -> None:
     holder, other = make_party(), make_party()
     certify(holder, "AEO-S")
     officer = principal_of(customs)
@@ -103,6 +105,10 @@ def test_rules_still_apply_and_an_aeo_is_inspected_first(customs: Party) -> None
     with session_scope() as session:
         queue = [d.declaration_id for d in risk.inspection_queue(session, limit=10_000)]
     assert queue.index(second) < queue.index(first)
+    # The holder sees that its goods are controlled, never why nor that it goes first.
+    seen = client.get(f"/api/v1/declarations/{second}", headers=holder.auth)
+    assert seen.status_code == 200 and "physical-inspection" in seen.text
+    assert "priority" not in seen.text and "watched" not in seen.text
 
 
 def test_the_tier_decides_how_much_is_spared() -> None:

@@ -255,3 +255,18 @@ def test_recorded_by_hand_through_the_old_route(
             ("aeo.certificate_granted", "recorded by hand"),
             ("aeo.certificate_revoked", "withdrawn by hand"),
         ]
+
+
+def test_the_company_is_told_each_step(client: TestClient, party: Party) -> None:
+    from onewindow.events import deliver_pending
+
+    certificate_id = certify(party, "AEO-C")
+    with session_scope() as session:
+        deliver_pending(session, limit=10_000)
+    page = client.get("/api/v1/notifications", headers=party.auth).json()
+    titles = [n["title"] for n in page["items"]]
+    number = client.get(f"/api/v1/aeo/certificates/{certificate_id}", headers=party.auth).json()[
+        "number"
+    ]
+    assert f"AEO certificate {number}: status changed" in titles
+    assert any(t.startswith("AEO application") and t.endswith("granted") for t in titles)

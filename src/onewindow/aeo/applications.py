@@ -52,7 +52,7 @@ def _event(
         "aeo_application",
         application.id,
         {
-            "number": f"AEO application {application.id}",
+            "number": str(application.id),
             "status": application.status,
             "reason": reason,
             "portal_path": f"/aeo/applications/{application.id}",
