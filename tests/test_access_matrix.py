@@ -24,6 +24,7 @@ from onewindow.parties import service as parties
 from onewindow.risk import service as risk
 from onewindow.risk.models import RiskModelVersion
 from onewindow.security import Principal
+from tests.aeo import answers as aeo_answers
 from tests.cargo import call_body, container, imo, manifest_body
 from tests.conftest import Party, api_operations, make_party
 from tests.declarations import amendment_for, lodged_by
@@ -816,6 +817,133 @@ def cargo_manifest_document(path: str) -> str:
 
 def _api_routes(client: TestClient) -> set[tuple[str, str]]:
     return {(op.method, op.path) for op in api_operations(client.app)}
+
+
+# AEO -------------------------------------------------------------------------------------------
+
+
+def _aeo_application(b: Party, step: str = "", suffix: str = "") -> str:
+    """An AEO application of B, taken to ``step`` (asked, planned); its path."""
+    from datetime import date, timedelta
+
+    from onewindow.aeo import service as aeo
+    from tests.aeo import answers
+
+    company, officer = _as(b), _officer()
+    with session_scope() as session:
+        application = aeo.apply(
+            session, company, operator_role="importer", tier="AEO-C", answers=answers("AEO-C")
+        )
+        if step == "asked":
+            aeo.ask(session, officer, application.id, "matrix?")
+        if step == "planned":
+            day = date.today() + timedelta(days=5)
+            aeo.plan_visit(session, officer, application.id, on=day, place="matrix")
+        return f"/api/v1/aeo/applications/{application.id}{suffix}"
+
+
+def _aeo_certificate(b: Party, suffix: str = "", suspended: bool = False) -> str:
+    from onewindow.aeo import service as aeo
+    from tests.aeo import certify
+
+    certificate_id = certify(b, "AEO-C")
+    if suspended:
+        officer = _officer()
+        with session_scope() as session:
+            aeo.suspend(session, officer, certificate_id, "matrix")
+    return f"/api/v1/aeo/certificates/{certificate_id}{suffix}"
+
+
+def _unused_country() -> str:
+    from onewindow.aeo import service as aeo
+
+    with session_scope() as session:
+        used = {p.country for p in aeo.partners(session)}
+    return next(f"Y{x}" for x in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if f"Y{x}" not in used)
+
+
+def _aeo_findings(b: Party) -> dict[str, object]:
+    from tests.aeo import findings
+
+    return {"findings": findings("AEO-C")}
+
+
+_AEO = "/api/v1/aeo"
+_APPLICATION = f"{_AEO}/applications/{{application_id}}"
+_CERTIFICATE = f"{_AEO}/certificates/{{certificate_id}}"
+_CONFIRMED = {"reason": "matrix", "confirm": True}
+
+MATRIX.update(
+    {
+        ("GET", f"{_AEO}/criteria"): Public(f"{_AEO}/criteria"),
+        ("POST", f"{_AEO}/applications"): Own(
+            f"{_AEO}/applications",
+            lambda a: {
+                "operator_role": "exporter",
+                "tier": "AEO-C",
+                "answers": aeo_answers("AEO-C"),
+            },
+        ),
+        ("GET", f"{_AEO}/applications"): Own(f"{_AEO}/applications"),
+        ("GET", _APPLICATION): ById(lambda b: _aeo_application(b)),
+        ("POST", f"{_APPLICATION}/answer"): ById(
+            lambda b: _aeo_application(b, "asked", "/answer"), body=lambda b: {"text": "matrix"}
+        ),
+        ("POST", f"{_APPLICATION}/questions"): CustomsOnly(
+            lambda b: _aeo_application(b, "", "/questions"), lambda b: {"text": "matrix?"}
+        ),
+        ("POST", f"{_APPLICATION}/visit-plan"): CustomsOnly(
+            lambda b: _aeo_application(b, "", "/visit-plan"),
+            lambda b: {"on": "2099-01-01", "place": "matrix"},
+        ),
+        ("POST", f"{_APPLICATION}/visit"): CustomsOnly(
+            lambda b: _aeo_application(b, "planned", "/visit"), _aeo_findings
+        ),
+        ("POST", f"{_APPLICATION}/decision"): CustomsOnly(
+            lambda b: _aeo_application(b, "", "/decision"),
+            lambda b: {"decision": "refuse", "reason": "matrix"},
+        ),
+        ("GET", f"{_AEO}/certificates"): Own(f"{_AEO}/certificates"),
+        ("GET", _CERTIFICATE): ById(lambda b: _aeo_certificate(b)),
+        ("POST", f"{_CERTIFICATE}/consent"): ById(
+            lambda b: _aeo_certificate(b, "/consent"), body=lambda b: {"consent": True}
+        ),
+        ("POST", f"{_CERTIFICATE}/suspension"): CustomsOnly(
+            lambda b: _aeo_certificate(b, "/suspension"), lambda b: _CONFIRMED
+        ),
+        ("POST", f"{_CERTIFICATE}/revocation"): CustomsOnly(
+            lambda b: _aeo_certificate(b, "/revocation"), lambda b: _CONFIRMED
+        ),
+        ("POST", f"{_CERTIFICATE}/reinstatement"): CustomsOnly(
+            lambda b: _aeo_certificate(b, "/reinstatement", suspended=True), lambda b: _CONFIRMED
+        ),
+        ("POST", f"{_CERTIFICATE}/reassessment"): CustomsOnly(
+            lambda b: _aeo_certificate(b, "/reassessment"), lambda b: _CONFIRMED
+        ),
+        ("GET", f"{_AEO}/partners"): CustomsOnly(lambda b: f"{_AEO}/partners", _nothing),
+        ("POST", f"{_AEO}/partners"): CustomsOnly(
+            lambda b: f"{_AEO}/partners",
+            lambda b: {"country": _unused_country(), "name": "Matrix Customs"},
+            ok_status=201,
+        ),
+        ("GET", f"{_AEO}/mras"): CustomsOnly(lambda b: f"{_AEO}/mras", _nothing),
+        # An MRA with a partner nobody registered: customs passes the door, the data is refused.
+        ("POST", f"{_AEO}/mras"): CustomsOnly(
+            lambda b: f"{_AEO}/mras",
+            lambda b: {
+                "partner_country": "YY",
+                "reference": "MRA-MATRIX",
+                "operator_roles": ["exporter"],
+                "benefits": ["priority_inspection"],
+                "in_force_from": "2026-01-01",
+            },
+            ok_status=422,
+        ),
+        ("GET", f"{_AEO}/partner-operators"): CustomsOnly(
+            lambda b: f"{_AEO}/partner-operators", _nothing
+        ),
+    }
+)
 
 
 def test_every_route_is_in_the_matrix(client: TestClient) -> None:

@@ -23,6 +23,8 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow import __version__, deps, logs, migrations, workers
+from onewindow.aeo import api as aeo_api
+from onewindow.aeo import pages as aeo_pages
 from onewindow.cargo import api as cargo_api
 from onewindow.cargo import pages as cargo_pages
 from onewindow.clearance import api as clearance_api
@@ -88,6 +90,9 @@ ROUTERS = [
     permits_api.router,
     permits_pages.router,
     permits_pages.public_router,
+    aeo_api.router,
+    aeo_api.hand_router,
+    aeo_pages.router,
 ]
 """Every domain's routes and the flow's, registered in this one place."""
 

@@ -107,6 +107,11 @@ def init(
             f"demo statistics: {simulated} simulated consignments, {exported} declarations "
             f"exported to {settings.statistics_dir}"
         )
+        from onewindow.demo_aeo import load_demo_aeo
+
+        with console.status("certifying the demo's AEOs"), session_scope() as session:
+            granted = load_demo_aeo(session)
+        console.print(f"demo AEO: {granted} certificates, applications, partners and MRAs")
     console.print(f"ready in {time.perf_counter() - started:.1f} s")
 
 

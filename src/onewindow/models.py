@@ -1,6 +1,7 @@
 """Every domain's tables, imported in one place so that Alembic sees the whole schema."""
 
 from onewindow import audit, events
+from onewindow.aeo import models as aeo_models
 from onewindow.cargo import models as cargo_models
 from onewindow.db import Base
 from onewindow.declarations import models as declarations_models
@@ -16,6 +17,7 @@ from onewindow.tariff import models as tariff_models
 metadata = Base.metadata
 
 __all__ = [
+    "aeo_models",
     "audit",
     "cargo_models",
     "declarations_models",

@@ -79,6 +79,10 @@ SCOPES: dict[str, str] = {
     "permits:write": "Apply for permits, answer agencies, lodge company documents",
     "permits:decide": "Agencies: work the queue, decide applications, join inspections",
     "permits:admin": "Load agencies' procedures and requirement rules (administrators)",
+    "aeo:read": "Read your AEO applications and certificates; customs: all of them",
+    "aeo:write": "Apply for an AEO certificate and answer customs' questions",
+    "aeo:decide": "Customs: review AEO applications, validation visits, decisions, suspensions",
+    "aeo:admin": "Keep the register of partner administrations, MRAs and partners' AEO records",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
@@ -99,11 +103,12 @@ _DECLARANT = frozenset(
     }
 )
 _CARGO = frozenset({"cargo:read", "cargo:write"})
+_AEO = frozenset({"aeo:read", "aeo:write"})
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    Role.TRADER: _EVERYONE | _DECLARANT | {"risk:write"},
-    Role.CUSTOMS_BROKER: _EVERYONE | _DECLARANT,
-    Role.CARRIER: _EVERYONE | _CARGO,
-    Role.TERMINAL_OPERATOR: _EVERYONE | _CARGO,
+    Role.TRADER: _EVERYONE | _DECLARANT | _AEO | {"risk:write"},
+    Role.CUSTOMS_BROKER: _EVERYONE | _DECLARANT | _AEO,
+    Role.CARRIER: _EVERYONE | _CARGO | _AEO,
+    Role.TERMINAL_OPERATOR: _EVERYONE | _CARGO | _AEO,
     Role.PORT_AUTHORITY: _EVERYONE | _CARGO,
     Role.CUSTOMS: _EVERYONE
     | {
@@ -116,10 +121,20 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "risk:write",
         "cargo:read",
         "cargo:control",
+        "aeo:read",
+        "aeo:decide",
+        "aeo:admin",
     },
     Role.PERMIT_AGENCY: _EVERYONE | {"permits:read", "permits:decide"},
     Role.ADMINISTRATOR: _EVERYONE
-    | {"payments:read", "payments:write", "organisations:admin", "permits:admin"},
+    | {
+        "payments:read",
+        "payments:write",
+        "organisations:admin",
+        "permits:admin",
+        "aeo:read",
+        "aeo:admin",
+    },
 }
 """What each organisation role may do at all: a role that cannot lodge never holds the scope to
 (a trader's ``risk:write`` is recording its own trade marks for IPR protection)."""

@@ -10,6 +10,7 @@ import logging
 import time
 
 from onewindow import audit, events
+from onewindow.aeo import service as aeo
 from onewindow.cargo import service as cargo
 from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
@@ -49,6 +50,8 @@ def run_once(database_url: str | None = None, limit: int = 100) -> int:
         export_statistics(database_url)
     if _due("expiring-documents", ANNOUNCE_SECONDS):
         announce_expiring_documents(database_url)
+    if _due("aeo-certificates", ANNOUNCE_SECONDS):
+        review_aeo_certificates(database_url)
     return handled + sent
 
 
@@ -71,6 +74,13 @@ def announce_expiring_documents(database_url: str | None = None) -> int:
     """Tell companies, once each, of verified documents that expire within 30 days."""
     with session_scope(database_url) as session:
         return permits.announce_expiring(session)
+
+
+def review_aeo_certificates(database_url: str | None = None) -> dict[str, int]:
+    """Expire AEO certificates past their validity; tell holders, once per due date, that
+    their reassessment falls due."""
+    with session_scope(database_url) as session:
+        return aeo.run_due(session)
 
 
 def export_statistics(database_url: str | None = None) -> None:

@@ -223,7 +223,7 @@ def test_the_officer_changes_the_rates_on_the_overview(client: TestClient) -> No
         assert 'id="rate-target_red" name="target_red" inputmode="decimal" value="4"' in page.text
         bad = client.post(
             "/risk/settings",
-            data={"csrf_token": token, "aeo_factor": "lots"},
+            data={"csrf_token": token, "learning_rate": "lots"},
             follow_redirects=True,
         )
         assert "is not a percentage" in bad.text

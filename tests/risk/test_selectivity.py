@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from onewindow.aeo.service import Treatment
 from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
 from onewindow.declarations.schemas import DeclarationIn
@@ -297,13 +298,14 @@ class TestRandomSelection:
 
     def test_an_aeo_is_selected_less(self) -> None:
         body = DeclarationIn.model_validate(declaration())
-        risk.set_rates(random_rate=1.0, aeo_factor=0.5)
+        risk.set_rates(random_rate=1.0)
+        half = Treatment("AEO-C", random_check_kept=0.5)
         channels = {True: 0, False: 0}
         with session_scope() as session:
             for declaration_id in range(10_000_000, 10_000_200):
                 for aeo in (True, False):
                     selection = risk.select_channel(
-                        session, declaration_id + aeo * 1000, body, organisation_is_aeo=aeo
+                        session, declaration_id + aeo * 1000, body, aeo=half if aeo else None
                     )
                     channels[aeo] += selection.decision.channel == "yellow"
             session.rollback()

@@ -80,9 +80,9 @@ def test_rates_set_in_a_transaction_that_commits_are_in_force(customs: Party) ->
     officer = _principal(customs)
     with session_scope() as session:
         service.configure_rates(session, officer, random_rate=0.25)
-        service.configure_rates(session, officer, aeo_factor=0.75)
+        service.configure_rates(session, officer, learning_rate=0.75)
     assert service.rates().random_rate == 0.25
-    assert service.rates().aeo_factor == 0.75
+    assert service.rates().learning_rate == 0.75
 
 
 def test_rates_set_in_a_savepoint_that_rolls_back_are_not_in_force(customs: Party) -> None:
@@ -93,11 +93,11 @@ def test_rates_set_in_a_savepoint_that_rolls_back_are_not_in_force(customs: Part
         service.configure_rates(session, officer, random_rate=0.5)
         savepoint.rollback()
         inner = session.begin_nested()
-        service.configure_rates(session, officer, aeo_factor=0.25)
+        service.configure_rates(session, officer, learning_rate=0.25)
         inner.commit()
     assert service.rates().random_rate == 0.0
     assert service.rates().target_red == 0.05
-    assert service.rates().aeo_factor == 0.25
+    assert service.rates().learning_rate == 0.25
 
 
 def _principal(party: Party) -> Principal:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from onewindow import audit, events
+from onewindow.aeo import service as aeo
 from onewindow.config import get_settings
 from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
@@ -155,20 +156,40 @@ def lodging_parties(
 CHANNEL_HOLDS = {"yellow": "documentary-check", "red": "physical-inspection"}
 
 
+def _foreign_operators(body: DeclarationIn) -> dict[str, str]:
+    """The party abroad a declaration names, by the role it plays: the exporter (consignor) of
+    an import, the importer (consignee) of an export."""
+    party = {"IM": ("exporter", body.exporter), "EX": ("importer", body.importer)}.get(body.type)
+    if party is None or party[1] is None or not party[1].identifier:
+        return {}
+    return {party[0]: party[1].identifier}
+
+
 def _select(
     session: Session, declaration: Declaration, body: DeclarationIn, named: dict[str, Organisation]
 ) -> None:
     """Risk assessment: the channel, and for yellow or red the hold that puts it under control.
 
     Rules on parties see each registered party by its registered identifier too, however the
-    declaration named it.
+    declaration named it. The AEO benefits are those of the lodging company, of the importer or
+    exporter it names, and of the foreign party (the exporter of an import, the importer of an
+    export) when a partner's AEO recognised under an MRA.
     """
+    treatment = aeo.risk_treatment(
+        session,
+        organisation_ids=[
+            declaration.organisation_id,
+            *(org.id for role, org in named.items() if role in ("importer", "exporter")),
+        ],
+        foreign_operators=_foreign_operators(body),
+        on=utcnow().date(),
+    )
     selection = risk.select_channel(
         session,
         declaration.id,
         body,
         organisation_id=declaration.organisation_id,
-        organisation_is_aeo=parties.is_aeo(session, declaration.organisation_id, utcnow().date()),
+        aeo=treatment,
         party_identifiers={org.identifier for org in named.values()},
         declaration_number=declaration.number,
     )

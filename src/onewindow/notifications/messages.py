@@ -28,6 +28,43 @@ class Message:
 
 
 TEMPLATES: dict[str, tuple[str, str]] = {
+    "aeo.application_submitted": (
+        "AEO application {number} submitted",
+        "Customs has received your application and will review it.",
+    ),
+    "aeo.information_requested": (
+        "AEO application {number}: customs asks",
+        "Customs asks for information: answer in the application's thread.",
+    ),
+    "aeo.answered": ("AEO application {number}: answered", "Your answer was sent to customs."),
+    "aeo.visit_planned": (
+        "AEO application {number}: validation visit planned",
+        "Customs will visit your premises to validate the application.",
+    ),
+    "aeo.visit_recorded": (
+        "AEO application {number}: visit recorded",
+        "Customs recorded the validation visit's findings.",
+    ),
+    "aeo.application_granted": (
+        "AEO application {number} granted",
+        "Your AEO certificate is issued.",
+    ),
+    "aeo.application_refused": (
+        "AEO application {number} refused",
+        "Customs refused the application.",
+    ),
+    "aeo.status_changed": (
+        "AEO certificate {number}: status changed",
+        "The status of your AEO certificate changed.",
+    ),
+    "aeo.reassessment_due": (
+        "AEO certificate {number}: reassessment due",
+        "Customs will reassess your company soon.",
+    ),
+    "aeo.certificate_reassessed": (
+        "AEO certificate {number} reassessed",
+        "Customs recorded the reassessment.",
+    ),
     "organisation.registered": (
         "Your organisation is registered",
         "Welcome to the single window: you can now lodge and follow your formalities here.",

@@ -10,7 +10,6 @@ from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.parties import service
 from onewindow.parties.models import Mandate
 from onewindow.parties.schemas import (
-    AeoIn,
     AuditEntryOut,
     IssuedToken,
     MandateIn,
@@ -71,17 +70,6 @@ def read_organisation(
     return OrganisationOut.model_validate(
         service.get_organisation(session, principal, organisation_id)
     )
-
-
-@router.post("/organisations/{organisation_id}/aeo", response_model=OrganisationOut)
-def set_aeo_status(
-    organisation_id: Id, body: AeoIn, session: SessionDep, principal: PrincipalDep
-) -> OrganisationOut:
-    """Record an organisation's AEO authorisation, or withdraw it (customs offices and
-    administrators)."""
-    service.require_scope(principal, "organisation:read")
-    org = service.set_aeo_status(session, principal, organisation_id, body.status, body.valid_until)
-    return OrganisationOut.model_validate(org)
 
 
 @router.get("/users", response_model=list[UserOut])

@@ -23,9 +23,6 @@ class Organisation(Base):
     country: Mapped[str] = mapped_column(String(2))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Authorised economic operator: "AEO-F" (full), "AEO-S" (security and safety) or None.
-    aeo_status: Mapped[str | None] = mapped_column(String(10), default=None)
-    aeo_valid_until: Mapped[date | None] = mapped_column(Date, default=None)
     roles: Mapped[list[OrganisationRole]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", lazy="selectin"
     )

@@ -33,17 +33,6 @@ class OrganisationOut(BaseModel):
     roles: list[str] = Field(validation_alias="role_names")
     active: bool
     created_at: datetime
-    aeo_status: str | None = None
-    aeo_valid_until: date | None = None
-
-
-class AeoIn(BaseModel):
-    """An AEO authorisation; a null status withdraws it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["AEO-F", "AEO-S"] | None
-    valid_until: date | None = None
 
 
 class UserIn(BaseModel):

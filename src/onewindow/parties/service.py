@@ -125,65 +125,6 @@ def get_organisation(session: Session, principal: Principal, organisation_id: in
     return org
 
 
-AEO_STATUSES: dict[str, str] = {
-    "AEO-F": "Authorised economic operator: customs simplifications, security and safety",
-    "AEO-S": "Authorised economic operator: security and safety",
-}
-
-
-def set_aeo_status(
-    session: Session,
-    principal: Principal,
-    organisation_id: int,
-    status: str | None,
-    valid_until: date | None,
-) -> Organisation:
-    """Grant, change or withdraw (``status`` None) an organisation's AEO authorisation.
-
-    Single window administrators and customs offices only; audited.
-    """
-    if not (principal.is_administrator or principal.has_role(Role.CUSTOMS)):
-        raise Forbidden("Only customs offices and administrators record AEO authorisations.")
-    org = session.get(Organisation, organisation_id)
-    if org is None:
-        raise NotFound(f"No organisation {organisation_id}.")
-    if status is not None and status not in AEO_STATUSES:
-        raise InvalidInput(
-            "Unknown AEO status.", [FieldError("/status", f"use {' or '.join(AEO_STATUSES)}")]
-        )
-    if status is None:
-        valid_until = None
-    org.aeo_status, org.aeo_valid_until = status, valid_until
-    session.flush()
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="organisation.aeo_set" if status else "organisation.aeo_withdrawn",
-        subject_type="organisation",
-        subject_id=org.id,
-        organisation_id=org.id,
-        data={
-            "aeo_status": status,
-            "aeo_valid_until": valid_until.isoformat() if valid_until else None,
-        },
-    )
-    return org
-
-
-def is_aeo(session: Session, organisation_id: int | None, on: date) -> bool:
-    """Whether the organisation holds an AEO authorisation valid on ``on``."""
-    if organisation_id is None:
-        return False
-    row = session.execute(
-        select(Organisation.aeo_status, Organisation.aeo_valid_until).where(
-            Organisation.id == organisation_id
-        )
-    ).first()
-    if row is None or row.aeo_status is None:
-        return False
-    return row.aeo_valid_until is None or on <= row.aeo_valid_until
-
-
 def list_organisations(session: Session, principal: Principal) -> Sequence[Organisation]:
     """All organisations for an administrator; one's own for everybody else."""
     query = select(Organisation).order_by(Organisation.name)
@@ -222,6 +163,15 @@ def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
         select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
     )
     return {organisation_id: name for organisation_id, name in rows}
+
+
+def organisations_by_id(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:
+    """Organisations by id (their identifier, name and country for other domains' lists)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))
+    return {o.id: o for o in rows}
 
 
 def find_organisation(session: Session, scheme: str, identifier: str) -> Organisation | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
+from onewindow.aeo import service as aeo
 from onewindow.db import utcnow
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput
 from onewindow.events import record_event
@@ -39,14 +40,26 @@ class SettlementOutcome:
     account_number: str | None = None
 
 
-def _why_unusable(account: DeferredAccount, due: Money, today: date) -> str | None:
+def cover_available(account: DeferredAccount, share: Decimal = Decimal(1)) -> Money:
+    """What may still be charged: the cover the guarantee gives, less what is drawn.
+
+    An AEO whose tier reduces the guarantee (``share`` < 1, from the AEO domain) gets a cover of
+    the guarantee divided by the share: a 30% share makes a guarantee of 300 cover 1000.
+    """
+    cover = account.guarantee_amount / share if share > 0 else account.guarantee_amount
+    return Money(cover - account.drawn_amount, account.currency).rounded()
+
+
+def _why_unusable(
+    account: DeferredAccount, due: Money, today: date, share: Decimal = Decimal(1)
+) -> str | None:
     if not account.active:
         return f"deferred account {account.number} is closed"
     if account.valid_until < today:
         return f"the guarantee of deferred account {account.number} ended on {account.valid_until}"
     if account.currency != due.currency:
         return f"deferred account {account.number} is in {account.currency}, not {due.currency}"
-    available = Money(account.available, account.currency).rounded()
+    available = cover_available(account, share)
     if available < due:
         return f"available {available} is less than {due} due"
     return None
@@ -76,8 +89,9 @@ def settle_by_deferment(
     Uses the account named, or else the first active, valid account in the request's currency
     with enough available. On success the account is drawn down, the ledger debits
     ``deferment:<number>`` and credits each tax's revenue, the request is ``secured`` and
-    ``payment.secured`` is recorded. Otherwise the outcome says why and nothing changes but the
-    audit log. A request that is not open is a :class:`Conflict`.
+    ``payment.secured`` is recorded. An AEO whose tier reduces the guarantee may draw beyond it
+    (:func:`cover_available`), and the audit entry says so. Otherwise the outcome says why and
+    nothing changes but the audit log. A request that is not open is a :class:`Conflict`.
     """
     request = lock_request(session, payment_request_id)
     if request.status != PaymentRequestStatus.OPEN:
@@ -100,12 +114,13 @@ def settle_by_deferment(
         )
     )
     today = utcnow().date()
+    share, benefit = aeo.guarantee_share(session, request.organisation_id, today)
     chosen: DeferredAccount | None = None
     if account_number is not None:
         if not accounts:
             reason = f"your organisation has no deferred account {account_number}"
             return _refuse_deferment(session, request, reason, actor, account_number)
-        why = _why_unusable(accounts[0], due, today)
+        why = _why_unusable(accounts[0], due, today, share)
         if why is not None:
             return _refuse_deferment(session, request, why, actor, account_number)
         chosen = accounts[0]
@@ -118,10 +133,10 @@ def settle_by_deferment(
         if not usable:
             reason = f"your organisation has no active deferred account in {due.currency}"
             return _refuse_deferment(session, request, reason, actor, None)
-        chosen = next((a for a in usable if _why_unusable(a, due, today) is None), None)
+        chosen = next((a for a in usable if _why_unusable(a, due, today, share) is None), None)
         if chosen is None:
             best = max(usable, key=lambda a: a.available)
-            why = _why_unusable(best, due, today) or ""
+            why = _why_unusable(best, due, today, share) or ""
             return _refuse_deferment(session, request, why, actor, best.number)
     chosen.drawn_amount = chosen.drawn_amount + due.amount
     request.status = PaymentRequestStatus.SECURED
@@ -135,11 +150,14 @@ def settle_by_deferment(
         subject_type="payment_request",
         subject_id=request.id,
         organisation_id=request.organisation_id,
-        reason=f"charged {due} to deferred account {chosen.number}",
+        reason="; ".join(
+            filter(None, [f"charged {due} to deferred account {chosen.number}", benefit])
+        ),
         data={
             "reference": request.reference,
             "account": chosen.number,
-            "available_after": amount_text(Money(chosen.available, chosen.currency).rounded()),
+            "available_after": amount_text(cover_available(chosen, share)),
+            "guarantee_share": str(share),
             "ledger_transaction": transaction_id,
         },
     )

@@ -116,7 +116,9 @@ class DeferredAccount(Base):
     """A deferred-payment account: duties are charged to it, up to the guarantee behind it."""
 
     __tablename__ = "deferred_account"
-    __table_args__ = (CheckConstraint("drawn_amount <= guarantee_amount", name="within_guarantee"),)
+    # What may be drawn is the guarantee's cover, larger than the guarantee for an AEO whose tier
+    # reduces it (deferment.cover_available): the check is the code's, under the account's lock.
+    __table_args__ = (CheckConstraint("drawn_amount >= 0", name="drawn_not_negative"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -132,7 +134,8 @@ class DeferredAccount(Base):
 
     @property
     def available(self) -> Decimal:
-        """What may still be charged: the guarantee less what is already drawn."""
+        """The guarantee less what is already drawn (an AEO may draw beyond the guarantee:
+        see ``deferment.cover_available``)."""
         return self.guarantee_amount - self.drawn_amount
 
 

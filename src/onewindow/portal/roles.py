@@ -21,6 +21,17 @@ COMMON = [
     ),
 ]
 
+_AEO_APPLY = Capability(
+    "Become an authorised economic operator",
+    "Apply with a self-assessment; fewer checks, priority and a reduced guarantee.",
+    "/aeo",
+)
+_AEO_REGISTER = Capability(
+    "Partner administrations and MRAs",
+    "Mutual recognition: partners, arrangements, partners' AEOs.",
+    "/aeo/partners",
+)
+
 CAPABILITIES: dict[str, list[Capability]] = {
     Role.TRADER: [
         Capability(
@@ -40,6 +51,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
             "From the manifest to the gate, every event as it happens.",
             "/cargo/track",
         ),
+        _AEO_APPLY,
     ],
     Role.CUSTOMS_BROKER: [
         Capability(
@@ -51,6 +63,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
             "From the manifest to the gate, every event as it happens.",
             "/cargo/track",
         ),
+        _AEO_APPLY,
     ],
     Role.CARRIER: [
         Capability(
@@ -59,6 +72,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
             "/cargo",
         ),
         Capability("Announce vessel and flight calls", "Arrival and departure notices.", "/cargo"),
+        _AEO_APPLY,
     ],
     Role.TERMINAL_OPERATOR: [
         Capability(
@@ -67,6 +81,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
             "/cargo",
         ),
         Capability("See which cargo may leave", "Only released cargo passes the gate.", "/cargo"),
+        _AEO_APPLY,
     ],
     Role.PORT_AUTHORITY: [
         Capability("Clear vessel calls", "Arrival, departure clearance and departure.", "/cargo"),
@@ -82,6 +97,15 @@ CAPABILITIES: dict[str, list[Capability]] = {
             "/cargo",
         ),
         Capability("Keep the tariff", "National tariff lines and measures, as data."),
+        Capability(
+            "Certify authorised economic operators",
+            "Applications, validation visits, decisions; suspend, revoke, reinstate.",
+            "/aeo",
+        ),
+        Capability(
+            "AEO certificates", "Every certificate, its tier and history.", "/aeo/certificates"
+        ),
+        _AEO_REGISTER,
     ],
     Role.PERMIT_AGENCY: [
         Capability("Review permit applications", "Approve, refuse or ask for more.", "/permits"),
@@ -100,6 +124,7 @@ CAPABILITIES: dict[str, list[Capability]] = {
         Capability("Register organisations", "Traders, carriers, agencies and offices."),
         Capability("Load reference data", "HS, UN/LOCODE, code lists, tariffs."),
         Capability("Verify the audit log", "Its hash chain shows any tampering."),
+        _AEO_REGISTER,
     ],
 }
 

@@ -245,7 +245,7 @@ def _rates_out(rates: service.Rates) -> RatesOut:
 
 @router.get("/settings", response_model=RatesOut)
 def read_rates(session: SessionDep, principal: PrincipalDep) -> RatesOut:
-    """The selectivity rates in force: random selection, learning share, AEO factor, targets."""
+    """The selectivity rates in force: random selection, learning share, targets."""
     _officer(principal, "risk:read")
     return _rates_out(service.refresh_rates(session, force=True))
 

@@ -94,14 +94,19 @@ def inspection_results(session: Session, *, limit: int = 100) -> Sequence[Inspec
 
 
 def inspection_queue(session: Session, *, limit: int = 200) -> Sequence[SelectivityDecision]:
-    """Yellow and red decisions still waiting for an inspection result, oldest first."""
+    """Yellow and red decisions still waiting for an inspection result: AEOs' (priority
+    inspection, a benefit of their tier) first, then oldest first."""
     done = select(InspectionResult.id).where(
         InspectionResult.declaration_id == SelectivityDecision.declaration_id
     )
     return session.scalars(
         select(SelectivityDecision)
         .where(SelectivityDecision.channel.in_(("yellow", "red")), ~done.exists())
-        .order_by(SelectivityDecision.decided_at, SelectivityDecision.id)
+        .order_by(
+            SelectivityDecision.priority.desc(),
+            SelectivityDecision.decided_at,
+            SelectivityDecision.id,
+        )
         .limit(limit)
     ).all()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -128,6 +129,8 @@ class SelectivityDecision(Base):
     random_selected: Mapped[bool] = mapped_column(Boolean)
     # Chosen without regard to risk: its inspection result is an unbiased label for learning.
     for_learning: Mapped[bool] = mapped_column(Boolean)
+    # An AEO benefit: inspected before the others in the officers' queue.
+    priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
@@ -173,8 +176,9 @@ class RiskModelVersion(Base):
 
 
 class RiskSetting(Base):
-    """A selectivity rate a risk officer set (random selection, learning share, AEO factor,
-    target shares per channel); the code's defaults apply where none is set."""
+    """A selectivity rate a risk officer set (random selection, learning share, target shares
+    per channel); the code's defaults apply where none is set. AEOs' benefits are the AEO
+    domain's, per tier."""
 
     __tablename__ = "risk_setting"
 

@@ -114,7 +114,6 @@ def overview(request: Request, session: SessionDep, principal: OptionalPrincipal
 RATE_LABELS = {
     "random_rate": "Random selection (share of all declarations)",
     "learning_rate": "Share of model selections chosen to learn",
-    "aeo_factor": "Chance an AEO's random or model yellow is kept",
     "target_red": "Target share sent red (physical inspection capacity)",
     "target_yellow": "Target share sent yellow (documentary check capacity)",
 }

@@ -258,7 +258,6 @@ class RatesIn(BaseModel):
 
     random_rate: float | None = Field(default=None, ge=0, le=1)
     learning_rate: float | None = Field(default=None, ge=0, le=1)
-    aeo_factor: float | None = Field(default=None, ge=0, le=1)
     target_red: float | None = Field(default=None, ge=0, le=1)
     target_yellow: float | None = Field(default=None, ge=0, le=1)
 
@@ -266,6 +265,5 @@ class RatesIn(BaseModel):
 class RatesOut(BaseModel):
     random_rate: float
     learning_rate: float
-    aeo_factor: float
     target_red: float
     target_yellow: float

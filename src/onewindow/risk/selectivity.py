@@ -1,9 +1,11 @@
 """Selectivity: the channel of a declaration and the reasons for it.
 
 Applies, in this order: IPR records, the watch list, active profiles, fast lanes, random
-selection, the learned model (when one is promoted), AEO lowering. The channel is the most severe
-one asked for; every reason is kept. Random draws are derived from a hash of the declaration id
-and a seed, so a decision can be replayed.
+selection, the learned model (when one is promoted), the benefits of the declaration's AEOs (its
+own, or a partner's recognised under an MRA: the tier's chances that a random or model selection
+is kept, and priority inspection). The channel is the most severe one asked for; every reason is
+kept. Random draws are derived from a hash of the declaration id and a seed, so a decision can be
+replayed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
+from onewindow.aeo.service import Treatment
 from onewindow.db import utcnow
 from onewindow.declarations.schemas import DeclarationIn, GoodsItem
 from onewindow.errors import Conflict, NotFound
@@ -103,12 +106,41 @@ def _model_opinion(
     )
 
 
+def _spare(
+    declaration_id: int, chance: list[tuple[str, dict[str, str]]], aeo: Treatment
+) -> tuple[list[tuple[str, dict[str, str]]], list[dict[str, str]]]:
+    """The chance selections an AEO keeps, and a reason for each one waived or lowered.
+
+    Each is kept with its tier's chance (a replayable draw per kind); a model red not kept is
+    lowered to a documentary check.
+    """
+    kept: list[tuple[str, dict[str, str]]] = []
+    spared: list[dict[str, str]] = []
+    for wanted, because in chance:
+        by_model = because["source"] == "model"
+        if not by_model:
+            keep, what = aeo.random_check_kept, "random documentary check"
+        elif wanted == "red":
+            keep, what = aeo.model_red_kept, "model physical inspection"
+        else:
+            keep, what = aeo.model_yellow_kept, "model documentary check"
+        if draw(declaration_id, f"aeo-{because['source']}-{wanted}") < keep:
+            kept.append((wanted, because))
+        elif wanted == "red":
+            kept.append(("yellow", because))
+            text = f"{aeo.label} benefit: {what} lowered to a documentary check"
+            spared.append(_reason("aeo", aeo.label, text))
+        else:
+            spared.append(_reason("aeo", aeo.label, f"{aeo.label} benefit: {what} waived"))
+    return kept, spared
+
+
 def select_channel(
     session: Session,
     declaration_id: int,
     body: DeclarationIn,
     *,
-    organisation_is_aeo: bool = False,
+    aeo: Treatment | None = None,
     organisation_id: int | None = None,
     party_identifiers: Iterable[str] = (),
     declaration_number: str | None = None,
@@ -117,7 +149,9 @@ def select_channel(
     """Choose the declaration's channel, store the decision with every reason, and say so.
 
     ``party_identifiers`` are the registered identifiers of the parties it names, however it
-    names them: the watch list sees through a name or another identifier. Four reads (IPR
+    names them: the watch list sees through a name or another identifier. ``aeo`` is what the
+    declaration's AEOs are spared (the AEO domain's :func:`~onewindow.aeo.service.risk_treatment`):
+    rules still apply in full. Four reads (IPR
     records, watch list, profiles, fast lanes) and one write: milliseconds. The decision and its
     reasons are customs' own: the declarant is told only what the holds ask of it. Raises
     Conflict if the declaration already has a decision.
@@ -192,20 +226,19 @@ def select_channel(
                 for_learning = True
                 text = "Selected at random so that the learned model keeps learning"
                 chance.append(("yellow", _reason("random", "learning", text)))
-        yellow_by_chance = any(wanted == "yellow" for wanted, _ in chance)
-        # An AEO keeps a chance selection with probability aeo_factor; rules still apply in full.
-        if (
-            organisation_is_aeo
-            and yellow_by_chance
-            and draw(declaration_id, "aeo") >= (settings.aeo_factor)
-        ):
-            chance = [(w, r) for w, r in chance if w != "yellow"]
-            text = "Authorised economic operator: the random or model check is waived"
-            reasons.append(_reason("aeo", "aeo", text))
-            random_selected = False
+        if aeo is not None:
+            chance, spared = _spare(declaration_id, chance, aeo)
+            reasons.extend(spared)
+            random_selected = any(
+                r["source"] == "random" and r["code"] == "random" for _, r in chance
+            )
         for wanted, because in chance:
             channels.append(wanted)
             reasons.append(because)
+    priority = aeo is not None and aeo.priority and _severest(channels) != "green"
+    if priority:
+        assert aeo is not None
+        reasons.append(_reason("aeo", aeo.label, f"{aeo.label} benefit: priority inspection"))
 
     decision = SelectivityDecision(
         declaration_id=declaration_id,
@@ -215,6 +248,7 @@ def select_channel(
         score=score,
         random_selected=random_selected,
         for_learning=for_learning,
+        priority=priority,
         decided_at=now,
     )
     session.add(decision)

@@ -33,8 +33,6 @@ class Rates:
     random_rate: float = 0.02
     # Share of the control budget the model leaves to exploration (unbiased labels).
     learning_rate: float = 0.10
-    # An AEO's yellow from random or model selection is kept with this probability.
-    aeo_factor: float = 0.5
     target_red: float = 0.03
     target_yellow: float = 0.07
     seed: str = "onewindow"
@@ -67,7 +65,7 @@ def set_rates(**changes: Any) -> Rates:
     return previous
 
 
-SETTABLE = ("random_rate", "learning_rate", "aeo_factor", "target_red", "target_yellow")
+SETTABLE = ("random_rate", "learning_rate", "target_red", "target_yellow")
 """The rates a risk officer may set; each lies between 0 and 1."""
 
 

@@ -32,13 +32,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from onewindow.aeo import service as aeo
 from onewindow.cargo import service as cargo
 from onewindow.config import get_settings
 from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.models import Declaration
 from onewindow.events import Event
-from onewindow.parties import service as parties
 from onewindow.reference import service as reference
 from onewindow.statistics import store
 from onewindow.statistics.models import StatisticsWatermark
@@ -248,7 +248,7 @@ def _declaration_rows(
             content.get("office_of_lodgement"),
             MODES.get(str(transport.get("mode") or ""), "other"),
             d.channel,
-            None,  # AEO: filled by rows_of_day's caller through parties (see below)
+            None,  # AEO: filled by rows_of_day's caller through the AEO domain (see below)
             trader_key(trader),
             arrival,
             d.lodged_at,
@@ -305,7 +305,7 @@ def _item_rows(
 ) -> None:
     trader = _trader(d, named)
     row = list(out.declarations[-1])
-    row[6] = parties.is_aeo(session, trader, day)
+    row[6] = aeo.is_aeo(session, trader, day)
     out.declarations[-1] = tuple(row)
     content = d.content
     flow = FLOWS.get(d.type)
