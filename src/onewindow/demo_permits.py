@@ -13,9 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from onewindow import events, workers
 from onewindow.demo import TRADER_EMAIL, DemoParty, demo_principal, ensure_parties
+from onewindow.payments import service as payments
+from onewindow.payments.gateway import SimulatedBank
 from onewindow.permits import service as permits
 from onewindow.permits.schemas import (
+    AnswerIn,
     ApplicationIn,
     CompanyDocumentIn,
     DecisionIn,
@@ -113,6 +117,19 @@ def load_demo_permits(session: Session) -> int:
         asked,
         "Olive trees from Spain need a Xylella fastidiosa treatment: which one, and by whom?",
     )
+    # Answered: the agency asked, the trader answered in the same thread; back in review.
+    answered = apply("PHYTO-IMPORT", {**PLANTS, "purpose": "trade", "treatment": "none"})
+    step(plants, answered, "review")
+    permits.ask(session, plants, answered, "Which nursery grew the trees, and is it registered?")
+    permits.answer(
+        session,
+        trader,
+        answered,
+        AnswerIn(
+            text="Viveros del Sur, Seville, plant passport ES-41-0123",
+            data={"treatment": "hot water"},
+        ),
+    )
     # Approved: a permit with its balance, valid for 90 days.
     approved = apply("PHYTO-IMPORT", {**PLANTS, "purpose": "private"})
     step(plants, approved, "review", "nursery registered in the EU plant passport scheme")
@@ -190,11 +207,19 @@ def load_demo_permits(session: Session) -> int:
         },
     )
     step(origin, certificate, "review")
-    step(trader, certificate, "fee", "paid by card")
+    # Its fee is paid like duties: through payments, the bank confirms, the fee step is done.
+    fee = permits.view(session, permits.get(session, trader, certificate)).fee_request
+    assert fee is not None
+    payments.pay(
+        session, trader, fee.payment_request_id, method="bank", gateway=SimulatedBank(session)
+    )
+    workers.register_consumers()
+    while events.deliver_pending(session, limit=500):
+        pass
     permits.decide(
         session,
         origin,
         certificate,
         DecisionIn(decision="approve", reason="made in Leicester from UK-spun cotton yarn"),
     )
-    return 9
+    return 10

@@ -10,18 +10,23 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from onewindow import events
 from onewindow.audit import AuditEntry
 from onewindow.cli import app as cli
-from onewindow.db import session_scope
-from onewindow.permits.models import Drawdown, Permit
+from onewindow.db import is_postgres, session_scope
+from onewindow.permits.models import Drawdown, Permit, Wait
 from onewindow.permits.service import register_consumers
+from onewindow.release import open_conditions
 from tests.conftest import Party, make_party
 from tests.declarations.factory import declaration
 from tests.permits import deliver, load, procedure, rules
+from tests.portal import log_in
 
 API = "/api/v1/permits"
 
@@ -75,6 +80,21 @@ def _pay(client: TestClient, party: Party, declaration_id: int) -> None:
     deliver()
 
 
+def _pay_fee(client: TestClient, party: Party, application: dict[str, Any]) -> dict[str, Any]:
+    """Pay the application's fee through the payments API, as duties are paid."""
+    path = f"{API}/applications/{application['id']}"
+    fee = client.get(path, headers=party.auth).json()["fee_request"]
+    assert fee and fee["status"] == "open", fee
+    paid = client.post(
+        f"/api/v1/payment-requests/{fee['payment_request_id']}/pay",
+        json={"method": "bank"},
+        headers=party.auth,
+    )
+    assert paid.status_code == 202, paid.text
+    deliver()
+    return dict(client.get(path, headers=party.auth).json())
+
+
 def _status(client: TestClient, party: Party, declaration_id: int) -> str:
     seen = client.get(f"/api/v1/declarations/{declaration_id}", headers=party.auth)
     return str(seen.json()["status"])
@@ -113,7 +133,7 @@ class TestProcedureAsData:
         )
         assert early.status_code == 409 and "lab" in early.json()["detail"]
         _step(client, agency, application, "lab")
-        application = _step(client, party, application, "fee")
+        application = _pay_fee(client, party, application)
         assert application["open_steps"] == ["decision"], "the branches are joined again"
         decided = _approve(client, agency, application, quantity="500", unit="KGM")
         assert decided["status"] == "approved" and decided["permit"]
@@ -192,7 +212,7 @@ class TestRelease:
             assert application["data"]["quantity"] == "400"
             assert set(application["from_declaration"]) >= {"commodity_code", "origin"}
             _step(client, agency, application, "review")
-            _step(client, party, application, "fee")
+            _pay_fee(client, party, application)
             deliver()
             assert _status(client, party, lodged["id"]) == "paid"
             _approve(client, agency, application)
@@ -212,7 +232,7 @@ class TestRelease:
                 data={"commodity_code": "1209100000", "origin": "CN", "purpose": "private"},
             )
             _step(client, agency, application, "review")
-            _step(client, party, application, "fee")
+            _pay_fee(client, party, application)
             permit = _approve(client, agency, application, quantity="500", unit="KGM")["permit"]
 
             def cite(number: str) -> list[dict[str, str]]:
@@ -269,6 +289,80 @@ class TestRelease:
             deliver()
             seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
             assert seen["quantity_left"] in ("200.000", "200")
+
+    def test_a_page_of_a_held_declaration_writes_nothing_and_locks_no_permit(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        with rules(body, {"hs_from": "120910", "hs_to": "120910", "flows": ["import"]}):
+            application = _apply(
+                client,
+                party,
+                body["code"],
+                data={"commodity_code": "1209100000", "origin": "CN", "purpose": "private"},
+            )
+            _step(client, agency, application, "review")
+            _pay_fee(client, party, application)
+            permit = _approve(client, agency, application, quantity="100", unit="KGM")["permit"]
+            cited = [{"type": body["document_type"], "reference": permit}]
+            held = _lodge(client, party, "1209100000", documents=cited)
+            _pay(client, party, held["id"])
+            assert _status(client, party, held["id"]) == "paid", "400 kg asked, 100 allowed"
+
+            def waits() -> list[tuple[int, str]]:
+                with session_scope() as session:
+                    return [
+                        (w.declaration_id, w.reference)
+                        for w in session.scalars(select(Wait).order_by(Wait.id))
+                    ]
+
+            noted = waits()
+            assert (held["id"], permit) in noted, "the release path noted what it waits for"
+            statements: list[str] = []
+
+            def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                statements.append(statement.upper())
+
+            log_in(client, party)
+            sqlalchemy_event.listen(Engine, "before_cursor_execute", seen)
+            try:
+                page = client.get(f"/declarations/{held['id']}")
+            finally:
+                sqlalchemy_event.remove(Engine, "before_cursor_execute", seen)
+            assert page.status_code == 200
+            assert f"permit {permit} has 100 KGM left" in page.text
+            assert statements, "the page was rendered from the database"
+            assert not [s for s in statements if "FOR UPDATE" in s]
+            assert not [
+                s
+                for s in statements
+                if s.lstrip().startswith(("INSERT", "UPDATE", "DELETE")) and "PERMIT" in s
+            ]
+            assert waits() == noted
+
+            # While a page lists the conditions, another transaction may lock the permit at
+            # once; the release path's check holds it.
+            def locked_elsewhere(for_update: bool) -> bool:
+                with session_scope() as page_session, session_scope() as other:
+                    conditions = open_conditions(page_session, held["id"], for_update=for_update)
+                    assert [c.domain for c in conditions] == ["permits"]
+                    try:
+                        other.execute(
+                            select(Permit.id)
+                            .where(Permit.number == permit)
+                            .with_for_update(nowait=True)
+                        ).all()
+                    except OperationalError:
+                        other.rollback()
+                        return True
+                    return False
+
+            with session_scope() as session:
+                postgres = is_postgres(session)
+            if postgres:  # SQLite has no row locks: each transaction takes the whole file
+                assert not locked_elsewhere(for_update=False)
+                assert locked_elsewhere(for_update=True), "the release path locks the permit"
 
     def test_exemptions_let_goods_go_without_a_permit(
         self, client: TestClient, party: Party, agency: Party

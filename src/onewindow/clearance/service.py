@@ -379,7 +379,9 @@ def release_if_clear(session: Session, declaration: Declaration) -> bool:
     """Release the moment nothing is owed, no hold is open and no domain objects."""
     if Status(declaration.status) not in {Status.ASSESSED, Status.PAID, Status.GUARANTEED}:
         return False
-    if declarations.open_holds(declaration) or open_conditions(session, declaration.id):
+    if declarations.open_holds(declaration) or open_conditions(
+        session, declaration.id, for_update=True
+    ):
         return False
     declarations.transition(
         session, declaration, Status.RELEASED, actor=SYSTEM, reason="all conditions met"
@@ -560,7 +562,7 @@ def release(
         missing.append(declarations.LIFTED_BY["payment"])
     if any(h.kind == "seizure" for h in declarations.open_holds(declaration)):
         missing.append("the seizure to be lifted")
-    missing += [c.text for c in open_conditions(session, declaration.id)]
+    missing += [c.text for c in open_conditions(session, declaration.id, for_update=True)]
     if missing:
         raise Conflict(f"The goods cannot be released yet: waiting for {'; '.join(missing)}.")
     if not reason.strip():

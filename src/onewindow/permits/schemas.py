@@ -93,6 +93,17 @@ class MessageOut(BaseModel):
     at: datetime
 
 
+class FeeOut(BaseModel):
+    """The application's fee, as the payments domain holds it; paid through payments."""
+
+    payment_request_id: int
+    reference: str
+    amount: Decimal
+    currency: str
+    status: str = Field(description="open, paid, secured or cancelled")
+    receipt_number: str | None
+
+
 class ApplicationOut(BaseModel):
     id: int
     number: str
@@ -110,6 +121,7 @@ class ApplicationOut(BaseModel):
     steps: list[StepOut]
     open_steps: list[str]
     fee: dict[str, str] | None
+    fee_request: FeeOut | None = None
     thread: list[MessageOut]
     decision_reason: str | None
     permit: str | None

@@ -7,7 +7,8 @@ behind it each hold one concern:
 - ``engine``: the pure procedure engine (the form, the steps' graph);
 - ``requirements``: the pure requirements engine (which goods need which procedure);
 - ``procedures``: agencies, procedure versions and requirement rules, loaded from data;
-- ``applications``: applications, the agency's queue and decisions, permits;
+- ``applications``: applications, the agency's queue and decisions, fees asked of payments,
+  permits;
 - ``checks``: the release condition, draw-down on release, telling waiting declarations;
 - ``verified``: company documents verified once, joint inspections, certificate verification.
 
@@ -32,6 +33,7 @@ from onewindow.permits.applications import (
     complete_step,
     correct_permit,
     decide,
+    fee_paid,
     generate,
     get,
     get_permit,
@@ -174,6 +176,10 @@ def _on_release_event(session: Session, event: events.Event) -> None:
     _on_release(session, event)
 
 
+def _on_payment(session: Session, event: events.Event) -> None:
+    fee_paid(session, event)
+
+
 def register_consumers() -> None:
     """Tell the release registry what of permits stops a declaration, and draw permits down
     when goods are released (once per process)."""
@@ -182,3 +188,6 @@ def register_consumers() -> None:
     # The release's own transaction draws down; the event stays as a net (draw-downs are once).
     events.unsubscribe("permits.drawdown")
     events.subscribe("permits.drawdown", "declaration.released", _on_release_event)
+    # A fee step ends when payments says its fee is paid.
+    events.unsubscribe("permits.fees")
+    events.subscribe("permits.fees", "payment.", _on_payment)
