@@ -3,7 +3,8 @@
 Other domains call these functions and nothing else of the domain; the concerns live beside it:
 ``requests`` (what is owed: duties on a declaration, or another domain's fee such as a permit
 application's), ``bank`` (payments and the bank's callbacks), ``deferment`` (deferred accounts and
-their guarantees), ``ledger`` (double entry, balances), ``receipts`` and ``numbers``. :func:`pay` is the one way to pay, for the API, the portal and the demo.
+their guarantees), ``ledger`` (double entry, balances), ``receipts`` and ``numbers``. :func:`pay`
+is the one way to pay, for the API, the portal and the demo.
 
 Services flush; the caller's boundary commits. Every decision is in the audit log and every state
 change writes its outbox event in the same transaction. Money is :class:`~onewindow.money.Money`
