@@ -14,7 +14,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from onewindow import events, workers
-from onewindow.demo import TRADER_EMAIL, DemoParty, demo_principal, ensure_parties
+from onewindow.clearance import service as clearance
+from onewindow.declarations.schemas import DeclarationIn
+from onewindow.demo import (
+    OFFICER_EMAIL,
+    TRADER_EMAIL,
+    DemoConsignment,
+    DemoDeclaration,
+    DemoItem,
+    DemoParty,
+    demo_declaration_body,
+    demo_principal,
+    ensure_parties,
+)
+from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import SimulatedBank
 from onewindow.permits import service as permits
@@ -23,6 +36,7 @@ from onewindow.permits.schemas import (
     ApplicationIn,
     CompanyDocumentIn,
     DecisionIn,
+    DeclaredApplicationIn,
     StepIn,
 )
 from onewindow.security import Principal
@@ -77,6 +91,59 @@ MEAT = {
     "establishment": "AR1234",
     "temperature": "chilled",
 }
+
+
+HELD_REFERENCE = "DEMO-PERMIT-0001"
+"""The demo declaration held for its missing plant health permit (applied for inside it)."""
+
+_ES_OLIVES = DemoConsignment(
+    exporter="Viveros del Sur SL",
+    city="Seville",
+    country="ES",
+    currency="EUR",
+    incoterm="DAP",
+    freight="0",
+    insurance="0",
+    mode="3",
+    means_type="30",
+    means="SE4412KX",
+    nationality="ES",
+    document_type="730",
+    document="CMR-ES-20931",
+    items=(DemoItem("0602909100", "Rooted olive trees in pots", "ES", "900", "1100", 30, "7400"),),
+)
+
+
+def _held_declaration(session: Session, trader: Principal) -> int:
+    """A declaration lodged with its plant health application inside it: its duties are paid
+    (the bank confirms when the demo's events are delivered), and it waits for the permit."""
+    demo = DemoDeclaration(HELD_REFERENCE, TRADER_EMAIL, "paid", _ES_OLIVES)
+    body = DeclarationIn.model_validate(demo_declaration_body(demo, trader_identifier(session)))
+    lodgement = clearance.lodge(
+        session,
+        trader,
+        body,
+        permit_applications=[
+            DeclaredApplicationIn(
+                procedure="PHYTO-IMPORT",
+                items=[1],
+                fields={"purpose": "trade", "treatment": "hot water, 50 °C for 30 minutes"},
+            )
+        ],
+    )
+    declaration = lodgement.declaration
+    if payments.list_payment_requests(
+        session, trader, declaration_id=declaration.id, status="open"
+    ):
+        clearance.pay(
+            session, trader, declaration.id, method="bank", gateway=SimulatedBank(session)
+        )
+    return declaration.id
+
+
+def trader_identifier(session: Session) -> str:
+    trader = demo_principal(session, TRADER_EMAIL)
+    return parties.get_organisation(session, trader, trader.organisation_id).identifier
 
 
 def _parties(session: Session) -> None:
@@ -222,4 +289,16 @@ def load_demo_permits(session: Session) -> int:
         certificate,
         DecisionIn(decision="approve", reason="made in Leicester from UK-spun cotton yarn"),
     )
-    return 10
+    # A declaration held for a missing permit: the application lodged inside it is in review,
+    # the plant health agency joins customs' inspection of it, and customs asks the wildlife
+    # agency in; the plant health agency has recorded its findings.
+    held = _held_declaration(session, trader)
+    officer = demo_principal(session, OFFICER_EMAIL)
+    inside = permits.list_applications(session, trader, limit=1)[0]
+    step(plants, inside.id, "review", "plant passport ES-41-0123 seen")
+    permits.ask_inspection(session, plants, held, "join")
+    permits.record_finding(
+        session, plants, held, "compliant", "no sign of Xylella on the sampled trees"
+    )
+    permits.invite_to_inspection(session, officer, held, "ENVA")
+    return 11

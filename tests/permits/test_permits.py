@@ -4,6 +4,7 @@ condition, draw-down, and who sees what."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ from onewindow import events
 from onewindow.audit import AuditEntry
 from onewindow.cli import app as cli
 from onewindow.db import is_postgres, session_scope
+from onewindow.declarations.models import Declaration
+from onewindow.events import OutboxEvent
+from onewindow.payments.models import PaymentRequest
+from onewindow.permits import service as permits
 from onewindow.permits.models import Drawdown, Permit, Wait
 from onewindow.permits.service import register_consumers
 from onewindow.release import open_conditions
@@ -219,6 +224,70 @@ class TestRelease:
             deliver()
             assert _status(client, party, lodged["id"]) == "released"
 
+    def test_an_application_lodged_inside_the_declaration_releases_it_once_granted(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        steps = [{"id": "review", "kind": "review"}, {"id": "decision", "kind": "decision"}]
+        steps[1]["after"] = ["review"]
+        body = procedure(agency.identifier, steps=steps)
+        load(body)
+        with rules(body, {"hs": "06042020", "flows": ["import"], "countries": ["CN"]}):
+            lodging = declaration()
+            lodging["items"][0]["commodity_code"] = "0604202000"
+
+            def lodge(fields: dict[str, Any], items: list[int]) -> Any:
+                asked = [{"procedure": body["code"], "items": items, "fields": fields}]
+                return client.post(
+                    "/api/v1/declarations",
+                    json={**lodging, "permit_applications": asked},
+                    headers=party.auth,
+                )
+
+            def stored() -> int:
+                with session_scope() as session:
+                    return len(
+                        session.scalars(
+                            select(Declaration.id).where(
+                                Declaration.declarant_reference == lodging["declarant_reference"]
+                            )
+                        ).all()
+                    )
+
+            refused = lodge({"origin": "XX"}, [1, 7])
+            assert refused.status_code == 422, refused.text
+            pointers = {e["pointer"]: e["detail"] for e in refused.json()["errors"]}
+            assert set(pointers) == {
+                "/permit_applications/0/fields/purpose",
+                "/permit_applications/0/fields/origin",
+                "/permit_applications/0/items/1",
+            }, pointers
+            assert pointers["/permit_applications/0/fields/origin"] == "comes from the declaration"
+            assert stored() == 0, "nothing is lodged when an application is wrong"
+
+            lodged = lodge({"purpose": "private"}, [1])
+            assert lodged.status_code == 201, lodged.text
+            declaration_id = lodged.json()["id"]
+            again = lodge({"purpose": "private"}, [1])
+            assert again.status_code == 200 and again.json()["id"] == declaration_id
+            mine = [
+                a
+                for a in client.get(f"{API}/applications", headers=party.auth).json()
+                if a["declaration_id"] == declaration_id
+            ]
+            assert len(mine) == 1, "a retry lodges the application once"
+            application = mine[0]
+            assert application["item"] == 1 and application["data"]["origin"] == "CN"
+            assert application["data"]["commodity_code"] == "0604202000"
+            assert {"commodity_code", "origin", "quantity"} <= set(application["from_declaration"])
+            assert stored() == 1
+
+            _pay(client, party, declaration_id)
+            assert _status(client, party, declaration_id) == "paid", "held for the permit"
+            _step(client, agency, application, "review")
+            _approve(client, agency, application)
+            deliver()
+            assert _status(client, party, declaration_id) == "released"
+
     def test_a_cited_permit_is_checked_and_drawn_down_once_on_release(
         self, client: TestClient, party: Party, agency: Party
     ) -> None:
@@ -380,6 +449,102 @@ class TestRelease:
             assert _status(client, party, lodged["id"]) == "released"
 
 
+class TestFee:
+    def test_the_fee_is_asked_of_payments_paid_like_duties_and_ends_its_step_once(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _apply(client, party, body["code"], data=data)
+        assert application["fee_request"] is None, "asked when the fee step opens"
+        application = _step(client, agency, application, "review")
+        fee = application["fee_request"]
+        assert (fee["amount"], fee["currency"], fee["status"]) == ("10.00", "GBP", "open")
+        owed = client.get(
+            f"/api/v1/payment-requests/{fee['payment_request_id']}", headers=party.auth
+        )
+        assert owed.status_code == 200
+        assert owed.json()["organisation_id"] == party.org_id, "the applicant pays"
+        assert owed.json()["declaration_id"] is None
+        assert application["number"] in owed.json()["description"]
+        assert [line["tax_type"] for line in owed.json()["lines"]] == ["permit_fee"]
+
+        path = f"{API}/applications/{application['id']}/steps/fee"
+        assert client.post(path, json={}, headers=party.auth).status_code == 403
+        by_agency = client.post(path, json={}, headers=agency.auth)
+        assert by_agency.status_code == 409 and "when the fee is paid" in by_agency.text
+
+        application = _pay_fee(client, party, application)
+        fee_step = next(s for s in application["steps"] if s["id"] == "fee")
+        assert fee_step["state"] == "done" and fee_step["by"] == "payments"
+        receipt = application["fee_request"]["receipt_number"]
+        assert receipt and receipt in fee_step["note"]
+        assert application["fee_request"]["status"] == "paid"
+        assert application["open_steps"] == ["decision"], "the application goes on"
+        seen = client.get(f"/api/v1/receipts/{receipt}", headers=party.auth)
+        assert seen.status_code == 200 and seen.json()["amount"] in ("10.00", "10")
+
+        again = client.post(
+            f"/api/v1/payment-requests/{fee['payment_request_id']}/pay",
+            json={"method": "bank"},
+            headers=party.auth,
+        )
+        assert again.status_code == 409, again.text
+        deliver()
+        with session_scope() as session:
+            paid = session.scalars(
+                select(PaymentRequest).where(
+                    PaymentRequest.subject_type == "permit_application",
+                    PaymentRequest.subject_id == application["id"],
+                )
+            ).all()
+            assert [(r.status, len(r.receipts)) for r in paid] == [("paid", 1)]
+            settled = session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.topic == "payment.settled",
+                    OutboxEvent.subject_id == str(paid[0].id),
+                )
+            ).all()
+            assert len(settled) == 1
+            replay = events.Event(
+                settled[0].id,
+                settled[0].topic,
+                settled[0].subject_type,
+                settled[0].subject_id,
+                settled[0].organisation_id,
+                settled[0].payload,
+                settled[0].occurred_at,
+            )
+            assert not permits.fee_paid(session, replay), "a redelivered event changes nothing"
+            steps = session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "permits.fee_paid",
+                    AuditEntry.subject_id == str(application["id"]),
+                )
+            ).all()
+            assert len(steps) == 1
+        decided = _approve(client, agency, application)
+        assert decided["status"] == "approved"
+
+    def test_a_refused_application_withdraws_its_open_fee(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _step(
+            client, agency, _apply(client, party, body["code"], data=data), "review"
+        )
+        refused = client.post(
+            f"{API}/applications/{application['id']}/decision",
+            json={"decision": "reject", "reason": "no import licence"},
+            headers=agency.auth,
+        )
+        assert refused.status_code == 200, refused.text
+        assert refused.json()["fee_request"]["status"] == "cancelled"
+
+
 class TestQueue:
     def test_the_agency_asks_the_trader_answers_the_agency_refuses_all_audited(
         self, client: TestClient, party: Party, agency: Party
@@ -481,9 +646,6 @@ class TestVerifiedOnce:
     def test_a_company_document_verified_once_serves_every_application_until_it_expires(
         self, client: TestClient, party: Party, agency: Party
     ) -> None:
-        from onewindow.events import OutboxEvent
-        from onewindow.permits import service as permits
-
         body = procedure(agency.identifier, company_documents=["premises_approval"])
         load(body)
         data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
@@ -568,6 +730,75 @@ class TestJointInspection:
         ]
         assert client.get(f"{path}/findings", headers=party.auth).status_code == 403
         assert client.get(f"{path}/findings", headers=stranger_agency.auth).status_code == 403
+
+
+class TestJointInspectionPage:
+    def test_one_inspection_page_for_customs_and_the_agencies_taking_part(
+        self, client: TestClient, party: Party, agency: Party, customs: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        other = procedure(make_party(("permit-agency",), user_role="staff").identifier)
+        load(other)
+        lodged = _lodge(client, party, "0604202000")
+        _apply(
+            client,
+            party,
+            body["code"],
+            declaration_id=lodged["id"],
+            item=1,
+            data={"purpose": "private"},
+        )
+        secret = f"tip-off {uuid.uuid4().hex[:8]}"
+        held = client.post(
+            f"/api/v1/declarations/{lodged['id']}/holds",
+            json={"kind": "physical-inspection", "reason": secret},
+            headers=customs.auth,
+        )
+        assert held.status_code == 201, held.text
+        joined = client.post(
+            f"{API}/declarations/{lodged['id']}/inspection",
+            json={"role": "join"},
+            headers=agency.auth,
+        )
+        assert joined.status_code == 200, joined.text
+
+        token = log_in(client, customs)
+        page = client.get("/risk/inspections")
+        assert page.status_code == 200 and secret in page.text
+        assert body["agency"]["name"] in page.text and "Asked to join customs" in page.text
+        invited = client.post(
+            f"/permits/declarations/{lodged['id']}/invite",
+            data={"csrf_token": token, "agency": other["agency"]["code"]},
+            follow_redirects=True,
+        )
+        assert "The agency is asked into the inspection." in invited.text
+        assert other["agency"]["name"] in invited.text and "Asked in by customs" in invited.text
+
+        token = log_in(client, agency)
+        mine = client.get("/risk/inspections")
+        assert mine.status_code == 200
+        assert lodged["number"] in mine.text and other["agency"]["name"] in mine.text
+        assert secret not in mine.text, "an agency never sees risk reasons"
+        recorded = client.post(
+            f"/permits/declarations/{lodged['id']}/findings",
+            data={"csrf_token": token, "finding": "non_compliant", "notes": "soil on the roots"},
+            follow_redirects=True,
+        )
+        assert recorded.url.path == "/risk/inspections"
+        assert "Your finding is recorded." in recorded.text
+
+        bystander = make_party(("permit-agency",), user_role="staff")
+        log_in(client, bystander)
+        theirs = client.get("/risk/inspections")
+        assert theirs.status_code == 200 and lodged["number"] not in theirs.text
+        assert "Your agency takes part in no inspection yet." in theirs.text
+        log_in(client, party)
+        assert client.get("/risk/inspections").status_code == 404, "not a trader's page"
+
+        log_in(client, customs)
+        page = client.get("/risk/inspections")
+        assert "Not compliant: soil on the roots" in page.text
 
 
 class TestCertificateOfOrigin:

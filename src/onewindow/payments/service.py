@@ -35,7 +35,7 @@ from onewindow.payments.deferment import (
     require_officer,
     settle_by_deferment,
 )
-from onewindow.payments.gateway import PaymentGateway
+from onewindow.payments.gateway import PaymentGateway, SimulatedBank
 from onewindow.payments.ledger import (
     BANK_CLEARING,
     SUSPENSE,
@@ -69,6 +69,7 @@ from onewindow.security import Principal
 __all__ = [
     "BANK_CLEARING",
     "PAYMENT_METHODS",
+    "PaymentGateway",
     "SUSPENSE",
     "CallbackMalformed",
     "CallbackRefused",
@@ -77,6 +78,7 @@ __all__ = [
     "PaymentOutcome",
     "RefusalOnRecord",
     "SettlementOutcome",
+    "SimulatedBank",
     "UnbalancedTransaction",
     "apply_bank_callback",
     "collected_by_tax_type",

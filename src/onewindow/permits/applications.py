@@ -36,6 +36,7 @@ from onewindow.permits.schemas import (
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
+    DeclaredApplicationIn,
     FeeOut,
     MessageOut,
     NeedOut,
@@ -168,6 +169,99 @@ def _states(steps: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v.get("state")) for k, v in steps.items()}
 
 
+def _problems(
+    session: Session, principal: Principal, procedure: Procedure, data: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """What the form lacks, and the company documents the applicant has not had verified."""
+    problems = engine.check_form(procedure.definition, data)
+    held = verified_documents(session, principal.organisation_id, date.today())
+    problems += [
+        ("/company_documents", f"needs a verified, unexpired {kind.replace('_', ' ')}")
+        for kind in procedure.definition.get("company_documents") or []
+        if kind not in held
+    ]
+    return problems
+
+
+def check_declared(
+    session: Session,
+    principal: Principal,
+    content: Mapping[str, Any],
+    names: Mapping[str, str],
+    applications: Sequence[DeclaredApplicationIn],
+) -> None:
+    """Check the permit applications a declaration carries, before anything is stored: each
+    problem names its place in the declaration (``/permit_applications/0/fields/purpose``).
+
+    ``content`` is the declaration as lodged, ``names`` its registered parties' names by role.
+    Fields the declaration gives are taken from it, never retyped.
+    """
+    if not applications:
+        return
+    require(principal, "permits:write")
+    items = {int(i.get("sequence") or 0): i for i in content.get("items", [])}
+    named = dict(names)
+    for role in ("importer", "exporter"):
+        party = content.get(role) or {}
+        if not named.get(role) and party.get("name"):
+            named[role] = str(party["name"])
+    errors: list[FieldError] = []
+    for i, spec in enumerate(applications):
+        base = f"/permit_applications/{i}"
+        procedure = session.scalar(
+            select(Procedure).where(Procedure.code == spec.procedure, Procedure.current.is_(True))
+        )
+        if procedure is None:
+            errors.append(FieldError(f"{base}/procedure", f"no procedure {spec.procedure}"))
+            continue
+        found: dict[str, str] = {}
+        for j, sequence in enumerate(spec.items):
+            if sequence not in items:
+                errors.append(FieldError(f"{base}/items/{j}", "is not a goods item here"))
+                continue
+            facts = engine.declaration_facts(content, items[sequence], named)
+            filled = engine.fill_from_declaration(procedure.definition, facts)
+            for name in sorted(set(spec.fields) & set(filled)):
+                found.setdefault(f"{base}/fields/{name}", "comes from the declaration")
+            data = {**spec.fields, **filled}
+            for pointer, message in _problems(session, principal, procedure, data):
+                if pointer.startswith("/data/"):
+                    pointer = f"{base}/fields/{pointer.removeprefix('/data/')}"
+                elif pointer == "/company_documents":
+                    pointer = f"{base}/procedure"
+                found.setdefault(pointer, message)
+        errors += [FieldError(p, m) for p, m in found.items()]
+    if errors:
+        raise InvalidInput(
+            "A permit application in the declaration is not complete; nothing was lodged.",
+            errors,
+        )
+
+
+def lodge_declared(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    applications: Sequence[DeclaredApplicationIn],
+) -> list[Application]:
+    """Lodge the applications a declaration carried (checked by :func:`check_declared`), one
+    per goods item, in the declaration's own transaction."""
+    return [
+        lodge(
+            session,
+            principal,
+            ApplicationIn(
+                procedure=spec.procedure,
+                declaration_id=declaration_id,
+                item=sequence,
+                data=spec.fields,
+            ),
+        )
+        for spec in applications
+        for sequence in spec.items
+    ]
+
+
 def lodge(session: Session, principal: Principal, body: ApplicationIn) -> Application:
     """Lodge an application; fields taken from the declaration are filled from it."""
     require(principal, "permits:write")
@@ -184,13 +278,7 @@ def lodge(session: Session, principal: Principal, body: ApplicationIn) -> Applic
         data.update(filled)
         taken = sorted(filled)
         declaration_id = declaration.id
-    problems = engine.check_form(procedure.definition, data)
-    held = verified_documents(session, principal.organisation_id, date.today())
-    problems += [
-        ("/company_documents", f"needs a verified, unexpired {kind.replace('_', ' ')}")
-        for kind in procedure.definition.get("company_documents") or []
-        if kind not in held
-    ]
+    problems = _problems(session, principal, procedure, data)
     if problems:
         raise InvalidInput(
             "The application is not complete.", [FieldError(p, m) for p, m in problems]
@@ -475,11 +563,29 @@ def fee_request(session: Session, application: Application) -> FeeOut | None:
     return FeeOut(
         payment_request_id=request.id,
         reference=request.reference,
-        amount=request.total,
+        amount=Money(request.total, request.currency).rounded().amount,
         currency=request.currency,
         status=request.status,
         receipt_number=request.receipt_number,
     )
+
+
+def pay_fee(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    method: str,
+    gateway: payments.PaymentGateway,
+) -> payments.PaymentOutcome:
+    """The applicant pays the application's open fee, through payments' one way to pay."""
+    application = get(session, principal, application_id)
+    if application.applicant_id != principal.organisation_id:
+        raise Forbidden("Only the applicant pays the fee.")
+    fee = fee_request(session, application)
+    if fee is None or fee.status != "open":
+        raise Conflict("No fee is due on this application.")
+    return payments.pay(session, principal, fee.payment_request_id, method=method, gateway=gateway)
 
 
 def fee_paid(session: Session, event: Event) -> bool:
