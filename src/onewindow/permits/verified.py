@@ -362,9 +362,9 @@ def agency_inspections(
     """For an agency on the inspection page: only the inspections it was asked into or asked to
     join, each with every agency's part (no risk reasons: those are customs' own)."""
     require(principal, "permits:decide")
-    mine = {a.id for a in agencies_of(session, principal.organisation_id)}
-    if not is_agency(principal) or not mine:
+    if not is_agency(principal):
         raise Forbidden("Only an agency's officers see its inspections.")
+    mine = {a.id for a in agencies_of(session, principal.organisation_id)}
     own = session.scalars(
         select(AgencyFinding)
         .where(AgencyFinding.agency_id.in_(mine))

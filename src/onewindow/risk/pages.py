@@ -323,14 +323,16 @@ def inspections(request: Request, session: SessionDep, principal: OptionalPrinci
     the agencies taking part and their findings. An agency's officer sees only the inspections
     it was asked into or asked to join (never risk reasons) and records its findings here."""
     if principal is not None and permits.is_agency(principal):
-        if "permits:decide" not in principal.scopes:
+        try:
+            taking_part = permits.agency_inspections(session, principal)
+        except DomainError:
             return not_found_page(request)
         return render(
             request,
             "risk_inspections.html",
             {
                 "agency_view": True,
-                "inspections": permits.agency_inspections(session, principal),
+                "inspections": taking_part,
                 "finding_labels": permits.FINDING_LABELS,
                 "role_labels": permits.ROLE_LABELS,
             },
