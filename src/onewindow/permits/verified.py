@@ -274,7 +274,8 @@ def invite_to_inspection(
     agency = next((a for a in agencies(session).values() if a.code == agency_code), None)
     if agency is None:
         raise NotFound(f"No agency {agency_code}.")
-    if declarations.find(session, declaration_id) is None:
+    declaration = declarations.find(session, declaration_id)
+    if declaration is None:
         raise NotFound(f"No declaration {declaration_id}.")
     row = session.scalar(
         select(AgencyFinding).where(
@@ -307,7 +308,11 @@ def invite_to_inspection(
             "permits.inspection_invited",
             "declaration",
             declaration_id,
-            {"agency": agency.name, "portal_path": "/risk/inspections"},
+            {
+                "agency": agency.name,
+                "number": declaration.number or str(declaration.id),
+                "portal_path": "/risk/inspections",
+            },
             organisation_id=agency.organisation_id,
         )
     return row
