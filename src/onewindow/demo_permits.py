@@ -13,12 +13,30 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from onewindow.demo import TRADER_EMAIL, DemoParty, demo_principal, ensure_parties
+from onewindow import events, workers
+from onewindow.clearance import service as clearance
+from onewindow.declarations.schemas import DeclarationIn
+from onewindow.demo import (
+    OFFICER_EMAIL,
+    TRADER_EMAIL,
+    DemoConsignment,
+    DemoDeclaration,
+    DemoItem,
+    DemoParty,
+    demo_declaration_body,
+    demo_principal,
+    ensure_parties,
+)
+from onewindow.parties import service as parties
+from onewindow.payments import service as payments
+from onewindow.payments.gateway import SimulatedBank
 from onewindow.permits import service as permits
 from onewindow.permits.schemas import (
+    AnswerIn,
     ApplicationIn,
     CompanyDocumentIn,
     DecisionIn,
+    DeclaredApplicationIn,
     StepIn,
 )
 from onewindow.security import Principal
@@ -75,6 +93,59 @@ MEAT = {
 }
 
 
+HELD_REFERENCE = "DEMO-PERMIT-0001"
+"""The demo declaration held for its missing plant health permit (applied for inside it)."""
+
+_ES_OLIVES = DemoConsignment(
+    exporter="Viveros del Sur SL",
+    city="Seville",
+    country="ES",
+    currency="EUR",
+    incoterm="DAP",
+    freight="0",
+    insurance="0",
+    mode="3",
+    means_type="30",
+    means="SE4412KX",
+    nationality="ES",
+    document_type="730",
+    document="CMR-ES-20931",
+    items=(DemoItem("0602909100", "Rooted olive trees in pots", "ES", "900", "1100", 30, "7400"),),
+)
+
+
+def _held_declaration(session: Session, trader: Principal) -> int:
+    """A declaration lodged with its plant health application inside it: its duties are paid
+    (the bank confirms when the demo's events are delivered), and it waits for the permit."""
+    demo = DemoDeclaration(HELD_REFERENCE, TRADER_EMAIL, "paid", _ES_OLIVES)
+    body = DeclarationIn.model_validate(demo_declaration_body(demo, trader_identifier(session)))
+    lodgement = clearance.lodge(
+        session,
+        trader,
+        body,
+        permit_applications=[
+            DeclaredApplicationIn(
+                procedure="PHYTO-IMPORT",
+                items=[1],
+                fields={"purpose": "trade", "treatment": "hot water, 50 °C for 30 minutes"},
+            )
+        ],
+    )
+    declaration = lodgement.declaration
+    if payments.list_payment_requests(
+        session, trader, declaration_id=declaration.id, status="open"
+    ):
+        clearance.pay(
+            session, trader, declaration.id, method="bank", gateway=SimulatedBank(session)
+        )
+    return declaration.id
+
+
+def trader_identifier(session: Session) -> str:
+    trader = demo_principal(session, TRADER_EMAIL)
+    return parties.get_organisation(session, trader, trader.organisation_id).identifier
+
+
 def _parties(session: Session) -> None:
     ensure_parties(session, AGENCY_PARTIES)
 
@@ -112,6 +183,19 @@ def load_demo_permits(session: Session) -> int:
         plants,
         asked,
         "Olive trees from Spain need a Xylella fastidiosa treatment: which one, and by whom?",
+    )
+    # Answered: the agency asked, the trader answered in the same thread; back in review.
+    answered = apply("PHYTO-IMPORT", {**PLANTS, "purpose": "trade", "treatment": "none"})
+    step(plants, answered, "review")
+    permits.ask(session, plants, answered, "Which nursery grew the trees, and is it registered?")
+    permits.answer(
+        session,
+        trader,
+        answered,
+        AnswerIn(
+            text="Viveros del Sur, Seville, plant passport ES-41-0123",
+            data={"treatment": "hot water"},
+        ),
     )
     # Approved: a permit with its balance, valid for 90 days.
     approved = apply("PHYTO-IMPORT", {**PLANTS, "purpose": "private"})
@@ -190,11 +274,31 @@ def load_demo_permits(session: Session) -> int:
         },
     )
     step(origin, certificate, "review")
-    step(trader, certificate, "fee", "paid by card")
+    # Its fee is paid like duties: through payments, the bank confirms, the fee step is done.
+    fee = permits.view(session, permits.get(session, trader, certificate)).fee_request
+    assert fee is not None
+    payments.pay(
+        session, trader, fee.payment_request_id, method="bank", gateway=SimulatedBank(session)
+    )
+    workers.register_consumers()
+    while events.deliver_pending(session, limit=500):
+        pass
     permits.decide(
         session,
         origin,
         certificate,
         DecisionIn(decision="approve", reason="made in Leicester from UK-spun cotton yarn"),
     )
-    return 9
+    # A declaration held for a missing permit: the application lodged inside it is in review,
+    # the plant health agency joins customs' inspection of it, and customs asks the wildlife
+    # agency in; the plant health agency has recorded its findings.
+    held = _held_declaration(session, trader)
+    officer = demo_principal(session, OFFICER_EMAIL)
+    inside = permits.list_applications(session, trader, limit=1)[0]
+    step(plants, inside.id, "review", "plant passport ES-41-0123 seen")
+    permits.ask_inspection(session, plants, held, "join")
+    permits.record_finding(
+        session, plants, held, "compliant", "no sign of Xylella on the sampled trees"
+    )
+    permits.invite_to_inspection(session, officer, held, "ENVA")
+    return 11

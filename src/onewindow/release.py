@@ -6,7 +6,14 @@ each domain that can stop goods (cargo, permits, AEO and partner data, ...) publ
 per process, in ``workers.register_consumers``; ``clearance`` asks them all through
 :func:`open_conditions` before it releases. A new domain adds a condition without editing another.
 
->>> register("example", lambda session, declaration_id: [Condition("example", "test", "waits")])
+Every check is asked in one of two ways. A page or any other read that lists what stops a
+declaration asks with ``for_update=False``: the check then writes nothing and locks nothing. Only
+the paths that may release (the release itself, lodging, a change of conditions) ask with
+``for_update=True``: a check may then lock what the release will spend (a permit's balance) and
+note what it waits for, so that a change to it looks at the declaration again.
+
+>>> register("example", lambda session, declaration_id, *, for_update: [
+...     Condition("example", "test", "waits")])
 >>> [c.text for c in open_conditions(None, 1)]  # type: ignore[arg-type]
 ['waits']
 >>> unregister("example")
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +37,15 @@ class Condition:
     text: str
 
 
-Check = Callable[[Session, int], Sequence[Condition]]
+class Check(Protocol):
+    """What of a domain stops a declaration; with ``for_update`` false it writes and locks
+    nothing (a page), with it true it may lock and note waits (the release's transaction)."""
+
+    def __call__(
+        self, session: Session, declaration_id: int, *, for_update: bool
+    ) -> Sequence[Condition]: ...
+
+
 Taken = Callable[[Session, int], object]
 
 _checks: dict[str, Check] = {}
@@ -58,9 +74,14 @@ def released(session: Session, declaration_id: int) -> None:
         _takers[domain](session, declaration_id)
 
 
-def open_conditions(session: Session, declaration_id: int) -> list[Condition]:
-    """Every registered domain's conditions that stop the declaration now, in domain order."""
+def open_conditions(
+    session: Session, declaration_id: int, *, for_update: bool = False
+) -> list[Condition]:
+    """Every registered domain's conditions that stop the declaration now, in domain order.
+
+    Read-only by default (pages, lists); the paths that may release pass ``for_update=True``.
+    """
     found: list[Condition] = []
     for domain in sorted(_checks):
-        found.extend(_checks[domain](session, declaration_id))
+        found.extend(_checks[domain](session, declaration_id, for_update=for_update))
     return found

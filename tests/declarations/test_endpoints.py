@@ -349,7 +349,7 @@ def test_a_domain_condition_stops_release_until_it_is_met(
 ) -> None:
     waiting = {"open": True}
 
-    def cargo(session: object, declaration_id: int) -> list[release.Condition]:
+    def cargo(session: object, declaration_id: int, *, for_update: bool) -> list[release.Condition]:
         if not waiting["open"]:
             return []
         return [release.Condition("cargo", "manifest", "the goods to be on a manifest")]

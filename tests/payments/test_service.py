@@ -509,6 +509,7 @@ def test_collected_revenue_is_reported_per_tax_type(party: Party) -> None:
         after = service.collected_by_tax_type(session, "GBP")
         _assert_books_balance(session)
     growth = {tax: after[tax] - before.get(tax, Decimal(0)) for tax in after}
+    growth = {tax: amount for tax, amount in growth.items() if amount}  # other tests' fees
     assert growth == {
         "customs_duty": Decimal("120.00"),
         "excise": Decimal("10.50"),

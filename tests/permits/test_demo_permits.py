@@ -8,10 +8,17 @@ from collections import Counter
 from fastapi.testclient import TestClient
 
 from onewindow.db import session_scope
-from onewindow.demo import DEMO_PASSWORD, TRADER_EMAIL, demo_principal, load_demo
+from onewindow.demo import (
+    DEMO_PASSWORD,
+    OFFICER_EMAIL,
+    TRADER_EMAIL,
+    demo_principal,
+    load_demo,
+)
 from onewindow.demo_permits import AGENCY_EMAIL, PLANTS, load_demo_permits
 from onewindow.permits import service as permits
 from onewindow.permits.schemas import ApplicationIn
+from onewindow.release import open_conditions
 
 
 def _login(client: TestClient, email: str) -> None:
@@ -36,9 +43,27 @@ def test_the_demo_has_applications_in_every_state_once(client: TestClient) -> No
         trader = demo_principal(session, TRADER_EMAIL)
         states = Counter(a.status for a in permits.list_applications(session, trader))
         queue = permits.list_applications(session, demo_principal(session, AGENCY_EMAIL))
+        stories: set[str] = set()
+        for application in permits.list_applications(session, trader):
+            seen = permits.view(session, application)
+            if any(m.kind == "answer" for m in seen.thread) and seen.status == "in_review":
+                stories.add("answered")
+            if seen.fee_request and seen.fee_request.status == "open":
+                stories.add("fee due")
+            if seen.fee_request and seen.fee_request.receipt_number:
+                stories.add("fee paid")
+            if seen.declaration_id:
+                stories.add("inside a declaration")
+                held = seen.declaration_id
+        held_for = open_conditions(session, held)
+        officer = demo_principal(session, OFFICER_EMAIL)
+        inspection = permits.inspection_parts(session, officer, [held])[held]
     assert {"PHYTO-IMPORT", "VET-HEALTH", "CITES", "MED-IMPORT", "CERT-ORIGIN"} <= codes
     assert {"lodged", "in_review", "information_requested", "approved", "rejected"} <= set(states)
     assert len([a for a in queue if a.status in permits.OPEN_STATUSES]) >= 3
+    assert {"answered", "fee due", "fee paid", "inside a declaration"} <= set(stories)
+    assert held_for and all(c.domain == "permits" for c in held_for), "held for its permit"
+    assert [(f.role, f.finding) for f in inspection] == [("join", "compliant"), ("asked", None)]
 
     _login(client, AGENCY_EMAIL)
     home = client.get("/permits")

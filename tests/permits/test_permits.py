@@ -4,24 +4,34 @@ condition, draw-down, and who sees what."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from onewindow import events
 from onewindow.audit import AuditEntry
 from onewindow.cli import app as cli
-from onewindow.db import session_scope
-from onewindow.permits.models import Drawdown, Permit
+from onewindow.db import is_postgres, session_scope
+from onewindow.declarations.models import Declaration
+from onewindow.events import OutboxEvent
+from onewindow.payments.models import PaymentRequest
+from onewindow.permits import service as permits
+from onewindow.permits.models import Drawdown, Permit, Wait
 from onewindow.permits.service import register_consumers
+from onewindow.release import open_conditions
 from tests.conftest import Party, make_party
 from tests.declarations.factory import declaration
 from tests.permits import deliver, load, procedure, rules
+from tests.portal import log_in
 
 API = "/api/v1/permits"
 
@@ -75,6 +85,21 @@ def _pay(client: TestClient, party: Party, declaration_id: int) -> None:
     deliver()
 
 
+def _pay_fee(client: TestClient, party: Party, application: dict[str, Any]) -> dict[str, Any]:
+    """Pay the application's fee through the payments API, as duties are paid."""
+    path = f"{API}/applications/{application['id']}"
+    fee = client.get(path, headers=party.auth).json()["fee_request"]
+    assert fee and fee["status"] == "open", fee
+    paid = client.post(
+        f"/api/v1/payment-requests/{fee['payment_request_id']}/pay",
+        json={"method": "bank"},
+        headers=party.auth,
+    )
+    assert paid.status_code == 202, paid.text
+    deliver()
+    return dict(client.get(path, headers=party.auth).json())
+
+
 def _status(client: TestClient, party: Party, declaration_id: int) -> str:
     seen = client.get(f"/api/v1/declarations/{declaration_id}", headers=party.auth)
     return str(seen.json()["status"])
@@ -113,7 +138,7 @@ class TestProcedureAsData:
         )
         assert early.status_code == 409 and "lab" in early.json()["detail"]
         _step(client, agency, application, "lab")
-        application = _step(client, party, application, "fee")
+        application = _pay_fee(client, party, application)
         assert application["open_steps"] == ["decision"], "the branches are joined again"
         decided = _approve(client, agency, application, quantity="500", unit="KGM")
         assert decided["status"] == "approved" and decided["permit"]
@@ -192,12 +217,76 @@ class TestRelease:
             assert application["data"]["quantity"] == "400"
             assert set(application["from_declaration"]) >= {"commodity_code", "origin"}
             _step(client, agency, application, "review")
-            _step(client, party, application, "fee")
+            _pay_fee(client, party, application)
             deliver()
             assert _status(client, party, lodged["id"]) == "paid"
             _approve(client, agency, application)
             deliver()
             assert _status(client, party, lodged["id"]) == "released"
+
+    def test_an_application_lodged_inside_the_declaration_releases_it_once_granted(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        steps = [{"id": "review", "kind": "review"}, {"id": "decision", "kind": "decision"}]
+        steps[1]["after"] = ["review"]
+        body = procedure(agency.identifier, steps=steps)
+        load(body)
+        with rules(body, {"hs": "06042020", "flows": ["import"], "countries": ["CN"]}):
+            lodging = declaration()
+            lodging["items"][0]["commodity_code"] = "0604202000"
+
+            def lodge(fields: dict[str, Any], items: list[int]) -> Any:
+                asked = [{"procedure": body["code"], "items": items, "fields": fields}]
+                return client.post(
+                    "/api/v1/declarations",
+                    json={**lodging, "permit_applications": asked},
+                    headers=party.auth,
+                )
+
+            def stored() -> int:
+                with session_scope() as session:
+                    return len(
+                        session.scalars(
+                            select(Declaration.id).where(
+                                Declaration.declarant_reference == lodging["declarant_reference"]
+                            )
+                        ).all()
+                    )
+
+            refused = lodge({"origin": "XX"}, [1, 7])
+            assert refused.status_code == 422, refused.text
+            pointers = {e["pointer"]: e["detail"] for e in refused.json()["errors"]}
+            assert set(pointers) == {
+                "/permit_applications/0/fields/purpose",
+                "/permit_applications/0/fields/origin",
+                "/permit_applications/0/items/1",
+            }, pointers
+            assert pointers["/permit_applications/0/fields/origin"] == "comes from the declaration"
+            assert stored() == 0, "nothing is lodged when an application is wrong"
+
+            lodged = lodge({"purpose": "private"}, [1])
+            assert lodged.status_code == 201, lodged.text
+            declaration_id = lodged.json()["id"]
+            again = lodge({"purpose": "private"}, [1])
+            assert again.status_code == 200 and again.json()["id"] == declaration_id
+            mine = [
+                a
+                for a in client.get(f"{API}/applications", headers=party.auth).json()
+                if a["declaration_id"] == declaration_id
+            ]
+            assert len(mine) == 1, "a retry lodges the application once"
+            application = mine[0]
+            assert application["item"] == 1 and application["data"]["origin"] == "CN"
+            assert application["data"]["commodity_code"] == "0604202000"
+            assert {"commodity_code", "origin", "quantity"} <= set(application["from_declaration"])
+            assert stored() == 1
+
+            _pay(client, party, declaration_id)
+            assert _status(client, party, declaration_id) == "paid", "held for the permit"
+            _step(client, agency, application, "review")
+            _approve(client, agency, application)
+            deliver()
+            assert _status(client, party, declaration_id) == "released"
 
     def test_a_cited_permit_is_checked_and_drawn_down_once_on_release(
         self, client: TestClient, party: Party, agency: Party
@@ -212,7 +301,7 @@ class TestRelease:
                 data={"commodity_code": "1209100000", "origin": "CN", "purpose": "private"},
             )
             _step(client, agency, application, "review")
-            _step(client, party, application, "fee")
+            _pay_fee(client, party, application)
             permit = _approve(client, agency, application, quantity="500", unit="KGM")["permit"]
 
             def cite(number: str) -> list[dict[str, str]]:
@@ -270,6 +359,80 @@ class TestRelease:
             seen = client.get(f"{API}/issued/{row.id}", headers=party.auth).json()
             assert seen["quantity_left"] in ("200.000", "200")
 
+    def test_a_page_of_a_held_declaration_writes_nothing_and_locks_no_permit(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        with rules(body, {"hs_from": "120910", "hs_to": "120910", "flows": ["import"]}):
+            application = _apply(
+                client,
+                party,
+                body["code"],
+                data={"commodity_code": "1209100000", "origin": "CN", "purpose": "private"},
+            )
+            _step(client, agency, application, "review")
+            _pay_fee(client, party, application)
+            permit = _approve(client, agency, application, quantity="100", unit="KGM")["permit"]
+            cited = [{"type": body["document_type"], "reference": permit}]
+            held = _lodge(client, party, "1209100000", documents=cited)
+            _pay(client, party, held["id"])
+            assert _status(client, party, held["id"]) == "paid", "400 kg asked, 100 allowed"
+
+            def waits() -> list[tuple[int, str]]:
+                with session_scope() as session:
+                    return [
+                        (w.declaration_id, w.reference)
+                        for w in session.scalars(select(Wait).order_by(Wait.id))
+                    ]
+
+            noted = waits()
+            assert (held["id"], permit) in noted, "the release path noted what it waits for"
+            statements: list[str] = []
+
+            def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                statements.append(statement.upper())
+
+            log_in(client, party)
+            sqlalchemy_event.listen(Engine, "before_cursor_execute", seen)
+            try:
+                page = client.get(f"/declarations/{held['id']}")
+            finally:
+                sqlalchemy_event.remove(Engine, "before_cursor_execute", seen)
+            assert page.status_code == 200
+            assert f"permit {permit} has 100 KGM left" in page.text
+            assert statements, "the page was rendered from the database"
+            assert not [s for s in statements if "FOR UPDATE" in s]
+            assert not [
+                s
+                for s in statements
+                if s.lstrip().startswith(("INSERT", "UPDATE", "DELETE")) and "PERMIT" in s
+            ]
+            assert waits() == noted
+
+            # While a page lists the conditions, another transaction may lock the permit at
+            # once; the release path's check holds it.
+            def locked_elsewhere(for_update: bool) -> bool:
+                with session_scope() as page_session, session_scope() as other:
+                    conditions = open_conditions(page_session, held["id"], for_update=for_update)
+                    assert [c.domain for c in conditions] == ["permits"]
+                    try:
+                        other.execute(
+                            select(Permit.id)
+                            .where(Permit.number == permit)
+                            .with_for_update(nowait=True)
+                        ).all()
+                    except OperationalError:
+                        other.rollback()
+                        return True
+                    return False
+
+            with session_scope() as session:
+                postgres = is_postgres(session)
+            if postgres:  # SQLite has no row locks: each transaction takes the whole file
+                assert not locked_elsewhere(for_update=False)
+                assert locked_elsewhere(for_update=True), "the release path locks the permit"
+
     def test_exemptions_let_goods_go_without_a_permit(
         self, client: TestClient, party: Party, agency: Party
     ) -> None:
@@ -284,6 +447,102 @@ class TestRelease:
             lodged = _lodge(client, party, "0604209000")
             _pay(client, party, lodged["id"])
             assert _status(client, party, lodged["id"]) == "released"
+
+
+class TestFee:
+    def test_the_fee_is_asked_of_payments_paid_like_duties_and_ends_its_step_once(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _apply(client, party, body["code"], data=data)
+        assert application["fee_request"] is None, "asked when the fee step opens"
+        application = _step(client, agency, application, "review")
+        fee = application["fee_request"]
+        assert (fee["amount"], fee["currency"], fee["status"]) == ("10.00", "GBP", "open")
+        owed = client.get(
+            f"/api/v1/payment-requests/{fee['payment_request_id']}", headers=party.auth
+        )
+        assert owed.status_code == 200
+        assert owed.json()["organisation_id"] == party.org_id, "the applicant pays"
+        assert owed.json()["declaration_id"] is None
+        assert application["number"] in owed.json()["description"]
+        assert [line["tax_type"] for line in owed.json()["lines"]] == ["permit_fee"]
+
+        path = f"{API}/applications/{application['id']}/steps/fee"
+        assert client.post(path, json={}, headers=party.auth).status_code == 403
+        by_agency = client.post(path, json={}, headers=agency.auth)
+        assert by_agency.status_code == 409 and "when the fee is paid" in by_agency.text
+
+        application = _pay_fee(client, party, application)
+        fee_step = next(s for s in application["steps"] if s["id"] == "fee")
+        assert fee_step["state"] == "done" and fee_step["by"] == "payments"
+        receipt = application["fee_request"]["receipt_number"]
+        assert receipt and receipt in fee_step["note"]
+        assert application["fee_request"]["status"] == "paid"
+        assert application["open_steps"] == ["decision"], "the application goes on"
+        seen = client.get(f"/api/v1/receipts/{receipt}", headers=party.auth)
+        assert seen.status_code == 200 and seen.json()["amount"] in ("10.00", "10")
+
+        again = client.post(
+            f"/api/v1/payment-requests/{fee['payment_request_id']}/pay",
+            json={"method": "bank"},
+            headers=party.auth,
+        )
+        assert again.status_code == 409, again.text
+        deliver()
+        with session_scope() as session:
+            paid = session.scalars(
+                select(PaymentRequest).where(
+                    PaymentRequest.subject_type == "permit_application",
+                    PaymentRequest.subject_id == application["id"],
+                )
+            ).all()
+            assert [(r.status, len(r.receipts)) for r in paid] == [("paid", 1)]
+            settled = session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.topic == "payment.settled",
+                    OutboxEvent.subject_id == str(paid[0].id),
+                )
+            ).all()
+            assert len(settled) == 1
+            replay = events.Event(
+                settled[0].id,
+                settled[0].topic,
+                settled[0].subject_type,
+                settled[0].subject_id,
+                settled[0].organisation_id,
+                settled[0].payload,
+                settled[0].occurred_at,
+            )
+            assert not permits.fee_paid(session, replay), "a redelivered event changes nothing"
+            steps = session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "permits.fee_paid",
+                    AuditEntry.subject_id == str(application["id"]),
+                )
+            ).all()
+            assert len(steps) == 1
+        decided = _approve(client, agency, application)
+        assert decided["status"] == "approved"
+
+    def test_a_refused_application_withdraws_its_open_fee(
+        self, client: TestClient, party: Party, agency: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
+        application = _step(
+            client, agency, _apply(client, party, body["code"], data=data), "review"
+        )
+        refused = client.post(
+            f"{API}/applications/{application['id']}/decision",
+            json={"decision": "reject", "reason": "no import licence"},
+            headers=agency.auth,
+        )
+        assert refused.status_code == 200, refused.text
+        assert refused.json()["fee_request"]["status"] == "cancelled"
 
 
 class TestQueue:
@@ -387,9 +646,6 @@ class TestVerifiedOnce:
     def test_a_company_document_verified_once_serves_every_application_until_it_expires(
         self, client: TestClient, party: Party, agency: Party
     ) -> None:
-        from onewindow.events import OutboxEvent
-        from onewindow.permits import service as permits
-
         body = procedure(agency.identifier, company_documents=["premises_approval"])
         load(body)
         data = {"commodity_code": "0604202000", "origin": "CN", "purpose": "private"}
@@ -474,6 +730,75 @@ class TestJointInspection:
         ]
         assert client.get(f"{path}/findings", headers=party.auth).status_code == 403
         assert client.get(f"{path}/findings", headers=stranger_agency.auth).status_code == 403
+
+
+class TestJointInspectionPage:
+    def test_one_inspection_page_for_customs_and_the_agencies_taking_part(
+        self, client: TestClient, party: Party, agency: Party, customs: Party
+    ) -> None:
+        body = procedure(agency.identifier)
+        load(body)
+        other = procedure(make_party(("permit-agency",), user_role="staff").identifier)
+        load(other)
+        lodged = _lodge(client, party, "0604202000")
+        _apply(
+            client,
+            party,
+            body["code"],
+            declaration_id=lodged["id"],
+            item=1,
+            data={"purpose": "private"},
+        )
+        secret = f"tip-off {uuid.uuid4().hex[:8]}"
+        held = client.post(
+            f"/api/v1/declarations/{lodged['id']}/holds",
+            json={"kind": "physical-inspection", "reason": secret},
+            headers=customs.auth,
+        )
+        assert held.status_code == 201, held.text
+        joined = client.post(
+            f"{API}/declarations/{lodged['id']}/inspection",
+            json={"role": "join"},
+            headers=agency.auth,
+        )
+        assert joined.status_code == 200, joined.text
+
+        token = log_in(client, customs)
+        page = client.get("/risk/inspections")
+        assert page.status_code == 200 and secret in page.text
+        assert body["agency"]["name"] in page.text and "Asked to join customs" in page.text
+        invited = client.post(
+            f"/permits/declarations/{lodged['id']}/invite",
+            data={"csrf_token": token, "agency": other["agency"]["code"]},
+            follow_redirects=True,
+        )
+        assert "The agency is asked into the inspection." in invited.text
+        assert other["agency"]["name"] in invited.text and "Asked in by customs" in invited.text
+
+        token = log_in(client, agency)
+        mine = client.get("/risk/inspections")
+        assert mine.status_code == 200
+        assert lodged["number"] in mine.text and other["agency"]["name"] in mine.text
+        assert secret not in mine.text, "an agency never sees risk reasons"
+        recorded = client.post(
+            f"/permits/declarations/{lodged['id']}/findings",
+            data={"csrf_token": token, "finding": "non_compliant", "notes": "soil on the roots"},
+            follow_redirects=True,
+        )
+        assert recorded.url.path == "/risk/inspections"
+        assert "Your finding is recorded." in recorded.text
+
+        bystander = make_party(("permit-agency",), user_role="staff")
+        log_in(client, bystander)
+        theirs = client.get("/risk/inspections")
+        assert theirs.status_code == 200 and lodged["number"] not in theirs.text
+        assert "Your agency takes part in no inspection yet." in theirs.text
+        log_in(client, party)
+        assert client.get("/risk/inspections").status_code == 404, "not a trader's page"
+
+        log_in(client, customs)
+        page = client.get("/risk/inspections")
+        assert "Not compliant: soil on the roots" in page.text
 
 
 class TestCertificateOfOrigin:

@@ -81,8 +81,11 @@ def link_problems(session: Session, declaration: Declaration) -> list[str]:
     return problems
 
 
-def release_conditions(session: Session, declaration_id: int) -> list[Condition]:
-    """What of cargo stops a declaration's release: a link to the manifest that is not valid."""
+def release_conditions(
+    session: Session, declaration_id: int, *, for_update: bool = False
+) -> list[Condition]:
+    """What of cargo stops a declaration's release: a link to the manifest that is not valid
+    (read only, however asked)."""
     declaration = declarations.find(session, declaration_id)
     if declaration is None or declaration.type != "IM":
         return []

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 
 from onewindow.clearance import service as clearance
 from onewindow.declarations import service
@@ -27,11 +28,25 @@ from onewindow.formats import service as formats
 from onewindow.formats import wco
 from onewindow.formats.wco import WcoRefusal
 from onewindow.parties.service import require_scope
+from onewindow.permits.schemas import DeclaredApplicationIn
 from onewindow.risk import service as risk
 from onewindow.risk.schemas import InspectionIn, InspectionOut
 from onewindow.security import Principal
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+
+
+class DeclarationSubmission(DeclarationIn):
+    """A declaration, and the permit applications lodged with it for its goods items."""
+
+    permit_applications: list[DeclaredApplicationIn] = Field(
+        default=[],
+        max_length=50,
+        description="applications to the agencies for permits the goods need; the fields the "
+        "declaration gives (commodity code, origin, quantity ...) are taken from it",
+    )
+
+
 risk_router = APIRouter(prefix="/api/v1/risk", tags=["risk"])
 
 
@@ -47,12 +62,22 @@ def _officer(principal: Principal, scope: str) -> None:
     responses={200: {"model": DeclarationOut, "description": "lodged before: the same answer"}},
 )
 def lodge(
-    body: DeclarationIn, response: Response, session: SessionDep, principal: PrincipalDep
+    body: DeclarationSubmission, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> DeclarationOut:
     """Lodge a declaration. Answers 201 when created, 200 when the same reference and body were
     lodged before (idempotent retry), 409 when the reference was used for another body.
-    A rejected declaration is recorded too: its ``errors`` say what to correct."""
-    lodgement = clearance.lodge(session, principal, body)
+    A rejected declaration is recorded too: its ``errors`` say what to correct.
+
+    ``permit_applications`` are lodged with it to the agencies, in the same transaction and only
+    if every one is complete (422 naming the field otherwise, and nothing is lodged); the goods
+    are released once the permits are granted. A retry lodges them once."""
+    declared = DeclarationIn.model_construct(
+        body.model_fields_set - {"permit_applications"},
+        **{name: getattr(body, name) for name in DeclarationIn.model_fields},
+    )
+    lodgement = clearance.lodge(
+        session, principal, declared, permit_applications=body.permit_applications
+    )
     if not lodgement.created:
         response.status_code = 200
     return service.seen_by(lodgement.declaration, principal)

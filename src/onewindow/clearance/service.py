@@ -10,6 +10,7 @@ each other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,8 @@ from onewindow.parties import service as parties
 from onewindow.parties.models import Organisation
 from onewindow.payments import service as payments
 from onewindow.payments.gateway import PaymentGateway
+from onewindow.permits import service as permits
+from onewindow.permits.schemas import DeclaredApplicationIn
 from onewindow.reference import service as reference
 from onewindow.release import open_conditions, released
 from onewindow.risk import service as risk
@@ -45,13 +48,22 @@ SYSTEM = "system"
 
 
 def lodge(
-    session: Session, principal: Principal, body: DeclarationIn, *, today: date | None = None
+    session: Session,
+    principal: Principal,
+    body: DeclarationIn,
+    *,
+    today: date | None = None,
+    permit_applications: Sequence[DeclaredApplicationIn] = (),
 ) -> declarations.Lodgement:
     """Lodge a declaration and carry it as far as it can go without a person.
 
     Only importers, exporters and brokers lodge, in their own name or in the name of a company
     that mandated them (:func:`lodging_parties`). A retry of the same reference and body answers
     with the first declaration, whatever happened since.
+
+    The permit applications it carries are checked with it (a problem names its place, and
+    nothing is stored) and lodged with it, their fields taken from it; the declaration then
+    waits for their permits (the permits release condition), and goes once they are granted.
     """
     settings = get_settings()
     today = today or date.today()
@@ -60,6 +72,14 @@ def lodge(
     if found is not None:
         return found
     named = lodging_parties(session, principal, body, today)
+    if permit_applications:
+        permits.check_declared(
+            session,
+            principal,
+            body.model_dump(mode="json"),
+            {role: org.name for role, org in named.items()},
+            permit_applications,
+        )
     lodgement = declarations.lodge(
         session,
         principal,
@@ -69,6 +89,10 @@ def lodge(
         parties={role: org.id for role, org in named.items()},
     )
     if lodgement.created and lodgement.declaration.status == Status.ACCEPTED:
+        if permit_applications:
+            permits.lodge_declared(
+                session, principal, lodgement.declaration.id, permit_applications
+            )
         _select(session, lodgement.declaration, body, named)
         advance(session, lodgement.declaration)
     return lodgement
@@ -400,7 +424,9 @@ def release_if_clear(session: Session, declaration: Declaration) -> bool:
     """Release the moment nothing is owed, no hold is open and no domain objects."""
     if Status(declaration.status) not in {Status.ASSESSED, Status.PAID, Status.GUARANTEED}:
         return False
-    if declarations.open_holds(declaration) or open_conditions(session, declaration.id):
+    if declarations.open_holds(declaration) or open_conditions(
+        session, declaration.id, for_update=True
+    ):
         return False
     declarations.transition(
         session, declaration, Status.RELEASED, actor=SYSTEM, reason="all conditions met"
@@ -581,7 +607,7 @@ def release(
         missing.append(declarations.LIFTED_BY["payment"])
     if any(h.kind == "seizure" for h in declarations.open_holds(declaration)):
         missing.append("the seizure to be lifted")
-    missing += [c.text for c in open_conditions(session, declaration.id)]
+    missing += [c.text for c in open_conditions(session, declaration.id, for_update=True)]
     if missing:
         raise Conflict(f"The goods cannot be released yet: waiting for {'; '.join(missing)}.")
     if not reason.strip():

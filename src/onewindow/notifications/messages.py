@@ -209,6 +209,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Company document {number} expires soon",
         "Lodge its renewal before it expires: applications that need it will stop.",
     ),
+    "permits.inspection_invited": (
+        "Customs asks your agency into the inspection of declaration {number}",
+        "Record your findings on the inspection page.",
+    ),
 }
 """Title and sentence per topic; ``{number}`` is the subject's reference (a declaration's number,
 an entry summary's movement reference, a manifest's reference)."""

@@ -27,7 +27,7 @@ from onewindow.payments.refusals import (
     PaymentMismatch,
     RefusalOnRecord,
 )
-from onewindow.payments.requests import lock_request
+from onewindow.payments.requests import lock_request, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,7 @@ def confirm_payment(
             "receipt_number": receipt.number,
             "amount": amount_text(expected),
             "currency": expected.currency,
+            **subject_of(request),
         },
         organisation_id=request.organisation_id,
     )

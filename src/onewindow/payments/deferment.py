@@ -24,7 +24,7 @@ from onewindow.payments.models import (
     PaymentRequestStatus,
     PaymentStatus,
 )
-from onewindow.payments.requests import lock_request
+from onewindow.payments.requests import lock_request, subject_of
 from onewindow.security import Principal, Role
 
 _ZERO = Decimal(0)
@@ -173,6 +173,7 @@ def settle_by_deferment(
             "account_number": chosen.number,
             "amount": amount_text(due),
             "currency": due.currency,
+            **subject_of(request),
         },
         organisation_id=request.organisation_id,
     )

@@ -98,7 +98,8 @@ def post_settlement(session: Session, request: PaymentRequest, debit_account: st
         currency=request.currency,
         legs=legs,
         payment_request_id=request.id,
-        memo=f"{request.reference} declaration {request.declaration_number}",
+        memo=f"{request.reference} "
+        + (request.description or f"declaration {request.declaration_number}"),
     )
 
 

@@ -55,7 +55,9 @@ PAYMENT_LABELS: dict[PaymentStatus, str] = {
 
 
 class PaymentRequest(Base):
-    """What an organisation owes on one declaration: the duties and taxes, tax by tax."""
+    """What an organisation owes: the duties and taxes on one declaration, tax by tax, or a fee
+    another domain charges for something of its own (a permit application), named by
+    ``subject_type`` and ``subject_id`` and described for the payer."""
 
     __tablename__ = "payment_request"
     __table_args__ = (
@@ -67,12 +69,24 @@ class PaymentRequest(Base):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
+        # And at most one open fee per subject of another domain.
+        Index(
+            "uq_payment_request_open_subject",
+            "subject_type",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(Integer, index=True)
-    declaration_id: Mapped[int] = mapped_column(Integer, index=True)
+    declaration_id: Mapped[int | None] = mapped_column(Integer, index=True)
     declaration_number: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str | None] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(String(200))
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Numeric(18, 4))

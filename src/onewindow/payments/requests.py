@@ -1,4 +1,5 @@
-"""Payment requests: what an organisation owes on a declaration, opened, amended, withdrawn."""
+"""Payment requests: what an organisation owes on a declaration, opened, amended, withdrawn; and
+the fees other domains charge for their own subjects (a permit application's fee)."""
 
 from __future__ import annotations
 
@@ -201,6 +202,121 @@ def _cancel(
     )
 
 
+def request_fee(
+    session: Session,
+    *,
+    organisation_id: int,
+    subject_type: str,
+    subject_id: int,
+    description: str,
+    fee_type: str,
+    amount: Money,
+    actor: str,
+) -> PaymentRequest:
+    """Ask an organisation to pay a fee for a subject of another domain (``permit_application``
+    and its id); paid through the same door, gateway and receipts as duties.
+
+    Idempotent per subject: asking again returns the request open or settled for it; a
+    withdrawn one is asked anew. The payments events of the request carry the subject, so the
+    domain that asked learns when it is paid.
+    """
+    currency, normal, total = _normalise_lines([(fee_type, amount)])
+    current = session.scalars(
+        select(PaymentRequest)
+        .where(
+            PaymentRequest.subject_type == subject_type,
+            PaymentRequest.subject_id == subject_id,
+            PaymentRequest.status != PaymentRequestStatus.CANCELLED,
+        )
+        .order_by(PaymentRequest.id.desc())
+        .with_for_update()
+    ).first()
+    if current is not None:
+        return current
+    now = utcnow()
+    request = PaymentRequest(
+        organisation_id=organisation_id,
+        declaration_id=None,
+        declaration_number="",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        description=description[:200],
+        reference=f"PR-{now:%y%m%d}-{secrets.token_hex(4).upper()}",
+        currency=currency,
+        total=total.amount,
+        lines=normal,
+        status=PaymentRequestStatus.OPEN,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="payment.requested",
+        subject_type="payment_request",
+        subject_id=request.id,
+        organisation_id=organisation_id,
+        data={
+            "reference": request.reference,
+            "for": description,
+            "total": str(total),
+            "lines": normal,
+            **subject_of(request),
+        },
+    )
+    record_event(
+        session,
+        "payment.requested",
+        "payment_request",
+        request.id,
+        {
+            "declaration_id": None,
+            "payment_request_id": request.id,
+            "reference": request.reference,
+            "description": description,
+            "amount": amount_text(total),
+            "currency": currency,
+            **subject_of(request),
+        },
+        organisation_id=organisation_id,
+    )
+    return request
+
+
+def fee_request(session: Session, payment_request_id: int) -> PaymentRequest | None:
+    """A fee's request by id, for the domain that asked for it (it shows it to its parties)."""
+    request = session.get(PaymentRequest, payment_request_id)
+    return request if request is not None and request.subject_type is not None else None
+
+
+def subject_of(request: PaymentRequest) -> dict[str, object]:
+    """What a fee is for, in the payments events (empty for a declaration's duties)."""
+    if request.subject_type is None:
+        return {}
+    return {"subject_type": request.subject_type, "subject_id": request.subject_id}
+
+
+def withdraw_fee(
+    session: Session, subject_type: str, subject_id: int, *, actor: str, reason: str
+) -> PaymentRequest | None:
+    """Cancel the open fee of a subject that no longer needs it (an application refused);
+    a settled fee is left as it is. Returns the cancelled request, if any."""
+    request = session.scalars(
+        select(PaymentRequest)
+        .where(
+            PaymentRequest.subject_type == subject_type,
+            PaymentRequest.subject_id == subject_id,
+            PaymentRequest.status == PaymentRequestStatus.OPEN,
+        )
+        .with_for_update()
+    ).one_or_none()
+    if request is None:
+        return None
+    _cancel(session, request, actor, superseded_by="", reason=reason)
+    return request
+
+
 def withdraw_payment_request(
     session: Session, declaration_id: int, *, actor: str, reason: str
 ) -> PaymentRequest | None:
@@ -240,6 +356,7 @@ def list_payment_requests(
     *,
     status: str | None = None,
     declaration_id: int | None = None,
+    subject: tuple[str, int] | None = None,
     limit: int = 100,
 ) -> Sequence[PaymentRequest]:
     """The principal's organisation's payment requests (all for a customs office), newest first."""
@@ -250,4 +367,8 @@ def list_payment_requests(
         query = query.where(PaymentRequest.status == status)
     if declaration_id is not None:
         query = query.where(PaymentRequest.declaration_id == declaration_id)
+    if subject is not None:
+        query = query.where(
+            PaymentRequest.subject_type == subject[0], PaymentRequest.subject_id == subject[1]
+        )
     return session.scalars(query.order_by(PaymentRequest.id.desc()).limit(limit)).all()

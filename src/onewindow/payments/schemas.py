@@ -46,8 +46,13 @@ class PaymentRequestOut(BaseModel):
     id: int
     reference: str = Field(examples=["PR-000123"])
     organisation_id: int
-    declaration_id: int
+    declaration_id: int | None = Field(description="the declaration whose duties these are")
     declaration_number: str
+    subject_type: str | None = Field(
+        default=None, description="for a fee: what it is for (permit_application)"
+    )
+    subject_id: int | None = None
+    description: str | None = Field(default=None, description="for a fee: what is paid for")
     currency: str
     total: Decimal
     lines: list[TaxLineOut]

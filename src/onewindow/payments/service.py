@@ -1,9 +1,10 @@
 """The payments domain's door: payment requests, bank payments, deferment, the ledger, receipts.
 
 Other domains call these functions and nothing else of the domain; the concerns live beside it:
-``requests`` (what is owed), ``bank`` (payments and the bank's callbacks), ``deferment``
-(deferred accounts and their guarantees), ``ledger`` (double entry, balances), ``receipts`` and
-``numbers``. :func:`pay` is the one way to pay, for the API, the portal and the demo.
+``requests`` (what is owed: duties on a declaration, or another domain's fee such as a permit
+application's), ``bank`` (payments and the bank's callbacks), ``deferment`` (deferred accounts and
+their guarantees), ``ledger`` (double entry, balances), ``receipts`` and ``numbers``. :func:`pay`
+is the one way to pay, for the API, the portal and the demo.
 
 Services flush; the caller's boundary commits. Every decision is in the audit log and every state
 change writes its outbox event in the same transaction. Money is :class:`~onewindow.money.Money`
@@ -34,7 +35,7 @@ from onewindow.payments.deferment import (
     require_officer,
     settle_by_deferment,
 )
-from onewindow.payments.gateway import PaymentGateway
+from onewindow.payments.gateway import PaymentGateway, SimulatedBank
 from onewindow.payments.ledger import (
     BANK_CLEARING,
     SUSPENSE,
@@ -55,9 +56,12 @@ from onewindow.payments.refusals import (
     RefusalOnRecord,
 )
 from onewindow.payments.requests import (
+    fee_request,
     get_payment_request,
     list_payment_requests,
+    request_fee,
     request_payment,
+    withdraw_fee,
     withdraw_payment_request,
 )
 from onewindow.security import Principal
@@ -65,6 +69,7 @@ from onewindow.security import Principal
 __all__ = [
     "BANK_CLEARING",
     "PAYMENT_METHODS",
+    "PaymentGateway",
     "SUSPENSE",
     "CallbackMalformed",
     "CallbackRefused",
@@ -73,11 +78,13 @@ __all__ = [
     "PaymentOutcome",
     "RefusalOnRecord",
     "SettlementOutcome",
+    "SimulatedBank",
     "UnbalancedTransaction",
     "apply_bank_callback",
     "collected_by_tax_type",
     "confirm_payment",
     "deferment_account",
+    "fee_request",
     "get_payment_request",
     "get_receipt",
     "ledger_balances",
@@ -86,12 +93,14 @@ __all__ = [
     "open_deferred_account",
     "pay",
     "register_consumers",
+    "request_fee",
     "request_payment",
     "require_officer",
     "revenue_account",
     "settle_by_deferment",
     "start_payment",
     "transactions_balance",
+    "withdraw_fee",
     "withdraw_payment_request",
 ]
 

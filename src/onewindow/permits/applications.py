@@ -21,8 +21,10 @@ from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.models import Declaration
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
-from onewindow.events import record_event
+from onewindow.events import Event, record_event
+from onewindow.money import Money
 from onewindow.parties.models import Organisation
+from onewindow.payments import service as payments
 from onewindow.permits import engine
 from onewindow.permits.access import is_agency, require
 from onewindow.permits.checks import tell_waiting, used
@@ -34,6 +36,8 @@ from onewindow.permits.schemas import (
     ApplicationIn,
     ApplicationOut,
     DecisionIn,
+    DeclaredApplicationIn,
+    FeeOut,
     MessageOut,
     NeedOut,
     PermitOut,
@@ -165,6 +169,99 @@ def _states(steps: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v.get("state")) for k, v in steps.items()}
 
 
+def _problems(
+    session: Session, principal: Principal, procedure: Procedure, data: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """What the form lacks, and the company documents the applicant has not had verified."""
+    problems = engine.check_form(procedure.definition, data)
+    held = verified_documents(session, principal.organisation_id, date.today())
+    problems += [
+        ("/company_documents", f"needs a verified, unexpired {kind.replace('_', ' ')}")
+        for kind in procedure.definition.get("company_documents") or []
+        if kind not in held
+    ]
+    return problems
+
+
+def check_declared(
+    session: Session,
+    principal: Principal,
+    content: Mapping[str, Any],
+    names: Mapping[str, str],
+    applications: Sequence[DeclaredApplicationIn],
+) -> None:
+    """Check the permit applications a declaration carries, before anything is stored: each
+    problem names its place in the declaration (``/permit_applications/0/fields/purpose``).
+
+    ``content`` is the declaration as lodged, ``names`` its registered parties' names by role.
+    Fields the declaration gives are taken from it, never retyped.
+    """
+    if not applications:
+        return
+    require(principal, "permits:write")
+    items = {int(i.get("sequence") or 0): i for i in content.get("items", [])}
+    named = dict(names)
+    for role in ("importer", "exporter"):
+        party = content.get(role) or {}
+        if not named.get(role) and party.get("name"):
+            named[role] = str(party["name"])
+    errors: list[FieldError] = []
+    for i, spec in enumerate(applications):
+        base = f"/permit_applications/{i}"
+        procedure = session.scalar(
+            select(Procedure).where(Procedure.code == spec.procedure, Procedure.current.is_(True))
+        )
+        if procedure is None:
+            errors.append(FieldError(f"{base}/procedure", f"no procedure {spec.procedure}"))
+            continue
+        found: dict[str, str] = {}
+        for j, sequence in enumerate(spec.items):
+            if sequence not in items:
+                errors.append(FieldError(f"{base}/items/{j}", "is not a goods item here"))
+                continue
+            facts = engine.declaration_facts(content, items[sequence], named)
+            filled = engine.fill_from_declaration(procedure.definition, facts)
+            for name in sorted(set(spec.fields) & set(filled)):
+                found.setdefault(f"{base}/fields/{name}", "comes from the declaration")
+            data = {**spec.fields, **filled}
+            for pointer, message in _problems(session, principal, procedure, data):
+                if pointer.startswith("/data/"):
+                    pointer = f"{base}/fields/{pointer.removeprefix('/data/')}"
+                elif pointer == "/company_documents":
+                    pointer = f"{base}/procedure"
+                found.setdefault(pointer, message)
+        errors += [FieldError(p, m) for p, m in found.items()]
+    if errors:
+        raise InvalidInput(
+            "A permit application in the declaration is not complete; nothing was lodged.",
+            errors,
+        )
+
+
+def lodge_declared(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    applications: Sequence[DeclaredApplicationIn],
+) -> list[Application]:
+    """Lodge the applications a declaration carried (checked by :func:`check_declared`), one
+    per goods item, in the declaration's own transaction."""
+    return [
+        lodge(
+            session,
+            principal,
+            ApplicationIn(
+                procedure=spec.procedure,
+                declaration_id=declaration_id,
+                item=sequence,
+                data=spec.fields,
+            ),
+        )
+        for spec in applications
+        for sequence in spec.items
+    ]
+
+
 def lodge(session: Session, principal: Principal, body: ApplicationIn) -> Application:
     """Lodge an application; fields taken from the declaration are filled from it."""
     require(principal, "permits:write")
@@ -181,13 +278,7 @@ def lodge(session: Session, principal: Principal, body: ApplicationIn) -> Applic
         data.update(filled)
         taken = sorted(filled)
         declaration_id = declaration.id
-    problems = engine.check_form(procedure.definition, data)
-    held = verified_documents(session, principal.organisation_id, date.today())
-    problems += [
-        ("/company_documents", f"needs a verified, unexpired {kind.replace('_', ' ')}")
-        for kind in procedure.definition.get("company_documents") or []
-        if kind not in held
-    ]
+    problems = _problems(session, principal, procedure, data)
     if problems:
         raise InvalidInput(
             "The application is not complete.", [FieldError(p, m) for p, m in problems]
@@ -212,6 +303,7 @@ def lodge(session: Session, principal: Principal, body: ApplicationIn) -> Applic
     session.flush()
     application.number = f"PA{now:%y}{application.id:07d}"
     _audit(session, principal, "application_lodged", application, procedure=procedure.code)
+    _ask_fees(session, application, procedure, principal.actor)
     agency = session.get(Agency, procedure.agency_id)
     _announce(session, "permits.application_lodged", application, principal.organisation_id)
     if agency and agency.organisation_id:
@@ -408,6 +500,7 @@ def view(session: Session, application: Application) -> ApplicationOut:
         steps=steps,
         open_steps=[s.id for s in steps if s.state == "open"],
         fee=engine.fee_of(definition, application.data),
+        fee_request=fee_request(session, application),
         thread=[MessageOut.model_validate(m) for m in thread],
         decision_reason=application.decision_reason,
         permit=permit,
@@ -416,13 +509,152 @@ def view(session: Session, application: Application) -> ApplicationOut:
     )
 
 
+# Fees, through payments ------------------------------------------------------------------------
+
+FEE_SUBJECT = "permit_application"
+"""What a permit fee is for, in the payments domain's words."""
+
+
+def _ask_fees(session: Session, application: Application, procedure: Procedure, actor: str) -> None:
+    """Ask payments for the fee of every fee step open now that has no request yet: the
+    applicant pays it like duties, and the step ends when payments says it is paid."""
+    definition = procedure.definition
+    steps = dict(application.steps)
+    changed = False
+    for step in engine.steps_of(definition):
+        entry = steps.get(step["id"], {})
+        if step["kind"] != "fee" or entry.get("state") != "open":
+            continue
+        fee = step.get("fee") or definition.get("fee")
+        if not fee or entry.get("payment_request_id"):
+            continue
+        request = payments.request_fee(
+            session,
+            organisation_id=application.applicant_id,
+            subject_type=FEE_SUBJECT,
+            subject_id=application.id,
+            description=f"fee for permit application {application.number} ({procedure.name})",
+            fee_type="permit_fee",
+            amount=Money(Decimal(str(fee["amount"])), str(fee["currency"])),
+            actor=actor,
+        )
+        steps[step["id"]] = {
+            **entry,
+            "payment_request_id": request.id,
+            "payment_request": request.reference,
+        }
+        changed = True
+    if changed:
+        application.steps = steps
+
+
+def fee_request(session: Session, application: Application) -> FeeOut | None:
+    """The application's fee as payments holds it: what to pay, where it stands, the receipt."""
+    ids = [
+        int(e["payment_request_id"])
+        for e in application.steps.values()
+        if e.get("payment_request_id")
+    ]
+    if not ids:
+        return None
+    request = payments.fee_request(session, max(ids))
+    if request is None:
+        return None
+    return FeeOut(
+        payment_request_id=request.id,
+        reference=request.reference,
+        amount=Money(request.total, request.currency).rounded().amount,
+        currency=request.currency,
+        status=request.status,
+        receipt_number=request.receipt_number,
+    )
+
+
+def pay_fee(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    method: str,
+    gateway: payments.PaymentGateway,
+) -> payments.PaymentOutcome:
+    """The applicant pays the application's open fee, through payments' one way to pay."""
+    application = get(session, principal, application_id)
+    if application.applicant_id != principal.organisation_id:
+        raise Forbidden("Only the applicant pays the fee.")
+    fee = fee_request(session, application)
+    if fee is None or fee.status != "open":
+        raise Conflict("No fee is due on this application.")
+    return payments.pay(session, principal, fee.payment_request_id, method=method, gateway=gateway)
+
+
+def fee_paid(session: Session, event: Event) -> bool:
+    """Payments says a fee was paid (or charged to a deferred account): the fee step it was
+    asked for is done and the application goes on. Idempotent: a step done stays done."""
+    if event.topic not in {"payment.settled", "payment.secured"}:
+        return False
+    if event.payload.get("subject_type") != FEE_SUBJECT:
+        return False
+    application = session.scalars(
+        select(Application)
+        .where(Application.id == int(event.payload["subject_id"]))
+        .with_for_update()
+    ).one_or_none()
+    if application is None or application.status not in OPEN_STATUSES:
+        return False
+    request_id = int(event.payload["payment_request_id"])
+    steps = dict(application.steps)
+    done = [
+        key
+        for key, entry in steps.items()
+        if entry.get("payment_request_id") == request_id and entry.get("state") == "open"
+    ]
+    if not done:
+        return False
+    how = (
+        f"paid, receipt {event.payload.get('receipt_number')}"
+        if event.topic == "payment.settled"
+        else f"charged to deferred account {event.payload.get('account_number')}"
+    )
+    now = utcnow()
+    for key in done:
+        steps[key] = {
+            **steps[key],
+            "state": engine.DONE,
+            "closed_at": now.isoformat(),
+            "by": "payments",
+            "note": how,
+        }
+    procedure = procedure_of(session, application)
+    application.steps = _state(procedure, application.data, steps)
+    if application.status == LODGED:
+        application.status = IN_REVIEW
+    application.updated_at = now
+    _ask_fees(session, application, procedure, "payments")
+    audit.record(
+        session,
+        actor="payments",
+        action="permits.fee_paid",
+        subject_type="permit_application",
+        subject_id=application.id,
+        reason=how,
+        data={"number": application.number, "steps": done, "payment_request_id": request_id},
+        organisation_id=application.applicant_id,
+    )
+    agency = session.get(Agency, application.agency_id)
+    for organisation_id in (application.applicant_id, agency.organisation_id if agency else None):
+        if organisation_id is not None:
+            _announce(session, "permits.step_done", application, organisation_id, step=done[0])
+    return True
+
+
 # Working an application ------------------------------------------------------------------------
 
 
 def complete_step(
     session: Session, principal: Principal, application_id: int, step_id: str, body: StepIn
 ) -> Application:
-    """Finish an open step (the agency's; a fee step also its applicant's, paying)."""
+    """The agency finishes an open step; a fee step with a fee ends when the fee is paid."""
     require(principal, "permits:read")
     application = get(session, principal, application_id)
     procedure = session.get(Procedure, application.procedure_id)
@@ -430,18 +662,19 @@ def complete_step(
     step = next((s for s in engine.steps_of(procedure.definition) if s["id"] == step_id), None)
     if step is None:
         raise NotFound(f"No step {step_id} in this procedure.")
-    by_applicant = application.applicant_id == principal.organisation_id
-    if by_applicant and (step["kind"] != "fee" or "permits:write" not in principal.scopes):
+    if application.applicant_id == principal.organisation_id:
         raise Forbidden("Only the agency finishes this step.")
-    if not by_applicant:
-        application = _for_agency(session, principal, application_id)
-    if application.status not in OPEN_STATUSES:
-        raise Conflict(f"The application is {STATUS_LABELS[application.status].lower()}.")
+    application = _for_agency(session, principal, application_id)
     if step["kind"] == "decision":
         raise Conflict("The decision step ends with the decision itself.")
     steps = dict(application.steps)
     if steps.get(step_id, {}).get("state") != "open":
         raise Conflict(f"The step {step_id} is not open now.")
+    if steps[step_id].get("payment_request_id"):
+        raise Conflict(
+            f"The step {step_id} ends when the fee is paid "
+            f"(payment request {steps[step_id].get('payment_request')})."
+        )
     steps[step_id] = {
         **steps[step_id],
         "state": engine.DONE,
@@ -454,6 +687,7 @@ def complete_step(
     if application.status == LODGED:
         application.status = IN_REVIEW
     application.updated_at = utcnow()
+    _ask_fees(session, application, procedure, principal.actor)
     _audit(
         session, principal, "step_done", application, body.note, step=step_id, outcome=body.outcome
     )
@@ -506,6 +740,7 @@ def answer(
     done = any(v.get("state") == engine.DONE for v in application.steps.values())
     application.status = IN_REVIEW if done else LODGED
     application.updated_at = utcnow()
+    _ask_fees(session, application, procedure, principal.actor)
     _say(session, principal, application, "answer", body.text)
     _audit(session, principal, "answered", application, body.text, changed=sorted(body.data))
     agency = session.get(Agency, application.agency_id)
@@ -532,6 +767,13 @@ def decide(
     else:
         application.status = REJECTED
         topic, extra = "permits.rejected", {}
+        payments.withdraw_fee(
+            session,
+            FEE_SUBJECT,
+            application.id,
+            actor=principal.actor,
+            reason=f"application {application.number} refused: {body.reason}",
+        )
     steps = dict(application.steps)
     for key, entry in steps.items():
         if entry.get("state") == "open":

@@ -119,9 +119,15 @@ def permit_problem(
     return None
 
 
-def release_conditions(session: Session, declaration_id: int) -> list[Condition]:
-    """What of permits stops a declaration's release; the permits it cites are noted so that a
-    change to them looks at the declaration again."""
+def release_conditions(
+    session: Session, declaration_id: int, *, for_update: bool = False
+) -> list[Condition]:
+    """What of permits stops a declaration's release.
+
+    Read-only unless ``for_update``: only then (the paths that may release) are the permits it
+    relies on locked until the transaction ends and the permits it cites noted, so that a change
+    to them looks at the declaration again. A page listing the conditions writes and locks
+    nothing."""
     declaration = declarations.find(session, declaration_id)
     if declaration is None or declaration.type not in CHECKED_TYPES:
         return []
@@ -131,7 +137,9 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
         for n in evaluate(rule_index(session), goods_of(declaration.content, today))
         if n.exempt is None and n.rule.mandatory
     ]
-    if session.scalar(select(Wait.id).where(Wait.declaration_id == declaration.id).limit(1)):
+    if for_update and session.scalar(
+        select(Wait.id).where(Wait.declaration_id == declaration.id).limit(1)
+    ):
         session.execute(delete(Wait).where(Wait.declaration_id == declaration.id))
     if not needs:
         return []
@@ -148,14 +156,15 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
         agency = session.get(Agency, procedure.agency_id)
         item = items[need.item]
         cited, permits = _permits_for(session, declaration, item, procedure)
-        if permits:
+        if permits and for_update:
             # Held until the release commits: a second release waits, then sees this one's
             # draw-down (SQLite writes one transaction at a time anyway).
             session.execute(
                 select(Permit.id).where(Permit.id.in_([p.id for p in permits])).with_for_update()
             )
-        for number in cited:
-            session.add(Wait(declaration_id=declaration.id, kind="cites", reference=number))
+        if for_update:
+            for number in cited:
+                session.add(Wait(declaration_id=declaration.id, kind="cites", reference=number))
         problems = []
         for permit in permits:
             problem = permit_problem(
@@ -178,7 +187,8 @@ def release_conditions(session: Session, declaration_id: int) -> list[Condition]
                     f"{what}: {'; '.join(problems)}" if problems else f"{what}: none is cited",
                 )
             )
-    session.flush()
+    if for_update:
+        session.flush()
     return conditions
 
 

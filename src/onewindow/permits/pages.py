@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from onewindow import work
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
+from onewindow.payments import service as payments
 from onewindow.permits import service
 from onewindow.permits.schemas import AnswerIn, ApplicationIn, CompanyDocumentIn, DecisionIn, StepIn
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
@@ -282,6 +283,10 @@ def declaration_permits(
     )
 
 
+INSPECTIONS = "/risk/inspections"
+"""Customs' inspection page, where the agencies' parts and findings are shown and recorded."""
+
+
 @router.post("/declarations/{declaration_id}/inspection")
 def join_inspection(
     request: Request,
@@ -301,7 +306,29 @@ def join_inspection(
             session, principal, declaration_id, "perform" if role == "perform" else "join"
         ),
         "Customs is told that your agency takes part in the inspection.",
-        f"/permits/declarations/{declaration_id}",
+        INSPECTIONS,
+    )
+
+
+@router.post("/declarations/{declaration_id}/invite")
+def invite_to_inspection(
+    request: Request,
+    declaration_id: Id,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    csrf_token: Csrf,
+    agency: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Customs asks an agency into a declaration's inspection, from the inspection page."""
+    if principal is None:
+        return _login(INSPECTIONS)
+    return _act(
+        request,
+        session,
+        csrf_token,
+        lambda: service.invite_to_inspection(session, principal, declaration_id, agency),
+        "The agency is asked into the inspection.",
+        INSPECTIONS,
     )
 
 
@@ -315,8 +342,9 @@ def record_finding(
     finding: Annotated[str, Form(max_length=20)],
     notes: FormText = "",
 ) -> Response:
+    """The agency records its findings on customs' inspection page."""
     if principal is None:
-        return _login(f"/permits/declarations/{declaration_id}")
+        return _login(INSPECTIONS)
 
     def action() -> None:
         if finding not in service.FINDING_LABELS:
@@ -329,7 +357,7 @@ def record_finding(
         csrf_token,
         action,
         "Your finding is recorded.",
-        f"/permits/declarations/{declaration_id}",
+        INSPECTIONS,
     )
 
 
@@ -370,6 +398,10 @@ def application_page(
             and "permits:decide" in principal.scopes
             and not mine,
             "open": application.status in service.OPEN_STATUSES,
+            "may_pay": mine
+            and seen.fee_request is not None
+            and seen.fee_request.status == "open"
+            and "payments:write" in principal.scopes,
         },
         principal,
     )
@@ -415,6 +447,34 @@ def complete_step(
             session, principal, application_id, step_id[:40], StepIn(note=note)
         ),
         "The step is done.",
+        _back(application_id),
+    )
+
+
+@router.post("/applications/{application_id}/fee")
+def pay_fee(
+    request: Request,
+    application_id: Id,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    csrf_token: Csrf,
+    method: Annotated[str, Form(max_length=20)] = "bank",
+) -> Response:
+    """The applicant pays the fee as duties are paid: by bank or by deferred account."""
+    if principal is None:
+        return _login(_back(application_id))
+    return _act(
+        request,
+        session,
+        csrf_token,
+        lambda: service.pay_fee(
+            session,
+            principal,
+            application_id,
+            method=method,
+            gateway=payments.SimulatedBank(session),
+        ),
+        "Payment sent to the bank; the fee step ends with its confirmation and the receipt.",
         _back(application_id),
     )
 

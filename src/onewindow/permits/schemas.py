@@ -35,6 +35,21 @@ class ApplicationIn(Strict):
     )
 
 
+class DeclaredApplicationIn(Strict):
+    """A permit application lodged inside a declaration: the procedure, the goods items it is
+    for (one application per item), and the form's fields the declaration does not give."""
+
+    procedure: Short = Field(description="the procedure's code, e.g. PHYTO-IMPORT")
+    items: list[Annotated[int, Field(ge=1, le=9999)]] = Field(
+        min_length=1, max_length=999, description="the declaration's goods items (sequences)"
+    )
+    fields: dict[str, Any] = Field(
+        default={},
+        max_length=200,
+        description="the form's fields not taken from the declaration, by name",
+    )
+
+
 class StepIn(Strict):
     note: Annotated[str, StringConstraints(max_length=2000)] = ""
     outcome: Literal["done", "passed", "failed", "paid"] = "done"
@@ -93,6 +108,17 @@ class MessageOut(BaseModel):
     at: datetime
 
 
+class FeeOut(BaseModel):
+    """The application's fee, as the payments domain holds it; paid through payments."""
+
+    payment_request_id: int
+    reference: str
+    amount: Decimal
+    currency: str
+    status: str = Field(description="open, paid, secured or cancelled")
+    receipt_number: str | None
+
+
 class ApplicationOut(BaseModel):
     id: int
     number: str
@@ -110,6 +136,7 @@ class ApplicationOut(BaseModel):
     steps: list[StepOut]
     open_steps: list[str]
     fee: dict[str, str] | None
+    fee_request: FeeOut | None = None
     thread: list[MessageOut]
     decision_reason: str | None
     permit: str | None
@@ -223,6 +250,15 @@ class FindingOut(BaseModel):
     notes: str | None
     asked_at: datetime
     recorded_at: datetime | None
+
+
+class AgencyInspectionOut(BaseModel):
+    """An inspection an agency takes part in: its own part and every agency's."""
+
+    declaration_id: int
+    declaration_number: str
+    mine: FindingOut
+    parts: list[FindingOut]
 
 
 class VerificationOut(BaseModel):

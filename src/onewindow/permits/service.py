@@ -7,7 +7,8 @@ behind it each hold one concern:
 - ``engine``: the pure procedure engine (the form, the steps' graph);
 - ``requirements``: the pure requirements engine (which goods need which procedure);
 - ``procedures``: agencies, procedure versions and requirement rules, loaded from data;
-- ``applications``: applications, the agency's queue and decisions, permits;
+- ``applications``: applications, the agency's queue and decisions, fees asked of payments,
+  permits;
 - ``checks``: the release condition, draw-down on release, telling waiting declarations;
 - ``verified``: company documents verified once, joint inspections, certificate verification.
 
@@ -29,16 +30,20 @@ from onewindow.permits.applications import (
     STATUS_LABELS,
     answer,
     ask,
+    check_declared,
     complete_step,
     correct_permit,
     decide,
+    fee_paid,
     generate,
     get,
     get_permit,
     list_applications,
     list_permits,
     lodge,
+    lodge_declared,
     needs_of,
+    pay_fee,
     permit_view,
     procedure_of,
     turnaround,
@@ -62,9 +67,13 @@ from onewindow.permits.requirements import FLOW_LABELS, Goods
 from onewindow.permits.verified import (
     COMPANY_DOCUMENT_KINDS,
     FINDING_LABELS,
+    ROLE_LABELS,
+    agency_inspections,
     announce_expiring,
     ask_inspection,
     findings_for,
+    inspection_parts,
+    invite_to_inspection,
     list_company_documents,
     lodge_company_document,
     record_finding,
@@ -77,33 +86,41 @@ __all__ = [
     "FINDING_LABELS",
     "FLOW_LABELS",
     "OPEN_STATUSES",
+    "ROLE_LABELS",
     "STATUS_LABELS",
     "STEP_KINDS",
     "agencies",
+    "agency_inspections",
     "agencies_of",
     "announce_expiring",
     "answer",
     "ask",
     "ask_inspection",
+    "check_declared",
     "complete_step",
     "correct_permit",
     "current",
     "current_procedures",
     "decide",
+    "fee_paid",
     "draw_down",
     "findings_for",
     "generate",
     "get",
     "get_permit",
+    "inspection_parts",
+    "invite_to_inspection",
     "is_agency",
     "list_applications",
     "list_company_documents",
     "list_permits",
     "lodge",
     "lodge_company_document",
+    "lodge_declared",
     "load_directory",
     "load_procedure",
     "needs_of",
+    "pay_fee",
     "permit_view",
     "procedure_of",
     "record_finding",
@@ -174,6 +191,10 @@ def _on_release_event(session: Session, event: events.Event) -> None:
     _on_release(session, event)
 
 
+def _on_payment(session: Session, event: events.Event) -> None:
+    fee_paid(session, event)
+
+
 def register_consumers() -> None:
     """Tell the release registry what of permits stops a declaration, and draw permits down
     when goods are released (once per process)."""
@@ -182,3 +203,6 @@ def register_consumers() -> None:
     # The release's own transaction draws down; the event stays as a net (draw-downs are once).
     events.unsubscribe("permits.drawdown")
     events.subscribe("permits.drawdown", "declaration.released", _on_release_event)
+    # A fee step ends when payments says its fee is paid.
+    events.unsubscribe("permits.fees")
+    events.subscribe("permits.fees", "payment.", _on_payment)

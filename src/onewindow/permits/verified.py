@@ -3,8 +3,9 @@
 - company documents (business registration, standing licences, premises approvals) lodged once,
   verified once by the agency that owns them, reused by every application needing them until
   they expire, their expiry announced ahead;
-- joint inspection: an agency asks to join (or to do) the inspection of a declaration; customs and
-  the agencies see one table of each agency's findings, beside customs' own inspection;
+- joint inspection: an agency asks to join (or to do) the inspection of a declaration, or customs
+  asks it in; customs' inspection page shows each agency's part and findings, and the agency
+  records its findings there (seeing only the inspections it takes part in, never risk reasons);
 - the public verification of an issued certificate or permit by its verification code.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
@@ -25,7 +26,12 @@ from onewindow.parties.models import Organisation
 from onewindow.permits.access import is_agency, is_customs, require
 from onewindow.permits.models import AgencyFinding, Application, CompanyDocument, Permit
 from onewindow.permits.procedures import agencies, agencies_of
-from onewindow.permits.schemas import CompanyDocumentIn, FindingOut, VerificationOut
+from onewindow.permits.schemas import (
+    AgencyInspectionOut,
+    CompanyDocumentIn,
+    FindingOut,
+    VerificationOut,
+)
 from onewindow.security import Principal
 
 COMPANY_DOCUMENT_KINDS = {
@@ -245,6 +251,150 @@ def record_finding(
         organisation_id=principal.organisation_id,
     )
     return row
+
+
+ROLE_LABELS = {
+    "join": "Asked to join customs",
+    "perform": "Asked to do the inspection",
+    "asked": "Asked in by customs",
+}
+
+
+def _customs_inspector(principal: Principal) -> bool:
+    return is_customs(principal) and "declarations:control" in principal.scopes
+
+
+def invite_to_inspection(
+    session: Session, principal: Principal, declaration_id: int, agency_code: str
+) -> AgencyFinding:
+    """Customs asks an agency into the inspection of a declaration; the agency is told and
+    records its findings on the inspection page."""
+    if not _customs_inspector(principal):
+        raise Forbidden("Only customs asks an agency into an inspection.")
+    agency = next((a for a in agencies(session).values() if a.code == agency_code), None)
+    if agency is None:
+        raise NotFound(f"No agency {agency_code}.")
+    declaration = declarations.find(session, declaration_id)
+    if declaration is None:
+        raise NotFound(f"No declaration {declaration_id}.")
+    row = session.scalar(
+        select(AgencyFinding).where(
+            AgencyFinding.declaration_id == declaration_id, AgencyFinding.agency_id == agency.id
+        )
+    )
+    if row is not None:
+        raise Conflict(f"{agency.name} already takes part in this inspection.")
+    row = AgencyFinding(
+        declaration_id=declaration_id,
+        agency_id=agency.id,
+        role="asked",
+        asked_by=principal.actor,
+        asked_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="permits.inspection_invited",
+        subject_type="declaration",
+        subject_id=declaration_id,
+        data={"agency": agency.code},
+        organisation_id=principal.organisation_id,
+    )
+    if agency.organisation_id is not None:
+        record_event(
+            session,
+            "permits.inspection_invited",
+            "declaration",
+            declaration_id,
+            {
+                "agency": agency.name,
+                "number": declaration.number or str(declaration.id),
+                "portal_path": "/risk/inspections",
+            },
+            organisation_id=agency.organisation_id,
+        )
+    return row
+
+
+def _finding_out(row: AgencyFinding, names: dict[int, str]) -> FindingOut:
+    return FindingOut(
+        declaration_id=row.declaration_id,
+        agency=names.get(row.agency_id, ""),
+        role=row.role,
+        finding=row.finding,
+        notes=row.notes,
+        asked_at=row.asked_at,
+        recorded_at=row.recorded_at,
+    )
+
+
+def inspection_parts(
+    session: Session,
+    principal: Principal,
+    declaration_ids: Sequence[int] | None = None,
+    *,
+    limit: int = 50,
+) -> dict[int, list[FindingOut]]:
+    """For customs' inspection page: each agency's part in these declarations' inspections, or
+    (no ids given) in the latest ``limit`` declarations agencies asked to join or were asked
+    into."""
+    if not _customs_inspector(principal) or declaration_ids == []:
+        return {}
+    if declaration_ids is None:
+        latest = (
+            select(AgencyFinding.declaration_id, func.max(AgencyFinding.asked_at).label("at"))
+            .group_by(AgencyFinding.declaration_id)
+            .order_by(func.max(AgencyFinding.asked_at).desc(), AgencyFinding.declaration_id)
+            .limit(limit)
+        )
+        declaration_ids = [row[0] for row in session.execute(latest)]
+    names = {a.id: a.name for a in agencies(session).values()}
+    found: dict[int, list[FindingOut]] = {}
+    for row in session.scalars(
+        select(AgencyFinding)
+        .where(AgencyFinding.declaration_id.in_(list(declaration_ids)))
+        .order_by(AgencyFinding.declaration_id, AgencyFinding.id)
+    ):
+        found.setdefault(row.declaration_id, []).append(_finding_out(row, names))
+    return found
+
+
+def agency_inspections(
+    session: Session, principal: Principal, limit: int = 200
+) -> list[AgencyInspectionOut]:
+    """For an agency on the inspection page: only the inspections it was asked into or asked to
+    join, each with every agency's part (no risk reasons: those are customs' own)."""
+    require(principal, "permits:decide")
+    if not is_agency(principal):
+        raise Forbidden("Only an agency's officers see its inspections.")
+    mine = {a.id for a in agencies_of(session, principal.organisation_id)}
+    own = session.scalars(
+        select(AgencyFinding)
+        .where(AgencyFinding.agency_id.in_(mine))
+        .order_by(AgencyFinding.asked_at.desc(), AgencyFinding.id.desc())
+        .limit(limit)
+    ).all()
+    ids = [r.declaration_id for r in own]
+    names = {a.id: a.name for a in agencies(session).values()}
+    numbers = {i: d.number or str(d.id) for i, d in declarations.by_ids(session, ids).items()}
+    everyone: dict[int, list[FindingOut]] = {}
+    for row in session.scalars(
+        select(AgencyFinding)
+        .where(AgencyFinding.declaration_id.in_(ids))
+        .order_by(AgencyFinding.declaration_id, AgencyFinding.id)
+    ):
+        everyone.setdefault(row.declaration_id, []).append(_finding_out(row, names))
+    return [
+        AgencyInspectionOut(
+            declaration_id=r.declaration_id,
+            declaration_number=numbers.get(r.declaration_id, str(r.declaration_id)),
+            mine=_finding_out(r, names),
+            parts=everyone.get(r.declaration_id, []),
+        )
+        for r in own
+    ]
 
 
 def findings_for(session: Session, principal: Principal, declaration_id: int) -> list[FindingOut]:

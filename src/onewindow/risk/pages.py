@@ -20,6 +20,7 @@ from onewindow import work
 from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
+from onewindow.permits import service as permits
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service
 from onewindow.risk.models import CHANNELS, FINDINGS
@@ -332,17 +333,50 @@ def deactivate(
 
 @router.get("/inspections", response_class=HTMLResponse)
 def inspections(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
-    """Declarations waiting for an inspection result, and the results recorded lately."""
+    """Declarations waiting for an inspection result, and the results recorded lately, each with
+    the agencies taking part and their findings. An agency's officer sees only the inspections
+    it was asked into or asked to join (never risk reasons) and records its findings here."""
+    if principal is not None and permits.is_agency(principal):
+        try:
+            taking_part = permits.agency_inspections(session, principal)
+        except DomainError:
+            return not_found_page(request)
+        return render(
+            request,
+            "risk_inspections.html",
+            {
+                "agency_view": True,
+                "inspections": taking_part,
+                "finding_labels": permits.FINDING_LABELS,
+                "role_labels": permits.ROLE_LABELS,
+            },
+            principal,
+        )
     refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
+    queue = service.inspection_queue(session)
+    results = service.inspection_results(session, limit=50)
+    ids = [d.declaration_id for d in queue] + [r.declaration_id for r in results]
+    parts = permits.inspection_parts(session, principal, ids)
+    others = {
+        i: found
+        for i, found in permits.inspection_parts(session, principal).items()
+        if i not in parts
+    }
     return render(
         request,
         "risk_inspections.html",
         {
-            "queue": service.inspection_queue(session),
-            "results": service.inspection_results(session, limit=50),
+            "agency_view": False,
+            "queue": queue,
+            "results": results,
             "findings": FINDINGS,
+            "parts": parts,
+            "others": others,
+            "agencies": sorted(permits.agencies(session).values(), key=lambda a: a.name),
+            "finding_labels": permits.FINDING_LABELS,
+            "role_labels": permits.ROLE_LABELS,
         },
         principal,
     )
