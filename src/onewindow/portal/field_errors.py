@@ -76,11 +76,15 @@ def sentence(error: FieldError, value: str | None, pick: str | None) -> str:
     ``value`` is what was typed; ``pick`` the list the field chooses from, if any.
     """
     shown = (value or "").strip()
-    if pick in PICKED and error.code in ("string_pattern_mismatch", "code-list", "too_long"):
+    if pick in PICKED and error.code in ("string_pattern_mismatch", "code-list", "missing"):
+        if value is None:
+            return f"choose {PICKED[pick]} from the list"
         if not shown:
             return f"choose {PICKED[pick]}"
         return f"choose {PICKED[pick]}; {shown!r} is not a code"
     if error.code == "string_pattern_mismatch":
+        if value is None:
+            return "is not in the expected form"
         return f"{shown!r} is not in the expected form" if shown else "fill it in"
     if error.code == "greater_than_equal":
         return "must not be negative" if "0" in error.detail else "the number is too small"
