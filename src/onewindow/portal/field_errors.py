@@ -112,3 +112,49 @@ def labelled(name: str, labels: Mapping[str, str]) -> str:
         inner = labels.get(f"items-{parts[2]}") or _words(parts[2])
         return f"Goods item {int(parts[1]) + 1}, {inner[:1].lower()}{inner[1:]}"
     return labels.get(name) or _words(name).capitalize()
+
+
+def pointer_label(pointer: str, labels: Mapping[str, str]) -> str:
+    """The label of the field a JSON pointer names: from ``labels`` (keyed by the pointer's
+    path with ``-`` for ``/``), or its words with list positions counted from 1
+    (``/consignments/0/containers/1/number`` -> "Consignments 1, containers 2, number").
+
+    >>> pointer_label("/consignments/0/containers/1/number", {})
+    'Consignments 1, containers 2, number'
+    >>> pointer_label("/body/eta", {"eta": "Expected arrival"})
+    'Expected arrival'
+    """
+    name = pointer.removeprefix("/body").removeprefix("/data").strip("/").replace("/", "-")
+    if name in labels:
+        return labels[name]
+    if name.startswith("items-") and f"items-{name.split('-', 2)[-1]}" in labels:
+        return labelled(name, labels)
+    parts: list[str] = []
+    for segment in name.split("-"):
+        if segment.isdigit() and parts:
+            parts[-1] = f"{parts[-1]} {int(segment) + 1}"
+        elif segment:
+            parts.append(segment.replace("_", " "))
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:] if text else "The form"
+
+
+def described(
+    errors: list[FieldError],
+    labels: Mapping[str, str],
+    values: Mapping[str, str] | None = None,
+    picks: Mapping[str, str] | None = None,
+) -> list[tuple[str, str]]:
+    """Each error as (the field's label, a sentence), for a page's list of what to correct.
+
+    ``values`` and ``picks`` are keyed like ``labels``: what was typed, the list it picks from.
+    """
+    found = []
+    for error in errors:
+        name = error.pointer.removeprefix("/body").removeprefix("/data").strip("/")
+        name = name.replace("/", "-")
+        value = (values or {}).get(name)
+        found.append(
+            (pointer_label(error.pointer, labels), sentence(error, value, (picks or {}).get(name)))
+        )
+    return found

@@ -19,6 +19,7 @@ from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, NotFound
 from onewindow.parties import service as parties
 from onewindow.permits import service as permits
+from onewindow.portal.field_errors import plain, pointer_label
 from onewindow.portal.roles import capabilities_for
 from onewindow.reference import service as reference
 from onewindow.security import ORGANISATION_ROLES, CsrfGuard, Principal
@@ -27,6 +28,8 @@ from onewindow.tariff.engine import MeasureType
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# A JSON pointer as a person reads it: "/consignments/0/weight" -> "Consignments 1, weight".
+templates.env.filters["field_label"] = lambda pointer: pointer_label(str(pointer), {})
 
 
 def _secure(request: Request) -> bool:
@@ -129,8 +132,11 @@ def refusal(session: Session, exc: DomainError) -> str:
         session.commit()
     else:
         session.rollback()
-    details = "; ".join(e.detail for e in exc.errors)
-    return f"{exc.detail} {details}".strip()
+    details = "; ".join(
+        f"{pointer_label(e.pointer, {})}: {plain(e.detail)}" if e.pointer.strip("/") else e.detail
+        for e in exc.errors
+    )
+    return plain(f"{exc.detail} {details}".strip())
 
 
 def page_principal(request: Request) -> Principal | None:
