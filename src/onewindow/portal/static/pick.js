@@ -15,10 +15,10 @@
     list.id = id;
     list.className = "pick-list";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", (input.labels && input.labels[0] ? input.labels[0].textContent : "Choices"));
+    list.setAttribute("aria-label", "Choices: " + (input.labels && input.labels[0] ? input.labels[0].textContent.trim() : input.name));
     list.hidden = true;
     status.className = "sr-only";
-    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
