@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.reference.codelists import PROCEDURE_FLOW, code_list
@@ -71,18 +72,22 @@ def _procedures() -> list[Choice]:
     return choices
 
 
+def _starting(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` starts with ``text``, as a range a B-tree index answers (LIKE on SQLite and
+    on PostgreSQL's default collation reads the whole table)."""
+    return and_(column >= text, column < text + "\uffff")
+
+
 def _locations(session: Session, query: str, limit: int, country: str | None) -> list[Location]:
     text = query.strip()
     statement = select(Location)
     if country:
         statement = statement.where(Location.country == country)
     if text:
-        compact = text.replace(" ", "").upper()
+        compact = text.replace(" ", "").upper()[:5]
+        named = text[:1].upper() + text[1:]
         statement = statement.where(
-            or_(
-                Location.locode.startswith(compact[:5]),
-                func.lower(Location.name_ascii).startswith(text.lower()),
-            )
+            or_(_starting(Location.locode, compact), _starting(Location.name_ascii, named))
         )
     rows = session.scalars(statement.order_by(Location.locode).limit(limit * 5)).all()
     return sorted(rows, key=lambda r: (r.locode != text.upper(), not r.is_port, r.locode))
