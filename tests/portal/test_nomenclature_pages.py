@@ -8,6 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_party
+from tests.declarations.factory import declaration
 from tests.permits import load, procedure, rules
 from tests.portal import log_in
 from tests.portal.test_declaration_pages import _form
@@ -110,3 +111,12 @@ class TestSixDigitCode:
         )
         assert page.status_code == 422
         assert 'class="offers"' not in page.text
+
+
+def test_the_api_names_the_declarable_lines_of_a_refused_subheading(client: TestClient) -> None:
+    party = make_party(("trader",))
+    body = declaration(importer={"identifier": party.identifier})
+    body["items"][0]["commodity_code"] = "420221"
+    answer = client.post("/api/v1/declarations", json=body, headers=party.auth)
+    errors = {e["pointer"]: e["detail"] for e in answer.json()["errors"]}
+    assert errors["/items/0/commodity_code"].endswith("declare one of its lines: 42022100")
