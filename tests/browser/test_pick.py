@@ -23,7 +23,8 @@ def test_typing_a_name_offers_the_countries_and_choosing_fills_the_code(
     origin.fill("")
     origin.press_sequentially("brazi", delay=30)
     choices = page.get_by_role("listbox", name="Choices: Country of origin")
-    expect(choices).to_be_visible()
+    # The first answer may wait for a busy server: allow it more than the default 5 s.
+    expect(choices).to_be_visible(timeout=20_000)
     expect(choices.get_by_role("option").first).to_have_text(re.compile(r"BR\s+Brazil"))
     choices.get_by_role("option", name=re.compile("Brazil")).click()
     expect(origin).to_have_value("BR")
@@ -33,7 +34,9 @@ def test_typing_a_name_offers_the_countries_and_choosing_fills_the_code(
     currency = page.get_by_role("combobox", name="Invoice currency")
     currency.fill("")
     currency.press_sequentially("yen", delay=30)
-    expect(page.get_by_role("listbox", name="Choices: Invoice currency")).to_be_visible()
+    expect(page.get_by_role("listbox", name="Choices: Invoice currency")).to_be_visible(
+        timeout=20_000
+    )
     currency.press("ArrowDown")
     expect(currency).to_have_attribute("aria-activedescendant", re.compile(r"pick-\d+-0"))
     currency.press("Enter")
@@ -51,7 +54,7 @@ def test_a_trader_picks_from_its_own_parties_only(page: Page, base_url: str) -> 
     importer.fill("")
     importer.press_sequentially("Test Org", delay=30)
     choices = page.get_by_role("listbox", name="Choices: Importer EORI")
-    expect(choices.get_by_role("option")).to_have_count(1)
+    expect(choices.get_by_role("option")).to_have_count(1, timeout=20_000)
     expect(choices).to_contain_text(trader.name)
     expect(choices).not_to_contain_text(other.name)
 
