@@ -301,6 +301,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/ledger/balances"): Own("/api/v1/ledger/balances"),
     ("GET", "/api/v1/tariff/measures/{code}"): Public("/api/v1/tariff/measures/4202210000"),
     ("GET", "/api/v1/reference/exchange-rates"): Public("/api/v1/reference/exchange-rates"),
+    ("GET", "/api/v1/reference/pick/{name}"): Public("/api/v1/reference/pick/countries?q=bra"),
+    ("GET", "/api/v1/reference/pick/parties"): Own("/api/v1/reference/pick/parties?q=test"),
     ("GET", "/api/v1/statistics/months"): Public("/api/v1/statistics/months"),
     ("GET", "/api/v1/statistics/trade"): Public(
         "/api/v1/statistics/trade?flow=import&month=2026-03&by=hs2"

@@ -36,7 +36,7 @@ def test_a_vessel_from_announcement_to_departure(page: Page, base_url: str, tmp_
     page.get_by_label("IMO number (vessel) or flight number").fill(vessel)
     page.get_by_label("Vessel name").fill("Browser Star")
     page.get_by_label("Voyage").fill("B1")
-    page.get_by_label("Port (UN/LOCODE, e.g. GBFXT)").fill("GBFXT")
+    page.get_by_label("Port", exact=True).fill("GBFXT")
     eta = (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     page.get_by_label("Expected arrival (UTC)").fill(eta)
     page.get_by_role("button", name="Announce").click()

@@ -23,7 +23,7 @@ HEADER = {
     "Exporter country": "CN",
     "Country of export": "CN",
     "Transport document number": "MAEU123456789",
-    "Location of goods (UN/LOCODE)": "GBFXT",
+    "Location of goods": "GBFXT",
     "Invoice total": "10000",
     "Freight to the border": "800",
     "Insurance": "50",
@@ -31,7 +31,7 @@ HEADER = {
 BAGS = {
     "Commodity code": "4202210000",
     "Description": "Handbags with outer surface of leather",
-    "Origin": "CN",
+    "Country of origin": "CN",
     "Net mass (kg)": "400",
     "Gross mass (kg)": "450",
     "Packages": "20",
@@ -40,7 +40,7 @@ BAGS = {
 SHOES = {
     "Commodity code": "6403990500",
     "Description": "Leather footwear",
-    "Origin": "CN",
+    "Country of origin": "CN",
     "Net mass (kg)": "200",
     "Gross mass (kg)": "230",
     "Packages": "10",
@@ -114,7 +114,7 @@ def test_a_trader_lodges_two_items_corrects_an_error_pays_and_sees_the_release(
     expect(wrong).to_have_attribute("aria-describedby", re.compile("items-1-commodity_code-error"))
     summary = page.get_by_role("list", name="Fields to correct")
     expect(summary.get_by_role("listitem")).to_have_count(1)
-    summary.get_by_role("link", name="Goods item 2: commodity code").click()
+    summary.get_by_role("link", name="Goods item 2, commodity code").click()
     expect(wrong).to_be_focused()
     expect(_item(page, 1).get_by_label("Commodity code", exact=True)).not_to_have_attribute(
         "aria-invalid", "true"
@@ -240,7 +240,13 @@ def test_the_form_is_labelled_and_can_be_lodged_with_the_keyboard_alone(
     for label in ("Your reference", "Importer EORI", "Incoterm", "Invoice currency"):
         expect(page.get_by_label(label, exact=True)).to_have_count(1)
     item = _item(page, 1)
-    for label in ("Commodity code", "Origin", "Net mass (kg)", "Package type", "Price currency"):
+    for label in (
+        "Commodity code",
+        "Country of origin",
+        "Net mass (kg)",
+        "Package type",
+        "Price currency",
+    ):
         expect(item.get_by_label(label, exact=True)).to_have_count(1)
 
     values = {**KEYBOARD_VALUES, "importer-identifier": trader.identifier}

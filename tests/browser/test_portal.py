@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -39,9 +41,15 @@ def test_the_hs_browser_finds_a_code_and_walks_the_tree(page: Page, base_url: st
     page.goto(f"{base_url}/hs")
     page.get_by_label("Search by code or words").fill("roasted coffee")
     page.keyboard.press("Enter")
-    page.get_by_role("link", name="090121").click()
+    page.get_by_role("link", name=re.compile(r"^090121 ")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("090121")
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="0901").click()
+    # Down to the national tariff's declarable line, and back up the tree.
+    page.get_by_role("link", name=re.compile(r"^09012100 ")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Roasted coffee")
+    expect(page.get_by_role("link", name="Use this code in a declaration")).to_be_visible()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="0901", exact=True
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Coffee")
 
 

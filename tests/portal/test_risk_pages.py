@@ -84,7 +84,8 @@ def test_bad_conditions_are_shown_next_to_the_field_and_nothing_is_saved(
     page = client.post("/risk/profiles", data=form)
     assert page.status_code == 422
     error = re.search(r'id="conditions-error">([^<]*)<', page.text)
-    assert error and "/conditions/2/op" in error[1]
+    # The third condition's operator, named as a person reads it (no JSON pointer).
+    assert error and "Conditions 3, op: hs takes" in error[1]
     assert _profiles(form["code"]) == 0
     broken = client.post("/risk/profiles", data=_profile_form(token, conditions="[{oops"))
     assert broken.status_code == 422

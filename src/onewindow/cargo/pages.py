@@ -23,6 +23,7 @@ from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
 from onewindow.formats import service as formats
 from onewindow.parties import service as parties
+from onewindow.portal.field_errors import described, plain
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service as risk
 from onewindow.security import Principal, Role
@@ -94,6 +95,25 @@ def _work(session: Session, principal: Principal) -> dict[str, object]:
     return work
 
 
+LABELS = {
+    "mode": "Mode",
+    "transport_id": "IMO number or flight number",
+    "transport_name": "Vessel name",
+    "voyage": "Voyage",
+    "port": "Port",
+    "eta": "Expected arrival",
+    "carrier": "Carrier",
+    "kind": "What happened",
+    "container": "Container",
+    "document": "Transport document",
+    "subject": "Container or transport document",
+    "occurred_at": "When",
+    "file": "File",
+}
+"""The labels of the cargo forms' fields, for their error sentences."""
+PICKS = {"port": "locations"}
+
+
 def _page(
     request: Request,
     session: Session,
@@ -113,8 +133,8 @@ def _page(
             "decision_labels": risk.DECISION_LABELS,
             "reconciliation_titles": {k: v[0] for k, v in service.RECONCILIATION.items()},
             "can_write": "cargo:write" in principal.scopes,
-            "errors": errors or [],
-            "problem": problem,
+            "errors": described(errors or [], LABELS, picks=PICKS),
+            "problem": plain(problem),
             "now": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
         },
         principal,
@@ -169,7 +189,7 @@ def _when(value: str, pointer: str) -> datetime:
 
 def _invalid(exc: ValidationError, prefix: str = "") -> InvalidInput:
     errors = [
-        FieldError(prefix + "/" + "/".join(str(p) for p in e["loc"]), e["msg"])
+        FieldError(prefix + "/" + "/".join(str(p) for p in e["loc"]), e["msg"], e["type"])
         for e in exc.errors()
     ]
     return InvalidInput("The form is not complete.", errors)

@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
 from onewindow.declarations import service
-from onewindow.declarations.form import ITEM_FIELDS, field_name, item_count, to_declaration
+from onewindow.declarations.form import (
+    ITEM_FIELDS,
+    LABELS,
+    PICKS,
+    field_name,
+    item_count,
+    pick_of,
+    to_declaration,
+)
 from onewindow.declarations.pages import choices, login_redirect, may_lodge
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.declarations.service import Action
@@ -28,10 +36,12 @@ from onewindow.formats import wco
 from onewindow.parties import service as parties
 from onewindow.parties.models import Mandate
 from onewindow.payments.gateway import SimulatedBank
+from onewindow.portal.field_errors import labelled, plain, sentence
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.reference import service as reference
 from onewindow.risk.pages import back_to, customs_only
 from onewindow.security import Principal
+from onewindow.tariff import service as tariff
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
 risk_router = APIRouter(prefix="/risk", include_in_schema=False)
@@ -60,6 +70,21 @@ def _clients(session: Session, principal: Principal) -> list[Mandate]:
     ]
 
 
+def _offers(form: dict[str, str], errors: dict[str, str], session: Session) -> dict[str, Any]:
+    """For a commodity code refused as not declarable, the declarable lines under its
+    subheading, to pick from."""
+    offers: dict[str, Any] = {}
+    for name in errors:
+        if not name.endswith("-commodity_code"):
+            continue
+        code = form.get(name, "").strip().replace(" ", "").replace(".", "")
+        if len(code) >= 6 and code.isdigit():
+            lines = tariff.lines_under(session, code[:6], limit=30)
+            if lines:
+                offers[name] = lines
+    return offers
+
+
 def _form_page(
     request: Request,
     session: Session,
@@ -70,6 +95,7 @@ def _form_page(
     status_code: int = 200,
     message: str = "",
 ) -> HTMLResponse:
+    declarant = parties.get_organisation(session, principal, principal.organisation_id)
     return render(
         request,
         "declarations_form.html",
@@ -78,8 +104,13 @@ def _form_page(
             "errors": errors,
             "items": range(items),
             "item_fields": ITEM_FIELDS,
-            "message": message,
+            "message": plain(message),
             "clients": _clients(session, principal),
+            "field_labels": LABELS,
+            "picks": PICKS,
+            "where": lambda name: labelled(name, LABELS),
+            "offers": _offers(fields, errors, session),
+            "declarant": declarant,
             **choices(),
         },
         principal,
@@ -88,20 +119,43 @@ def _form_page(
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_form(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
+def new_form(
+    request: Request, session: SessionDep, principal: OptionalPrincipalDep, commodity_code: str = ""
+) -> Response:
+    """The lodging form; ``commodity_code`` (from the nomenclature's "use this code") fills the
+    first goods item's code. The declarant is the user's company; a trader's own EORI is the
+    importer unless changed."""
     if principal is None:
         return login_redirect(request)
     if not may_lodge(principal):
         return not_found_page(request)
     fields = dict(DEFAULTS)
     fields.update({f"items-0-{k}": v for k, v in ITEM_DEFAULTS.items()})
+    if principal.has_role("trader"):
+        fields["importer-identifier"] = _declarant(session, principal)
+    code = commodity_code.replace(" ", "").replace(".", "")
+    if 6 <= len(code) <= 10 and code.isascii() and code.isdigit():
+        fields["items-0-commodity_code"] = code
+        line = tariff.national_line(session, code)
+        if line is not None:
+            fields["items-0-description"] = line.description[:200]
     return _form_page(request, session, principal, fields, {}, 1)
 
 
-def _errors_by_field(errors: list[FieldError]) -> dict[str, str]:
+def _problem(error: FieldError) -> str:
+    """An error of an uploaded file, named by its field's label."""
+    name = field_name(error.pointer)
+    if not name:
+        return plain(error.detail)
+    return f"{labelled(name, LABELS)}: {sentence(error, None, pick_of(name))}"
+
+
+def _errors_by_field(errors: list[FieldError], form: dict[str, str]) -> dict[str, str]:
+    """Each field's first error, as a sentence for a person (``form`` for the form's own)."""
     found: dict[str, str] = {}
     for error in errors:
-        found.setdefault(field_name(error.pointer) or "form", error.detail)
+        name = field_name(error.pointer) or "form"
+        found.setdefault(name, sentence(error, form.get(name), pick_of(name)))
     return found
 
 
@@ -162,7 +216,7 @@ async def lodge_form(
     try:
         declaration = DeclarationIn.model_validate(body)
     except ValidationError as exc:
-        errors = _errors_by_field(_pydantic_errors(exc))
+        errors = _errors_by_field(_pydantic_errors(exc), form)
         message = "Please correct the fields marked."
         return _form_page(request, session, principal, form, errors, items, 422, message)
     problems = service.check_declaration(session, declaration, date.today())
@@ -172,7 +226,7 @@ async def lodge_form(
             session,
             principal,
             form,
-            _errors_by_field(problems),
+            _errors_by_field(problems, form),
             items,
             422,
             "Please correct the fields marked.",
@@ -186,7 +240,7 @@ async def lodge_form(
             session,
             principal,
             form,
-            _errors_by_field(exc.errors),
+            _errors_by_field(exc.errors, form),
             items,
             exc.status_code,
             message,
@@ -226,14 +280,14 @@ async def upload(
         lodgement = clearance.lodge(session, principal, declaration)
         return RedirectResponse(f"/declarations/{lodgement.declaration.id}", status_code=303)
     except ValidationError as exc:
-        problems = [f"{e.pointer}: {e.detail}" for e in _pydantic_errors(exc)]
+        problems = [_problem(e) for e in _pydantic_errors(exc)]
     except json.JSONDecodeError as exc:
         problems = [f"The file is not valid JSON: {exc}"]
     except wco.WcoRefusal as exc:
         problems = [str(exc)]
     except DomainError as exc:
         refusal(session, exc)  # nothing of a refused upload stays
-        problems = [exc.detail] + [f"{e.pointer}: {e.detail}" for e in exc.errors]
+        problems = [plain(exc.detail)] + [_problem(e) for e in exc.errors]
     return render(
         request,
         "declarations_upload_result.html",

@@ -50,6 +50,72 @@ ITEM_FIELDS = (
     "value-currency",
 )
 
+LABELS = {
+    "declarant_reference": "Your reference",
+    "type": "Type",
+    "additional_type": "Additional type",
+    "office_of_lodgement": "Customs office",
+    "importer-identifier": "Importer EORI",
+    "exporter-identifier": "Exporter EORI",
+    "exporter-name": "Exporter name",
+    "exporter-address-line": "Exporter street",
+    "exporter-address-city": "Exporter city",
+    "exporter-address-country": "Exporter country",
+    "country_of_export": "Country of export",
+    "transport-mode": "Mode at the border",
+    "transport-identity": "Vessel IMO / flight / vehicle",
+    "transport-nationality": "Nationality of the means",
+    "transport_documents-0-type": "Transport document",
+    "transport_documents-0-reference": "Transport document number",
+    "location_of_goods": "Location of goods",
+    "delivery_terms-incoterm": "Incoterm",
+    "invoice-amount": "Invoice total",
+    "invoice-currency": "Invoice currency",
+    "freight-amount": "Freight to the border",
+    "freight-currency": "Freight currency",
+    "insurance-amount": "Insurance",
+    "insurance-currency": "Insurance currency",
+    "items-commodity_code": "Commodity code",
+    "items-description": "Description",
+    "items-origin": "Country of origin",
+    "items-procedure": "Procedure",
+    "items-preference": "Preference claimed",
+    "items-proof_of_origin-reference": "Proof of origin number",
+    "items-net_mass_kg": "Net mass (kg)",
+    "items-gross_mass_kg": "Gross mass (kg)",
+    "items-packages-0-type": "Package type",
+    "items-packages-0-count": "Packages",
+    "items-value-amount": "Price",
+    "items-value-currency": "Price currency",
+}
+"""Each field's label; a goods item's fields under ``items-`` and their name in the item."""
+
+PICKS = {
+    "office_of_lodgement": "offices",
+    "importer-identifier": "parties",
+    "exporter-identifier": "parties",
+    "exporter-address-country": "countries",
+    "country_of_export": "countries",
+    "transport-nationality": "countries",
+    "location_of_goods": "locations",
+    "invoice-currency": "currencies",
+    "freight-currency": "currencies",
+    "insurance-currency": "currencies",
+    "items-origin": "countries",
+    "items-procedure": "procedures",
+    "items-packages-0-type": "package-types",
+    "items-value-currency": "currencies",
+}
+"""The pick list each field chooses from (``/api/v1/reference/pick/{list}``)."""
+
+
+def pick_of(name: str) -> str | None:
+    """The pick list of a form field, a goods item's included (``items-2-origin``)."""
+    parts = name.split("-", 2)
+    if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
+        return PICKS.get(f"items-{parts[2]}")
+    return PICKS.get(name)
+
 
 def field_name(pointer: str) -> str:
     """``/items/0/value/amount`` -> ``items-0-value-amount`` (``/body`` prefixes dropped)."""

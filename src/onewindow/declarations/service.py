@@ -137,10 +137,12 @@ def check_outcome(
     for i, item in enumerate(body.items):
         code = item.commodity_code
         if code and code in unknown and ref.is_subheading(code):
+            lines = [line.commodity_code for line in tariff.lines_under(session, code[:6], 10)]
+            offered = f"; declare one of its lines: {', '.join(lines)}" if lines else ""
             checker.fail(
                 f"/items/{i}/commodity_code",
                 "tariff",
-                f"{code} is not a declarable line of the national tariff",
+                f"{code} is not a declarable line of the national tariff{offered}",
                 rule="tariff-line",
                 item=item,
             )

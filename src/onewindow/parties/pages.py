@@ -13,6 +13,7 @@ from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError, InvalidInput
 from onewindow.parties import service
+from onewindow.portal.field_errors import plain
 from onewindow.portal.pages import csrf_ok, flash_redirect, refusal, render
 from onewindow.security import Principal, Role
 
@@ -112,7 +113,7 @@ def grant(
         )
     except DomainError as exc:
         message = refusal(session, exc)
-        errors = {e.pointer.strip("/").split("/")[0]: e.detail for e in exc.errors}
+        errors = {e.pointer.strip("/").split("/")[0]: plain(e.detail) for e in exc.errors}
         if not errors:
             return _back(request, message)
         return _page(request, session, principal, fields=fields, errors=errors, status_code=422)

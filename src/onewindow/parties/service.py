@@ -864,3 +864,40 @@ def covering_mandate(
         ):
             return mandate
     return None
+
+
+@dataclass(frozen=True)
+class WorkingParty:
+    """A company the principal's organisation works with, as a pick list offers it."""
+
+    identifier: str
+    name: str
+    relation: str
+
+
+def working_parties(
+    session: Session, principal: Principal, query: str = "", limit: int = 20
+) -> list[WorkingParty]:
+    """The principal's own company and those its mandates in force join it with (the clients
+    that mandated it, the representatives it mandated), matching ``query`` by identifier or
+    name; never any other company."""
+    today = date.today()
+    me = session.get(Organisation, principal.organisation_id)
+    found: dict[str, WorkingParty] = {}
+    if me is not None:
+        found[me.identifier] = WorkingParty(me.identifier, me.name, "your company")
+    for mandate in list_mandates(session, principal):
+        if not mandate_in_force(mandate, today):
+            continue
+        if mandate.representative_id == principal.organisation_id:
+            other, relation = mandate.represented, "client"
+        else:
+            other, relation = mandate.representative, "representative"
+        found.setdefault(other.identifier, WorkingParty(other.identifier, other.name, relation))
+    q = query.strip().lower()
+    matching = [
+        p
+        for p in found.values()
+        if p.identifier.lower().startswith(q) or all(w in p.name.lower() for w in q.split())
+    ]
+    return sorted(matching, key=lambda p: (p.relation != "your company", p.name))[:limit]

@@ -25,6 +25,7 @@ from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
 from onewindow.payments import service as payments
 from onewindow.permits import service
 from onewindow.permits.schemas import AnswerIn, ApplicationIn, CompanyDocumentIn, DecisionIn, StepIn
+from onewindow.portal.field_errors import plain
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.reference import service as reference
 from onewindow.security import Principal
@@ -151,8 +152,8 @@ def _form_page(
             "item": item,
             "countries": _countries(session),
             "currencies": reference.list_currencies(session),
-            "errors": {e.pointer.removeprefix("/data/"): e.detail for e in errors or []},
-            "problem": problem,
+            "errors": {e.pointer.removeprefix("/data/"): plain(e.detail) for e in errors or []},
+            "problem": plain(problem),
             "agency": service.agencies(session).get(procedure.agency_id),
         },
         principal,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,12 +18,18 @@ from onewindow.db import session_scope
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, NotFound
 from onewindow.parties import service as parties
+from onewindow.permits import service as permits
+from onewindow.portal.field_errors import plain, pointer_label
 from onewindow.portal.roles import capabilities_for
 from onewindow.reference import service as reference
 from onewindow.security import ORGANISATION_ROLES, CsrfGuard, Principal
+from onewindow.tariff import service as tariff
+from onewindow.tariff.engine import MeasureType
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# A JSON pointer as a person reads it: "/consignments/0/weight" -> "Consignments 1, weight".
+templates.env.filters["field_label"] = lambda pointer: pointer_label(str(pointer), {})
 
 
 def _secure(request: Request) -> bool:
@@ -126,8 +132,11 @@ def refusal(session: Session, exc: DomainError) -> str:
         session.commit()
     else:
         session.rollback()
-    details = "; ".join(e.detail for e in exc.errors)
-    return f"{exc.detail} {details}".strip()
+    details = "; ".join(
+        f"{pointer_label(e.pointer, {})}: {plain(e.detail)}" if e.pointer.strip("/") else e.detail
+        for e in exc.errors
+    )
+    return plain(f"{exc.detail} {details}".strip())
 
 
 def page_principal(request: Request) -> Principal | None:
@@ -281,15 +290,65 @@ def logout(request: Request, session: SessionDep) -> Response:
 def hs_browser(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep, q: str = ""
 ) -> HTMLResponse:
-    """Search the HS nomenclature, or browse it by section and chapter."""
+    """Search the HS nomenclature and the national tariff's declarable lines by code or words,
+    or browse the nomenclature by section and chapter."""
     q = q.strip()[:100]
     results = reference.search_hs(session, q, limit=100) if q else []
+    lines = tariff.search_lines(session, q, limit=50) if q else []
     sections = [] if q else reference.hs_sections(session)
     chapters = [] if q else reference.hs_chapters(session)
     return render(
         request,
         "hs.html",
-        {"q": q, "results": results, "sections": sections, "chapters": chapters},
+        {
+            "q": q,
+            "results": results,
+            "lines": lines,
+            "sections": sections,
+            "chapters": chapters,
+        },
+        principal,
+    )
+
+
+MEASURE_GROUPS = (
+    ("Third-country duty", (MeasureType.CUSTOMS_DUTY,)),
+    ("Preferences by origin", (MeasureType.PREFERENTIAL_DUTY,)),
+    ("Trade remedies", (MeasureType.ANTI_DUMPING_DUTY,)),
+    ("Excise", (MeasureType.EXCISE,)),
+    ("VAT", (MeasureType.VAT,)),
+)
+"""How the browser groups a line's measures, in the order an assessment computes them."""
+
+
+def _line_page(
+    request: Request, session: Session, principal: Principal | None, code: str
+) -> HTMLResponse:
+    line = tariff.national_line(session, code)
+    if line is None:
+        return not_found_page(request)
+    try:
+        entry = reference.hs_entry(session, line.subheading)
+    except NotFound:
+        return not_found_page(request)
+    today = date.today()
+    measures = [m for m in tariff.measures_for(session, line.commodity_code) if m.in_force(today)]
+    groups = [
+        (title, [m for m in measures if m.measure_type in kinds]) for title, kinds in MEASURE_GROUPS
+    ]
+    countries = {c.alpha2: c.name for c in reference.list_countries(session)}
+    return render(
+        request,
+        "hs_line.html",
+        {
+            "line": line,
+            "entry": entry,
+            "groups": groups,
+            "countries": countries,
+            "today": today,
+            "needs": permits.requirements_for(session, line.commodity_code, None, "import"),
+            "export_needs": permits.requirements_for(session, line.commodity_code, None, "export"),
+        },
         principal,
     )
 
@@ -298,8 +357,14 @@ def hs_browser(
 def hs_code(
     request: Request, code: str, session: SessionDep, principal: OptionalPrincipalDep
 ) -> HTMLResponse:
+    """A chapter, heading or subheading; under a subheading, the national tariff's declarable
+    lines; a declarable line (8 or 10 digits) with its rates, measures and permits."""
+    code = code.replace(".", "").replace(" ", "")[:10]
+    if len(code) > 6 and code.isdigit():
+        return _line_page(request, session, principal, code)
     try:
-        entry = reference.hs_entry(session, code[:10])
+        entry = reference.hs_entry(session, code)
     except NotFound:
         return not_found_page(request)
-    return render(request, "hs_code.html", {"entry": entry}, principal)
+    lines = tariff.lines_under(session, entry.code) if entry.level == 6 else []
+    return render(request, "hs_code.html", {"entry": entry, "lines": lines}, principal)

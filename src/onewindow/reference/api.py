@@ -6,9 +6,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
 
+from onewindow.config import get_settings
 from onewindow.deps import PrincipalDep, SessionDep
-from onewindow.reference import service
+from onewindow.parties import service as parties
+from onewindow.reference import picks, service
 from onewindow.reference.schemas import (
     CodeListOut,
     CodeOut,
@@ -123,3 +126,42 @@ def set_exchange_rate(
     """Customs sets the rate of a currency for a period (declarations are assessed with it)."""
     row = service.set_exchange_rate_by(session, principal, **body.model_dump())
     return ExchangeRateOut.model_validate(row)
+
+
+class ChoiceOut(BaseModel):
+    """One entry of a pick list: the code for the field and what a person reads."""
+
+    code: str
+    label: str
+
+
+PickQuery = Annotated[str, Query(max_length=100, description="code or words, as typed")]
+PickLimit = Annotated[int, Query(ge=1, le=50)]
+
+
+@router.get("/pick/parties", response_model=list[ChoiceOut])
+def pick_parties(
+    session: SessionDep, principal: PrincipalDep, q: PickQuery = "", limit: PickLimit = 20
+) -> list[ChoiceOut]:
+    """The companies the caller works with (itself, its mandates' principals and
+    representatives), by identifier or name: no other company ever appears."""
+    return [
+        ChoiceOut(code=p.identifier, label=f"{p.name} ({p.relation})")
+        for p in parties.working_parties(session, principal, q, limit)
+    ]
+
+
+@router.get("/pick/{name}", response_model=list[ChoiceOut])
+def pick(
+    session: SessionDep,
+    name: Annotated[str, Path(pattern=r"^(" + "|".join(picks.LISTS) + r")$")],
+    q: PickQuery = "",
+    limit: PickLimit = 20,
+) -> list[ChoiceOut]:
+    """A pick list as a person types: countries, currencies, offices (customs offices of the
+    national country), locations (UN/LOCODE), package-types, procedures; best matches first."""
+    national = get_settings().country
+    return [
+        ChoiceOut(code=c.code, label=c.label)
+        for c in picks.pick(session, name, q, limit, national=national)
+    ]

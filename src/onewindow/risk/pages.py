@@ -21,6 +21,7 @@ from onewindow.db import utcnow
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, FieldError
 from onewindow.permits import service as permits
+from onewindow.portal.field_errors import plain, pointer_label
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
 from onewindow.risk import service
 from onewindow.risk.models import CHANNELS, FINDINGS
@@ -214,7 +215,8 @@ def _profile_errors(errors: list[FieldError]) -> dict[str, str]:
     found: dict[str, str] = {}
     for error in errors:
         name = error.pointer.strip("/").split("/")[0] or "form"
-        text = f"{error.pointer}: {error.detail}" if name == "conditions" else error.detail
+        detail = plain(error.detail)
+        text = f"{pointer_label(error.pointer, {})}: {detail}" if name == "conditions" else detail
         found[name] = f"{found[name]}; {text}" if name in found else text
     return found
 

@@ -414,3 +414,65 @@ def declarable_codes(session: Session, limit: int = 20_000) -> list[str]:
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class NationalLine:
+    """A declarable line of the national tariff, as the nomenclature browser shows it."""
+
+    commodity_code: str
+    subheading: str
+    description: str
+    units: tuple[str, ...]
+
+
+def _national_lines(rows: Sequence[TariffLine]) -> list[NationalLine]:
+    seen: dict[str, NationalLine] = {}
+    for row in rows:
+        seen.setdefault(
+            row.commodity_code,
+            NationalLine(row.commodity_code, row.subheading, row.description, tuple(row.units)),
+        )
+    return sorted(seen.values(), key=lambda line: line.commodity_code)
+
+
+def lines_under(session: Session, prefix: str, limit: int = 200) -> list[NationalLine]:
+    """The declarable lines of the loaded tariff under an HS code (``090121``), in code order."""
+    rows = session.scalars(
+        select(TariffLine)
+        .where(TariffLine.commodity_code.startswith(prefix), TariffLine.declarable.is_(True))
+        .order_by(TariffLine.commodity_code, TariffLine.source)
+        .limit(limit * 3)
+    ).all()
+    return _national_lines(rows)[:limit]
+
+
+def national_line(session: Session, code: str) -> NationalLine | None:
+    """The declarable line a declared code names (8 or 10 digits, as ``unknown_codes`` reads
+    them), or None."""
+    forms = {code, code[:8], code.ljust(10, "0")}
+    rows = session.scalars(
+        select(TariffLine)
+        .where(TariffLine.commodity_code.in_(forms), TariffLine.declarable.is_(True))
+        .order_by(TariffLine.commodity_code, TariffLine.source)
+    ).all()
+    found = _national_lines(rows)
+    return found[0] if found else None
+
+
+def search_lines(session: Session, query: str, limit: int = 50) -> list[NationalLine]:
+    """Declarable lines by code prefix (``09012100``) or by every word of their description."""
+    digits = query.replace(" ", "").replace(".", "")
+    statement = select(TariffLine).where(TariffLine.declarable.is_(True))
+    if digits.isdigit():
+        statement = statement.where(TariffLine.commodity_code.startswith(digits))
+    else:
+        words = [w for w in query.lower().split() if w][:8]
+        if not words:
+            return []
+        for word in words:
+            statement = statement.where(func.lower(TariffLine.description).contains(word))
+    rows = session.scalars(
+        statement.order_by(TariffLine.commodity_code, TariffLine.source).limit(limit * 3)
+    ).all()
+    return _national_lines(rows)[:limit]
