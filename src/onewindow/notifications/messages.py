@@ -25,6 +25,36 @@ class Message:
     title: str
     body: str
     link: str | None
+    subject: str = ""
+    """What the event is about, as a person names it ("Declaration 24GB0000000017"): the
+    heading its notifications are grouped under."""
+
+
+SUBJECT_NAMES: dict[str, str] = {
+    "declaration": "Declaration",
+    "manifest": "Manifest",
+    "call": "Call",
+    "entry_summary": "Entry summary",
+    "container": "Container",
+    "document": "Transport document",
+    "permit_application": "Application",
+    "company_document": "Company document",
+    "payment_request": "Payment request",
+    "organisation": "Your organisation",
+}
+"""How a subject type is named in a group's heading."""
+
+
+def subject_name(subject_type: str, number: str) -> str:
+    """The heading of a subject's notifications.
+
+    >>> subject_name("declaration", "24GB0000000017"), subject_name("organisation", "3")
+    ('Declaration 24GB0000000017', 'Your organisation')
+    """
+    if subject_type == "organisation":
+        return SUBJECT_NAMES["organisation"]
+    kind = SUBJECT_NAMES.get(subject_type, subject_type.replace("_", " ").capitalize())
+    return f"{kind} {number}"[:TITLE_LENGTH]
 
 
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -258,5 +288,8 @@ def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str
         sentence = f"Event {topic} was recorded for {subject.lower()} {number}."
     body = " ".join([sentence, *_details(payload)])
     return Message(
-        title[:TITLE_LENGTH], body[:BODY_LENGTH], _link(subject_type, subject_id, payload)
+        title[:TITLE_LENGTH],
+        body[:BODY_LENGTH],
+        _link(subject_type, subject_id, payload),
+        subject_name(subject_type, number),
     )

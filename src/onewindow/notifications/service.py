@@ -27,16 +27,17 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from onewindow import __version__, audit, events
 from onewindow.config import get_settings
 from onewindow.db import engine_for, is_postgres, session_scope, utcnow
+from onewindow.declarations import service as declarations
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event
-from onewindow.notifications.messages import compose
+from onewindow.notifications.messages import compose, subject_name
 from onewindow.notifications.models import (
     DeliveryStatus,
     Notification,
@@ -75,31 +76,55 @@ DELIVERY_HEADER = "X-Onewindow-Delivery"
 # Consumers -------------------------------------------------------------------------------------
 
 
+def recipients(session: Session, event: Event) -> list[int]:
+    """The organisations an event is told to, each once: its own organisation and, for a
+    declaration's own events, every registered party the declaration names (the importer a
+    broker lodged for, the representative). Events of other domains about a declaration (the
+    terminal told of a release) go to their organisation only."""
+    told = [event.organisation_id] if event.organisation_id is not None else []
+    if event.subject_type == "declaration" and event.topic.startswith("declaration."):
+        declaration = (
+            declarations.find(session, int(event.subject_id))
+            if str(event.subject_id).isdigit()
+            else None
+        )
+        if declaration is not None:
+            told += sorted(declarations.parties_of(session, declaration).values())
+    return list(dict.fromkeys(told))
+
+
 def notify_portal(session: Session, event: Event) -> None:
-    """Write the portal notification of an event that concerns an organisation, once per event.
+    """Write the portal notification of an event for each organisation it concerns, once per
+    event and organisation (a redelivered event adds nothing).
 
     Events without an organisation concern nobody in particular and are passed over.
     """
     if event.organisation_id is None:
         return
-    done = session.scalar(select(Notification.id).where(Notification.event_id == event.id))
-    if done is not None:
-        return
-    message = compose(event.topic, event.subject_type, event.subject_id, event.payload)
-    session.add(
-        Notification(
-            organisation_id=event.organisation_id,
-            event_id=event.id,
-            topic=event.topic,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            title=message.title,
-            body=message.body,
-            link=message.link,
-            occurred_at=event.occurred_at,
-            created_at=utcnow(),
+    done = set(
+        session.scalars(
+            select(Notification.organisation_id).where(Notification.event_id == event.id)
         )
     )
+    message = compose(event.topic, event.subject_type, event.subject_id, event.payload)
+    for organisation_id in recipients(session, event):
+        if organisation_id in done:
+            continue
+        session.add(
+            Notification(
+                organisation_id=organisation_id,
+                event_id=event.id,
+                topic=event.topic,
+                subject_type=event.subject_type,
+                subject_id=event.subject_id,
+                title=message.title,
+                body=message.body,
+                link=message.link,
+                subject_label=message.subject,
+                occurred_at=event.occurred_at,
+                created_at=utcnow(),
+            )
+        )
     session.flush()
 
 
@@ -238,6 +263,93 @@ def mark_all_read(session: Session, principal: Principal) -> int:
     result = session.execute(
         update(Notification)
         .where(Notification.organisation_id == principal.organisation_id)
+        .where(Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
+@dataclass(frozen=True)
+class NotificationGroup:
+    """The notifications of one subject (a declaration, a manifest, ...), newest first."""
+
+    subject_type: str
+    subject_id: str
+    label: str
+    link: str | None
+    unread: int
+    total: int
+    notifications: list[Notification]
+
+
+GROUP_SHOWN = 50
+"""At most this many notifications of one subject are shown in its group (the newest)."""
+
+
+def notification_groups(
+    session: Session, principal: Principal, *, page: int = 1, page_size: int = 20
+) -> tuple[list[NotificationGroup], bool]:
+    """One page of the organisation's notifications grouped by subject, the subject with the
+    newest notification first; and whether a next page exists."""
+    page = max(page, 1)
+    mine = Notification.organisation_id == principal.organisation_id
+    latest = func.max(Notification.id)
+    unread = func.sum(case((Notification.read_at.is_(None), 1), else_=0))
+    rows = session.execute(
+        select(
+            Notification.subject_type,
+            Notification.subject_id,
+            latest,
+            func.count(Notification.id),
+            unread,
+        )
+        .where(mine)
+        .group_by(Notification.subject_type, Notification.subject_id)
+        .order_by(latest.desc())
+        .limit(page_size + 1)
+        .offset((page - 1) * page_size)
+    ).all()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if not rows:
+        return [], False
+    keys = [(r[0], r[1]) for r in rows]
+    found: dict[tuple[str, str], list[Notification]] = {key: [] for key in keys}
+    for row in session.scalars(
+        select(Notification)
+        .where(mine, tuple_(Notification.subject_type, Notification.subject_id).in_(keys))
+        .order_by(Notification.id.desc())
+    ):
+        shown = found[(row.subject_type, row.subject_id)]
+        if len(shown) < GROUP_SHOWN:
+            shown.append(row)
+    groups = []
+    for subject_type, subject_id, _, total, unread_count in rows:
+        shown = found[(subject_type, subject_id)]
+        newest = shown[0] if shown else None
+        groups.append(
+            NotificationGroup(
+                subject_type=subject_type,
+                subject_id=subject_id,
+                label=(newest.subject_label if newest else None)
+                or subject_name(subject_type, subject_id),
+                link=newest.link if newest else None,
+                unread=int(unread_count or 0),
+                total=int(total),
+                notifications=shown,
+            )
+        )
+    return groups, more
+
+
+def mark_subject_read(
+    session: Session, principal: Principal, subject_type: str, subject_id: str
+) -> int:
+    """Mark every unread notification of one subject read; return how many were."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.organisation_id == principal.organisation_id)
+        .where(Notification.subject_type == subject_type, Notification.subject_id == subject_id)
         .where(Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, NotFound
+from onewindow.money import Money
 from onewindow.parties import service as parties
 from onewindow.portal.roles import capabilities_for
 from onewindow.reference import service as reference
@@ -22,6 +24,18 @@ from onewindow.security import ORGANISATION_ROLES, CsrfGuard, Principal
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def money_text(amount: Any, currency: str) -> str:
+    """For templates: an amount with its currency, rounded to the currency's minor unit and
+    grouped ("GBP 1,234.50", "JPY 1,235"); an amount that is no number is shown as given."""
+    try:
+        return str(Money(Decimal(str(amount)), currency))
+    except (InvalidOperation, ValueError):
+        return f"{currency} {amount}"
+
+
+templates.env.filters["money"] = money_text
 
 
 def _secure(request: Request) -> bool:
