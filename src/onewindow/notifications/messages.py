@@ -45,14 +45,23 @@ SUBJECT_NAMES: dict[str, str] = {
 """How a subject type is named in a group's heading."""
 
 
-def subject_name(subject_type: str, number: str) -> str:
+SUBJECT_HEADINGS: dict[str, str] = {
+    "organisation": "Your organisation",
+    "mandate": "Mandate: {representative} for {represented}",
+}
+"""Headings of subjects a person knows by names rather than by a number."""
+
+
+def subject_name(subject_type: str, number: str, payload: Mapping[str, Any] | None = None) -> str:
     """The heading of a subject's notifications.
 
     >>> subject_name("declaration", "24GB0000000017"), subject_name("organisation", "3")
     ('Declaration 24GB0000000017', 'Your organisation')
+    >>> subject_name("mandate", "4", {"represented": "Acme", "representative": "Brokers Ltd"})
+    'Mandate: Brokers Ltd for Acme'
     """
-    if subject_type == "organisation":
-        return SUBJECT_NAMES["organisation"]
+    if subject_type in SUBJECT_HEADINGS and (payload or subject_type == "organisation"):
+        return _fill(SUBJECT_HEADINGS[subject_type], number, payload or {})[:TITLE_LENGTH]
     kind = SUBJECT_NAMES.get(subject_type, subject_type.replace("_", " ").capitalize())
     return f"{kind} {number}"[:TITLE_LENGTH]
 
@@ -198,13 +207,36 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Company document {number} refused",
         "The agency could not verify the document.",
     ),
+    "mandate.granted": (
+        "Mandate: {representative} acts for {represented}",
+        "The mandate is in force: {representative} may lodge declarations for {represented}.",
+    ),
+    "mandate.revoked": (
+        "Mandate revoked: {representative} no longer acts for {represented}",
+        "Declarations lodged under the mandate stay as they are.",
+    ),
     "permits.company_document_expiring": (
         "Company document {number} expires soon",
         "Lodge its renewal before it expires: applications that need it will stop.",
     ),
 }
 """Title and sentence per topic; ``{number}`` is the subject's reference (a declaration's number,
-an entry summary's movement reference, a manifest's reference)."""
+an entry summary's movement reference, a manifest's reference); other names are the event's own
+values (a mandate's ``{represented}`` and ``{representative}``), empty when it has none."""
+
+
+class _Values(dict[str, str]):
+    """An event's values for a template: a name the event lacks is written as nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, number: str, payload: Mapping[str, Any]) -> str:
+    values = _Values({k: _text(v) for k, v in payload.items() if isinstance(v, str | int)})
+    values["number"] = number
+    return template.format_map(values)
+
 
 SUBJECT_LINKS: dict[str, str] = {
     "declaration": "/declarations/{subject_id}",
@@ -279,8 +311,8 @@ def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str
     number = reference(subject_id, payload)
     template = TEMPLATES.get(topic)
     if template is not None:
-        title = template[0].format(number=number)
-        sentence = template[1]
+        title = _fill(template[0], number, payload)
+        sentence = _fill(template[1], number, payload)
     else:
         subject = subject_type.replace("_", " ").capitalize() or "Subject"
         action = topic.rsplit(".", 1)[-1].replace("_", " ")
@@ -291,5 +323,5 @@ def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str
         title[:TITLE_LENGTH],
         body[:BODY_LENGTH],
         _link(subject_type, subject_id, payload),
-        subject_name(subject_type, number),
+        subject_name(subject_type, number, payload),
     )
