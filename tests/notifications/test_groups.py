@@ -94,6 +94,7 @@ def _notification(organisation_id: int, subject: int, *, read: bool = False) -> 
         title=f"Declaration 26GB{subject:012d} accepted",
         body="Customs accepted the declaration.",
         link=f"/declarations/{subject}",
+        thread=f"declaration:{subject}",
         subject_label=f"Declaration 26GB{subject:012d}",
         occurred_at=now,
         created_at=now,
@@ -125,8 +126,7 @@ def test_notifications_are_grouped_by_subject_paged_and_read_a_group_at_a_time(
         "/notifications/subject/read",
         data={
             "csrf_token": token,
-            "subject_type": "declaration",
-            "subject_id": str(subjects[-1]),
+            "thread": f"declaration:{subjects[-1]}",
             "page": "1",
         },
         follow_redirects=False,
@@ -137,7 +137,7 @@ def test_notifications_are_grouped_by_subject_paged_and_read_a_group_at_a_time(
     assert len(unread) == 24 and set(unread.values()) == {2}
     forged = client.post(
         "/notifications/subject/read",
-        data={"csrf_token": "forged", "subject_type": "declaration", "subject_id": "x"},
+        data={"csrf_token": "forged", "thread": "declaration:1"},
     )
     assert forged.status_code == 403
     client.post("/notifications/read-all", data={"csrf_token": token})

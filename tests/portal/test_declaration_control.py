@@ -73,6 +73,7 @@ def test_the_officer_sees_the_channel_its_reasons_and_sources_the_trade_never(
         log_in(client, officer)
         page = client.get(f"/declarations/{lodged['id']}").text
         assert "Channel and its reasons" in page
+        assert f"<dd>{trader.name} · {trader.identifier}</dd>" in page, "the importer by name"
         assert "Watch list" in page and "Undervaluation suspected by intelligence" in page
         assert "Physical inspection" in page
         # What lifts the inspection hold, with the way to do it.
@@ -215,7 +216,7 @@ def test_timelines_and_holds_name_people_and_organisations(client: TestClient, a
     with TestClient(app) as other:
         log_in(other, trader)
         seen = other.get(f"/declarations/{lodged['id']}").text
-    assert "user:" not in seen and "onewindow (automatically)" in seen
+    assert "user:" not in seen and "by the single window" in seen
 
 
 def _rejected(trader: Party, client: TestClient) -> dict[str, Any]:

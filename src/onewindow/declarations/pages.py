@@ -108,6 +108,16 @@ def detail(
             "holds": holds,
             "timeline": timeline,
             "names": parties.actor_names(session, actors),
+            "registered": {
+                identifier: org.name
+                for identifier, org in parties.organisations_identified(
+                    session,
+                    [
+                        str((declaration.content.get(role) or {}).get("identifier") or "")
+                        for role in service.PARTY_ROLES
+                    ],
+                ).items()
+            },
             "assessment": service.latest_assessment(session, declaration),
             "tax_labels": {m.value: m.label for m in tariff.MeasureType},
             "payment": payment,

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from onewindow.money import Money
 
 TITLE_LENGTH = 200
 BODY_LENGTH = 2000
@@ -27,7 +30,10 @@ class Message:
     link: str | None
     subject: str = ""
     """What the event is about, as a person names it ("Declaration 24GB0000000017"): the
-    heading its notifications are grouped under."""
+    heading its notifications are grouped under ("" when the event does not say)."""
+    thread: str = ""
+    """The group its notification joins: ``declaration:17`` for every event about declaration
+    17, its payments' included; else the event's own subject (``manifest:4``)."""
 
 
 SUBJECT_NAMES: dict[str, str] = {
@@ -207,6 +213,23 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Company document {number} refused",
         "The agency could not verify the document.",
     ),
+    "payment.requested": (
+        "Payment request {number} for declaration {declaration_number}",
+        "Pay the amount, or secure it on a deferred-payment account, to have the goods released.",
+    ),
+    "payment.started": (
+        "Payment of {amount} {currency} sent to the bank",
+        "The bank is processing the payment; the receipt follows its confirmation.",
+    ),
+    "payment.settled": (
+        "Payment received for declaration {declaration_number}",
+        "Receipt {receipt_number} is issued.",
+    ),
+    "payment.failed": ("Payment refused by the bank", "Nothing was paid: pay again."),
+    "payment.secured": (
+        "Declaration {declaration_number} secured on your deferred account",
+        "The amount is charged to your deferred-payment account.",
+    ),
     "mandate.granted": (
         "Mandate: {representative} acts for {represented}",
         "The mandate is in force: {representative} may lodge declarations for {represented}.",
@@ -270,17 +293,29 @@ def reference(subject_id: str, payload: Mapping[str, Any]) -> str:
     return _text(subject_id)
 
 
+def _amount(amount: Any, currency: Any) -> str:
+    """An amount as people read it ("GBP 1,234.50"), or as given when it is no amount.
+
+    >>> _amount("1234.5", "GBP"), _amount("12", "JPY"), _amount("n/a", "GBP")
+    ('GBP 1,234.50', 'JPY 12', 'n/a GBP')
+    """
+    try:
+        return str(Money(Decimal(str(amount)), str(currency)))
+    except (InvalidOperation, ValueError):
+        return f"{_text(amount)} {_text(currency)}"
+
+
 def _details(payload: Mapping[str, Any]) -> list[str]:
     details = []
     if payload.get("reason"):
-        details.append(f"Reason: {_text(payload['reason'])}.")
+        details.append(f"Reason: {_text(payload['reason']).rstrip('.')}.")
     if payload.get("channel"):
         details.append(f"Channel: {_text(payload['channel'])}.")
     errors = payload.get("errors")
     if isinstance(errors, list) and errors:
         details.append(f"{len(errors)} error{'s' if len(errors) > 1 else ''} to correct.")
     if payload.get("amount") not in (None, "") and payload.get("currency"):
-        details.append(f"Amount: {_text(payload['amount'])} {_text(payload['currency'])}.")
+        details.append(f"Amount: {_amount(payload['amount'], payload['currency'])}.")
     return details
 
 
@@ -297,6 +332,16 @@ def _link(subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> str
         return given
     pattern = SUBJECT_LINKS.get(subject_type)
     return pattern.format(subject_id=subject_id) if pattern else None
+
+
+def _thread(subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """The group of an event and its heading: events that name a declaration (its payments)
+    join the declaration's."""
+    declaration_id = str(payload.get("declaration_id") or "")
+    if subject_type != "declaration" and declaration_id.isdigit():
+        number = _text(payload.get("declaration_number") or "")
+        return f"declaration:{declaration_id}", f"Declaration {number}" if number else ""
+    return f"{subject_type}:{subject_id}"[:150], ""
 
 
 def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> Message:
@@ -319,9 +364,12 @@ def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str
         title = f"{subject} {number}: {action}"
         sentence = f"Event {topic} was recorded for {subject.lower()} {number}."
     body = " ".join([sentence, *_details(payload)])
-    return Message(
-        title[:TITLE_LENGTH],
-        body[:BODY_LENGTH],
-        _link(subject_type, subject_id, payload),
-        subject_name(subject_type, number, payload),
-    )
+    thread, heading = _thread(subject_type, subject_id, payload)
+    link = _link(subject_type, subject_id, payload)
+    if thread.startswith("declaration:") and subject_type != "declaration":
+        receipt = _text(payload.get("receipt_number") or "")
+        link = f"/payments/receipts/{receipt}" if receipt else f"/declarations/{thread[12:]}"
+        subject = heading
+    else:
+        subject = subject_name(subject_type, number, payload)
+    return Message(title[:TITLE_LENGTH], body[:BODY_LENGTH], link, subject, thread)

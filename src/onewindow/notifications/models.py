@@ -12,6 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from onewindow.db import Base, JSONType, UTCDateTime
 
 
+def _own_thread(context: Any) -> str:
+    """A notification written without a group joins its own subject's."""
+    values = context.get_current_parameters()
+    return f"{values['subject_type']}:{values['subject_id']}"[:150]
+
+
 class Notification(Base):
     """What an organisation is told in the portal about one event: once per event and party."""
 
@@ -19,9 +25,7 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notification_organisation_newest", "organisation_id", "id"),
         Index("ix_notification_organisation_unread", "organisation_id", "read_at"),
-        Index(
-            "ix_notification_organisation_subject", "organisation_id", "subject_type", "subject_id"
-        ),
+        Index("ix_notification_organisation_thread", "organisation_id", "thread"),
         UniqueConstraint("event_id", "organisation_id"),
     )
 
@@ -35,7 +39,9 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(300))
-    # What it is about as a person names it: the heading notifications are grouped under.
+    # The group it is shown in (``declaration:17``, its payments' events included) and the
+    # group's heading as a person reads it ("Declaration 26GB000000000017").
+    thread: Mapped[str] = mapped_column(String(150), default=_own_thread)
     subject_label: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

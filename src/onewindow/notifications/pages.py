@@ -104,12 +104,11 @@ def mark_subject_read(
     request: Request,
     session: SessionDep,
     principal: OptionalPrincipalDep,
-    subject_type: Annotated[str, Form(max_length=50)] = "",
-    subject_id: Annotated[str, Form(max_length=100)] = "",
+    thread: Annotated[str, Form(max_length=150)] = "",
     page: Annotated[int, Form(ge=1, le=10_000)] = 1,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Mark every notification of one subject (one declaration, say) read."""
+    """Mark every notification of one group (one declaration's, say) read."""
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     require_scope(principal, "notifications:read")
@@ -117,7 +116,7 @@ def mark_subject_read(
         return _page(
             request, session, principal, "The form expired. Please try again.", status_code=403
         )
-    service.mark_subject_read(session, principal, subject_type, subject_id)
+    service.mark_thread_read(session, principal, thread)
     return RedirectResponse(f"/notifications?page={page}", status_code=303)
 
 

@@ -27,7 +27,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import CursorResult, case, func, select, tuple_, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -120,7 +120,8 @@ def notify_portal(session: Session, event: Event) -> None:
                 title=message.title,
                 body=message.body,
                 link=message.link,
-                subject_label=message.subject,
+                subject_label=message.subject or None,
+                thread=message.thread,
                 occurred_at=event.occurred_at,
                 created_at=utcnow(),
             )
@@ -271,10 +272,10 @@ def mark_all_read(session: Session, principal: Principal) -> int:
 
 @dataclass(frozen=True)
 class NotificationGroup:
-    """The notifications of one subject (a declaration, a manifest, ...), newest first."""
+    """The notifications of one subject (a declaration with its payments, a manifest, ...),
+    newest first."""
 
-    subject_type: str
-    subject_id: str
+    thread: str
     label: str
     link: str | None
     unread: int
@@ -284,6 +285,15 @@ class NotificationGroup:
 
 GROUP_SHOWN = 50
 """At most this many notifications of one subject are shown in its group (the newest)."""
+
+
+def _heading(thread: str, shown: Sequence[Notification]) -> tuple[str, str | None]:
+    """A group's heading and link: its newest notification that names the subject."""
+    for row in shown:
+        if row.subject_label:
+            return row.subject_label, row.link
+    kind, _, subject_id = thread.partition(":")
+    return subject_name(kind, subject_id), shown[0].link if shown else None
 
 
 def notification_groups(
@@ -296,15 +306,9 @@ def notification_groups(
     latest = func.max(Notification.id)
     unread = func.sum(case((Notification.read_at.is_(None), 1), else_=0))
     rows = session.execute(
-        select(
-            Notification.subject_type,
-            Notification.subject_id,
-            latest,
-            func.count(Notification.id),
-            unread,
-        )
+        select(Notification.thread, latest, func.count(Notification.id), unread)
         .where(mine)
-        .group_by(Notification.subject_type, Notification.subject_id)
+        .group_by(Notification.thread)
         .order_by(latest.desc())
         .limit(page_size + 1)
         .offset((page - 1) * page_size)
@@ -313,43 +317,40 @@ def notification_groups(
     rows = rows[:page_size]
     if not rows:
         return [], False
-    keys = [(r[0], r[1]) for r in rows]
-    found: dict[tuple[str, str], list[Notification]] = {key: [] for key in keys}
+    found: dict[str, list[Notification]] = {r[0]: [] for r in rows}
     for row in session.scalars(
         select(Notification)
-        .where(mine, tuple_(Notification.subject_type, Notification.subject_id).in_(keys))
+        .where(mine, Notification.thread.in_(list(found)))
         .order_by(Notification.id.desc())
     ):
-        shown = found[(row.subject_type, row.subject_id)]
-        if len(shown) < GROUP_SHOWN:
-            shown.append(row)
+        if len(found[row.thread]) < GROUP_SHOWN:
+            found[row.thread].append(row)
     groups = []
-    for subject_type, subject_id, _, total, unread_count in rows:
-        shown = found[(subject_type, subject_id)]
-        newest = shown[0] if shown else None
+    for thread, _, total, unread_count in rows:
+        label, link = _heading(thread, found[thread])
+        kind, _, subject_id = thread.partition(":")
+        if kind == "declaration":
+            link = f"/declarations/{subject_id}"
         groups.append(
             NotificationGroup(
-                subject_type=subject_type,
-                subject_id=subject_id,
-                label=(newest.subject_label if newest else None)
-                or subject_name(subject_type, subject_id),
-                link=newest.link if newest else None,
+                thread=thread,
+                label=label,
+                link=link,
                 unread=int(unread_count or 0),
                 total=int(total),
-                notifications=shown,
+                notifications=found[thread],
             )
         )
     return groups, more
 
 
-def mark_subject_read(
-    session: Session, principal: Principal, subject_type: str, subject_id: str
-) -> int:
-    """Mark every unread notification of one subject read; return how many were."""
+def mark_thread_read(session: Session, principal: Principal, thread: str) -> int:
+    """Mark every unread notification of one group (a declaration's, say) read; return how
+    many were."""
     result = session.execute(
         update(Notification)
         .where(Notification.organisation_id == principal.organisation_id)
-        .where(Notification.subject_type == subject_type, Notification.subject_id == subject_id)
+        .where(Notification.thread == thread)
         .where(Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )

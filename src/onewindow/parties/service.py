@@ -234,7 +234,7 @@ def organisations_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Orga
 
 
 SYSTEM_ACTORS = {
-    "system": "onewindow (automatically)",
+    "system": "the single window",
     "risk-engine": "the customs risk engine",
     "customs": "customs",
 }
