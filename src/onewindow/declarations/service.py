@@ -209,8 +209,7 @@ def transition(
 def unused_reference(session: Session, organisation_id: int, reference: str) -> str:
     """A reference the organisation has not lodged under, made from ``reference`` (``ABC-2``,
     ``ABC-3``, ...): the idempotency key of a declaration copied from another."""
-    stem = reference.rsplit("-", 1)[0] if reference.rsplit("-", 1)[-1].isdigit() else reference
-    stem = stem[:30]
+    stem = reference[:30]
     used = set(
         session.scalars(
             select(Declaration.declarant_reference).where(
