@@ -154,6 +154,19 @@ def test_an_officer_assesses_by_hand_with_a_rate_and_a_reason_and_payment_follow
     # The rate was the declaration's own: no customs rate was set for everybody.
     again = client.post(API, json=_in_new_zealand_dollars(), headers=trader.auth).json()
     assert again["status"] == "accepted"
+    # The API does the same, with the same rules.
+    path = f"{API}/{again['id']}/assess"
+    unexplained = client.post(path, json={"rates": {"NZD": "0.47"}}, headers=officer.auth)
+    assert unexplained.status_code == 422, unexplained.text
+    by_trader = client.post(
+        path, json={"rates": {"NZD": "0.47"}, "reason": "mine"}, headers=trader.auth
+    )
+    assert by_trader.status_code == 403
+    assessed = client.post(
+        path, json={"rates": {"NZD": "0.47"}, "reason": "central bank"}, headers=officer.auth
+    )
+    assert assessed.status_code == 200, assessed.text
+    assert assessed.json()["status"] == "awaiting_payment"
 
 
 def test_the_assessment_is_a_table_with_each_amount_in_its_currency(client: TestClient) -> None:
