@@ -73,7 +73,10 @@ class TestPortalNotifications:
         drain()
         with session_scope() as session:
             count = session.scalar(
-                select(func.count(Notification.id)).where(Notification.event_id == event_id)
+                select(func.count(Notification.id)).where(
+                    Notification.event_id == event_id,
+                    Notification.organisation_id == party.org_id,
+                )
             )
         assert count == 1
 
