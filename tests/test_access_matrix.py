@@ -281,6 +281,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/receipts/{number}"): ById(
         lambda b: f"/api/v1/receipts/{receipt_for(b.org_id)}"
     ),
+    ("GET", "/api/v1/receipts/{number}/pdf"): ById(
+        lambda b: f"/api/v1/receipts/{receipt_for(b.org_id)}/pdf"
+    ),
     ("GET", "/api/v1/deferred-accounts"): Own("/api/v1/deferred-accounts"),
     ("POST", "/api/v1/deferred-accounts"): Own(
         "/api/v1/deferred-accounts",

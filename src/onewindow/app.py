@@ -51,6 +51,7 @@ from onewindow.notifications import pages as notifications_pages
 from onewindow.parties.api import router as parties_router
 from onewindow.parties.pages import router as parties_pages
 from onewindow.payments.api import router as payments_router
+from onewindow.payments.pages import router as payments_pages
 from onewindow.permits import api as permits_api
 from onewindow.permits import pages as permits_pages
 from onewindow.portal.pages import router as portal_router
@@ -78,6 +79,7 @@ ROUTERS = [
     declarations_router,
     declarations_pages,
     payments_router,
+    payments_pages,
     portal_router,
     notifications_api.router,
     notifications_pages.router,

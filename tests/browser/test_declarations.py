@@ -128,6 +128,9 @@ def test_a_trader_lodges_two_items_corrects_an_error_pays_and_sees_the_release(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Declaration")
     expect(_status(page)).to_have_text("Awaiting payment")
     trace = page.get_by_role("region", name=re.compile("Duties and taxes"))
+    table = trace.get_by_role("table")
+    expect(table.get_by_role("row").filter(has_text="6403990500").first).to_contain_text("8%")
+    trace.get_by_text("How it was computed").click()
     expect(trace.get_by_text("Customs duty (UK Global Tariff) 2% of GBP 5,142.90")).to_be_visible()
     expect(
         trace.get_by_text(re.compile(r"Customs duty \(UK Global Tariff\) 8% of"))
@@ -184,6 +187,7 @@ def test_a_customs_officer_holds_and_inspects_from_the_queue(page: Page, base_ur
 
     # Releasing now would need the payment and the inspection result: it changes nothing.
     control.get_by_label("Reason for release").fill("Looks fine")
+    control.get_by_label("I confirm: a release cannot be undone.").check()
     control.get_by_role("button", name="Release the goods").click()
     expect(page.get_by_role("status")).to_contain_text("cannot be released yet")
     expect(page.get_by_role("status")).to_contain_text("recording the inspection result")

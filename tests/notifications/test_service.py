@@ -73,7 +73,10 @@ class TestPortalNotifications:
         drain()
         with session_scope() as session:
             count = session.scalar(
-                select(func.count(Notification.id)).where(Notification.event_id == event_id)
+                select(func.count(Notification.id)).where(
+                    Notification.event_id == event_id,
+                    Notification.organisation_id == party.org_id,
+                )
             )
         assert count == 1
 
@@ -135,7 +138,8 @@ class TestMessages:
     def test_every_template_is_filled(self, topic: str) -> None:
         message = compose(topic, "declaration", "9", {"number": "N-9"})
         assert "{" not in message.title and "{" not in message.body
-        assert topic == "organisation.registered" or "N-9" in message.title
+        if "{number}" in TEMPLATES[topic][0]:
+            assert "N-9" in message.title
 
     def test_an_unknown_topic_gets_a_generic_sentence(self) -> None:
         message = compose("cargo.gated_out", "container", "MSCU1234565", {})
@@ -150,7 +154,7 @@ class TestMessages:
             "3",
             {"amount": "1234.50", "currency": "GBP", "reason": "duty and VAT"},
         )
-        assert "Amount: 1234.50 GBP." in message.body
+        assert "Amount: GBP 1,234.50." in message.body
         assert "Reason: duty and VAT." in message.body
 
     def test_a_link_never_leaves_the_portal(self) -> None:

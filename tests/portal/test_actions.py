@@ -30,9 +30,10 @@ DONE, REFUSED, UNSEEN = "done", "refused", "unseen"
 FORMS: dict[str, dict[str, str]] = {
     "pay": {"method": "bank"},
     "pay-deferment": {"action": "pay", "method": "deferment"},
-    "cancel": {"reason": "order withdrawn"},
+    "cancel": {"reason": "order withdrawn", "confirm": "yes"},
+    "invalidate": {"reason": "goods never presented", "confirm": "yes"},
     "hold": {"kind": "documentary-check", "reason": "show the invoice"},
-    "release": {"reason": "fine"},
+    "release": {"reason": "fine", "confirm": "yes"},
     "inspect": {"finding": "none", "reason": "seen"},
     "assess": {},
 }
@@ -44,6 +45,7 @@ MATRIX: dict[str, dict[str, str]] = {
     # The officer sees the declaration but never pays from the trader's deferred account.
     "pay-deferment": {"lodger": REFUSED, "viewer": REFUSED, "stranger": UNSEEN, "officer": REFUSED},
     "cancel": {"lodger": DONE, "viewer": REFUSED, "stranger": UNSEEN, "officer": REFUSED},
+    "invalidate": {"lodger": REFUSED, "viewer": REFUSED, "stranger": UNSEEN, "officer": DONE},
     "hold": {"lodger": REFUSED, "viewer": REFUSED, "stranger": UNSEEN, "officer": DONE},
     # Awaiting payment: even customs cannot release, and the refusal changes nothing.
     "release": {"lodger": REFUSED, "viewer": REFUSED, "stranger": UNSEEN, "officer": REFUSED},
@@ -144,6 +146,7 @@ def test_a_page_action_does_what_the_door_allows(
 
 CHECKS: dict[str, Callable[[tuple[Any, ...]], bool]] = {
     "cancel": lambda state: state[0] == "cancelled",
+    "invalidate": lambda state: state[0] == "invalidated",
     "hold": lambda state: ("documentary-check", True) in state[2],
     "inspect": lambda state: state[5] == 1,
     "pay": lambda state: state[4] == 1,

@@ -13,6 +13,7 @@ from onewindow.clearance import service as clearance
 from onewindow.declarations import service
 from onewindow.declarations.schemas import (
     AmendmentIn,
+    AssessByHandIn,
     DeclarationIn,
     DeclarationOut,
     DryRunOut,
@@ -261,10 +262,19 @@ def release(
 
 
 @router.post("/{declaration_id}/assess", response_model=DeclarationOut)
-def assess(declaration_id: Id, session: SessionDep, principal: PrincipalDep) -> DeclarationOut:
+def assess(
+    declaration_id: Id,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: AssessByHandIn | None = None,
+) -> DeclarationOut:
     """Customs assesses again a declaration that waited for it (after setting a missing exchange
-    rate, say); 409 with the reason when the duties still cannot be computed."""
-    if not clearance.assess_by_officer(session, principal, declaration_id):
+    rate, say), or by hand with the rates it gives for this declaration and a reason (audited);
+    409 with the reason when the duties still cannot be computed."""
+    given = body or AssessByHandIn()
+    if not clearance.assess_by_officer(
+        session, principal, declaration_id, rates=given.rates, reason=given.reason
+    ):
         declaration = service.get(session, principal, declaration_id)
         held = [h.reason for h in service.open_holds(declaration) if h.kind == "assessment"]
         raise Conflict(f"Still not assessed: {'; '.join(held)}")

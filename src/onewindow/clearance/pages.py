@@ -25,7 +25,9 @@ from onewindow.declarations.form import (
     item_count,
     pick_of,
     to_declaration,
+    to_form,
 )
+from onewindow.declarations.lifecycle import Status
 from onewindow.declarations.pages import choices, login_redirect, may_lodge
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.declarations.service import Action
@@ -38,7 +40,6 @@ from onewindow.parties.models import Mandate
 from onewindow.payments.gateway import SimulatedBank
 from onewindow.portal.field_errors import labelled, plain, sentence
 from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
-from onewindow.reference import service as reference
 from onewindow.risk.pages import back_to, customs_only
 from onewindow.security import Principal
 from onewindow.tariff import service as tariff
@@ -94,6 +95,7 @@ def _form_page(
     items: int,
     status_code: int = 200,
     message: str = "",
+    notice: str = "",
 ) -> HTMLResponse:
     declarant = parties.get_organisation(session, principal, principal.organisation_id)
     return render(
@@ -105,6 +107,7 @@ def _form_page(
             "items": range(items),
             "item_fields": ITEM_FIELDS,
             "message": plain(message),
+            "notice": notice,
             "clients": _clients(session, principal),
             "field_labels": LABELS,
             "picks": PICKS,
@@ -140,6 +143,57 @@ def new_form(
         if line is not None:
             fields["items-0-description"] = line.description[:200]
     return _form_page(request, session, principal, fields, {}, 1)
+
+
+@router.get("/{declaration_id}/copy", response_class=HTMLResponse)
+def copy_form(
+    request: Request, declaration_id: Id, session: SessionDep, principal: OptionalPrincipalDep
+) -> Response:
+    """The lodging form filled in from a rejected declaration, its errors marked, under a new
+    reference (the idempotency key): the trader corrects and lodges a new declaration."""
+    if principal is None:
+        return login_redirect(request)
+    if not may_lodge(principal):
+        return not_found_page(request)
+    try:
+        rejected = service.authorize(session, principal, declaration_id, Action.AMEND)
+    except DomainError:
+        return not_found_page(request)
+    if rejected.status != Status.REJECTED:
+        return flash_redirect(
+            request,
+            f"/declarations/{rejected.id}",
+            "Only a rejected declaration is copied into a new one; amend this one instead.",
+        )
+    fields = copied_fields(rejected.content, _clients(session, principal))
+    fields["declarant_reference"] = service.unused_reference(
+        session, principal.organisation_id, rejected.declarant_reference
+    )
+    errors = _errors_by_field(
+        [FieldError(str(e.get("pointer", "")), str(e.get("detail", ""))) for e in rejected.errors],
+        fields,
+    )
+    errors.pop("declarant_reference", None)
+    notice = (
+        f"A copy of rejected declaration {rejected.declarant_reference}, under the new "
+        f"reference {fields['declarant_reference']}: correct the fields marked, then lodge it."
+    )
+    return _form_page(
+        request, session, principal, fields, errors, item_count(fields), notice=notice
+    )
+
+
+def copied_fields(content: dict[str, Any], clients: list[Mandate]) -> dict[str, str]:
+    """The form fields of a lodged declaration's content, as its lodger fills them in again: the
+    declarant is the one logging in, and a client's mandate stands for the represented party."""
+    body = {k: v for k, v in content.items() if k not in ("declarant", "representative")}
+    fields = to_form(body)
+    represented = {(content.get(role) or {}).get("identifier") for role in ("importer", "exporter")}
+    if content.get("representative"):
+        chosen = next((m for m in clients if m.represented.identifier in represented), None)
+        if chosen is not None:
+            fields["client"] = str(chosen.id)
+    return fields
 
 
 def _problem(error: FieldError) -> str:
@@ -301,6 +355,10 @@ def _back(request: Request, declaration_id: int, message: str) -> RedirectRespon
     return flash_redirect(request, f"/declarations/{declaration_id}", message)
 
 
+IRREVERSIBLE = frozenset({"cancel", "invalidate", "release", "lift"})
+"""Page actions that cannot be undone: each asks for a reason and a confirmation."""
+
+
 @router.post("/{declaration_id}/action")
 def act(
     request: Request,
@@ -317,13 +375,22 @@ def act(
     goods_seized: Annotated[str, Form(max_length=10)] = "",
     currency: Annotated[str, Form(max_length=3)] = "",
     rate: Annotated[str, Form(max_length=30)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """One button of the detail page. Every action goes through the same door as the API
-    (``clearance``), so a page never does what the API refuses; a refusal changes nothing."""
+    (``clearance``), so a page never does what the API refuses; a refusal changes nothing.
+    What cannot be undone needs a reason and the box "I confirm" ticked."""
     if principal is None:
         return login_redirect(request)
     if not csrf_ok(request, csrf_token):
         return _back(request, declaration_id, "The form expired; please try again.")
+    if action in IRREVERSIBLE and not (reason.strip() and confirm == "yes"):
+        return _back(
+            request,
+            declaration_id,
+            "Nothing was done: this cannot be undone, so give the reason and tick the box "
+            "to confirm.",
+        )
     try:
         message = _act(
             session,
@@ -367,8 +434,11 @@ def _act(
             return "Secured by your deferred-payment account."
         return "Payment sent to the bank; the receipt follows its confirmation."
     if action == "cancel":
-        clearance.cancel(session, principal, declaration_id, reason or "withdrawn by the declarant")
+        clearance.cancel(session, principal, declaration_id, reason.strip())
         return "Cancelled."
+    if action == "invalidate":
+        clearance.invalidate(session, principal, declaration_id, reason.strip())
+        return "Invalidated: nothing is owed on it any more."
     if action == "hold":
         clearance.place_hold(session, principal, declaration_id, kind=kind, reason=reason)
         return "Hold placed."
@@ -390,32 +460,23 @@ def _act(
         )
         return "Inspection result recorded."
     if action == "assess":
-        if currency or rate:
-            reference.set_exchange_rate_by(
-                session,
-                principal,
-                currency=currency.strip().upper(),
-                rate=_rate(rate),
-                valid_from=_accepted_on(session, principal, declaration_id),
-            )
-        if clearance.assess_by_officer(session, principal, declaration_id):
-            return "Assessed."
+        rates = {currency.strip().upper(): _rate(rate)} if currency.strip() or rate.strip() else {}
+        if clearance.assess_by_officer(
+            session, principal, declaration_id, rates=rates, reason=reason
+        ):
+            return "Assessed: the payment request follows." if rates else "Assessed."
         return "Still not assessed: see the hold for what is missing."
     raise Forbidden("That action is not available here.")
 
 
 def _rate(text: str) -> Decimal:
     try:
-        return Decimal(text.strip())
+        return Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
         raise InvalidInput(
-            "The exchange rate is not a number.", [FieldError("/rate", "write it like 0.79")]
+            "The exchange rate is not a number.",
+            [FieldError("/rate", "write the rate as a number, like 0.79")],
         ) from None
-
-
-def _accepted_on(session: Session, principal: Principal, declaration_id: int) -> date:
-    declaration = service.authorize(session, principal, declaration_id, Action.CONTROL)
-    return (declaration.accepted_at or declaration.lodged_at).date()
 
 
 @risk_router.post("/inspections/{declaration_id}")

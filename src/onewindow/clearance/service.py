@@ -10,7 +10,7 @@ each other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -234,7 +234,9 @@ def _select(
         )
 
 
-def advance(session: Session, declaration: Declaration) -> Declaration:
+def advance(
+    session: Session, declaration: Declaration, rates: Mapping[str, Decimal] | None = None
+) -> Declaration:
     """Take the declaration to its next step if nothing stops it (idempotent)."""
     status = Status(declaration.status)
     controls = [
@@ -250,7 +252,7 @@ def advance(session: Session, declaration: Declaration) -> Declaration:
         )
         return declaration
     if status in {Status.ACCEPTED, Status.UNDER_CONTROL} and not controls:
-        assess(session, declaration)
+        assess(session, declaration, rates=rates)
         status = Status(declaration.status)
     if status in {Status.ASSESSED, Status.PAID, Status.GUARANTEED}:
         release_if_clear(session, declaration)
@@ -258,11 +260,15 @@ def advance(session: Session, declaration: Declaration) -> Declaration:
 
 
 def _items_to_assess(
-    session: Session, body: DeclarationIn, on: date, national: str
+    session: Session,
+    body: DeclarationIn,
+    on: date,
+    national: str,
+    given_rates: Mapping[str, Decimal] | None = None,
 ) -> tuple[list[tariff.ItemToAssess], list[tuple[str, ...]]]:
     currencies = {i.value.currency for i in body.items if i.value}
     currencies |= {c.currency for c in (body.freight, body.insurance) if c is not None}
-    rates = reference.exchange_rates_on(session, currencies, on)
+    rates = {**reference.exchange_rates_on(session, currencies, on), **(given_rates or {})}
     prices = [
         ItemPrice(
             Money(item.value.amount, item.value.currency) if item.value else Money.zero(national),
@@ -300,13 +306,21 @@ def _items_to_assess(
     return items, [v.steps for v in values]
 
 
-def _compute(session: Session, declaration: Declaration, on: date | None = None) -> Money | None:
-    """Assess the current version and keep the result; None when it needs an officer."""
+def _compute(
+    session: Session,
+    declaration: Declaration,
+    on: date | None = None,
+    rates: Mapping[str, Decimal] | None = None,
+) -> Money | None:
+    """Assess the current version and keep the result; None when it needs an officer.
+
+    ``rates`` are exchange rates an officer gave for this declaration alone (assessing by hand):
+    they stand before the customs rates of the day."""
     national = get_settings().currency
     on = on or (declaration.accepted_at.date() if declaration.accepted_at else date.today())
     body = DeclarationIn.model_validate(declaration.content)
     try:
-        items, build_up = _items_to_assess(session, body, on, national)
+        items, build_up = _items_to_assess(session, body, on, national, rates)
         result = tariff.assess(session, items, on)
     except AssessmentError as exc:
         if not any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
@@ -380,9 +394,14 @@ def _await_payment(session: Session, declaration: Declaration, total: Money) -> 
     )
 
 
-def assess(session: Session, declaration: Declaration, on: date | None = None) -> Declaration:
+def assess(
+    session: Session,
+    declaration: Declaration,
+    on: date | None = None,
+    rates: Mapping[str, Decimal] | None = None,
+) -> Declaration:
     """Compute duties and taxes; request payment when something is due, else move on."""
-    total = _compute(session, declaration, on)
+    total = _compute(session, declaration, on, rates)
     if total is None:
         return declaration
     declarations.transition(
@@ -671,7 +690,12 @@ def record_inspection(
     return result
 
 
-def assess_again(session: Session, declaration: Declaration, actor: str) -> bool:
+def assess_again(
+    session: Session,
+    declaration: Declaration,
+    actor: str,
+    rates: Mapping[str, Decimal] | None = None,
+) -> bool:
     """Retry an assessment that waited for customs (a missing exchange rate, say).
 
     The assessment hold is lifted only when the duties can now be computed; otherwise nothing
@@ -686,7 +710,7 @@ def assess_again(session: Session, declaration: Declaration, actor: str) -> bool
         declarations.lift_hold(
             session, declaration, hold.id, reason="assessed by customs", actor=actor
         )
-    advance(session, declaration)
+    advance(session, declaration, rates)
     if any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
         attempt.rollback()
         audit.discard_pending(session, mark)
@@ -696,14 +720,60 @@ def assess_again(session: Session, declaration: Declaration, actor: str) -> bool
     return True
 
 
-def assess_by_officer(session: Session, principal: Principal, declaration_id: int) -> bool:
-    """An officer asks for the held assessment to be done again (after setting a rate)."""
+def assess_by_officer(
+    session: Session,
+    principal: Principal,
+    declaration_id: int,
+    *,
+    rates: Mapping[str, Decimal] | None = None,
+    reason: str = "",
+) -> bool:
+    """An officer assesses a declaration the tariff could not: again, after a customs rate was
+    set, or by hand with the exchange rates the officer gives for this declaration alone (a
+    reason is then required, and the rates and the reason are audited). Returns whether it was
+    assessed; when not, nothing changed."""
     declaration = declarations.authorize(
         session, principal, declaration_id, Action.CONTROL, for_update=True
     )
     if not any(h.kind == "assessment" for h in declarations.open_holds(declaration)):
         raise Conflict("The declaration does not wait for an assessment.")
-    return assess_again(session, declaration, principal.actor)
+    given = dict(rates or {})
+    if given:
+        _check_rates(given)
+        if not reason.strip():
+            raise InvalidInput(
+                "Say why you assess by hand.",
+                [FieldError("/reason", "give the reason and the source of the rate")],
+            )
+    if not assess_again(session, declaration, principal.actor, given):
+        return False
+    if given:
+        audit.record(
+            session,
+            actor=principal.actor,
+            action="declaration.assessed_by_hand",
+            subject_type="declaration",
+            subject_id=declaration.id,
+            organisation_id=declaration.organisation_id,
+            reason=reason.strip(),
+            data={"rates": {currency: str(rate) for currency, rate in sorted(given.items())}},
+        )
+    return True
+
+
+def _check_rates(rates: Mapping[str, Decimal]) -> None:
+    errors = [
+        FieldError("/currency", f"{currency!r} is not a currency code like USD")
+        for currency in rates
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha())
+    ]
+    errors += [
+        FieldError("/rate", f"the rate of {currency} must be a number above 0, like 0.79")
+        for currency, rate in rates.items()
+        if not rate.is_finite() or rate <= 0
+    ]
+    if errors:
+        raise InvalidInput("The exchange rate cannot be used.", errors)
 
 
 def cancel(session: Session, principal: Principal, declaration_id: int, reason: str) -> Declaration:

@@ -9,17 +9,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from onewindow import release, work
+from onewindow.config import get_settings
 from onewindow.declarations import service
 from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.service import Action
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError
+from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.portal.pages import not_found_page, render
 from onewindow.reference.codelists import code_list
 from onewindow.risk import service as risk
-from onewindow.risk.models import FINDINGS
+from onewindow.risk.models import CHANNEL_LABELS, FINDINGS, SelectivityDecision
 from onewindow.security import LODGING_ROLES, Principal, Role
+from onewindow.tariff import service as tariff
 from onewindow.work import Task
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
@@ -112,36 +115,97 @@ def detail(
     payment = requests[0] if requests else None
     allowed = service.allowed_actions(session, principal, declaration)
     open_holds = service.open_holds(declaration)
+    customs = Action.CONTROL in allowed
+    holds = service.hold_views(principal, declaration)
+    timeline = service.timeline_for(session, principal, declaration)
+    inspection = risk.inspection_result_for(session, declaration.id) if customs else None
+    decision = _decision(session, principal, declaration.id) if customs else None
+    actors = [s.actor for s in timeline]
+    actors += [h.placed_by for h in holds] + [h.lifted_by or "" for h in holds]
+    actors += [inspection.officer] if inspection else []
+    actors += [r["code"] for r in decision.reasons if r["source"] == "officer"] if decision else []
+    held_kinds = {h.kind for h in open_holds}
     return render(
         request,
         "declarations_detail.html",
         {
             "d": declaration,
             "content": declaration.content,
-            "holds": service.hold_views(principal, declaration),
-            "timeline": service.timeline_for(session, principal, declaration),
+            "holds": holds,
+            "timeline": timeline,
+            "names": parties.actor_names(session, actors),
+            "registered": {
+                identifier: org.name
+                for identifier, org in parties.organisations_identified(
+                    session,
+                    [
+                        str((declaration.content.get(role) or {}).get("identifier") or "")
+                        for role in service.PARTY_ROLES
+                    ],
+                ).items()
+            },
             "assessment": service.latest_assessment(session, declaration),
+            "tax_labels": {m.value: m.label for m in tariff.MeasureType},
             "payment": payment,
+            "payment_labels": {
+                s.value: label for s, label in payments.PAYMENT_REQUEST_LABELS.items()
+            },
+            "receipts": payments.receipts_for(session, principal, [r.id for r in requests]),
             "open_holds": open_holds,
             "conditions": []
             if declaration.status in service.FINAL_STATUSES
             else release.open_conditions(session, declaration.id),
-            "customs": Action.CONTROL in allowed,
+            "customs": customs,
+            "decision": decision,
+            "sources": RISK_SOURCES,
+            "channel_labels": CHANNEL_LABELS,
+            "missing_rates": (
+                service.missing_rates(session, declaration, get_settings().currency)
+                if customs and "assessment" in held_kinds
+                else []
+            ),
             "may_cancel": Action.CANCEL in allowed,
+            "may_copy": declaration.status == Status.REJECTED.value
+            and Action.AMEND in allowed
+            and may_lodge(principal),
             "may_pay": payment is not None
             and payment.organisation_id == principal.organisation_id
             and "payments:write" in principal.scopes,
             "own": declaration.organisation_id == principal.organisation_id,
             "lifted_by": service.LIFTED_BY,
-            "held_kinds": {h.kind for h in open_holds},
+            "held_kinds": held_kinds,
             "findings": FINDINGS,
-            "inspection": (
-                risk.inspection_result_for(session, declaration.id)
-                if Action.CONTROL in allowed
-                else None
-            ),
+            "inspection": inspection,
             "versions": service.versions(session, declaration),
+            "type_label": code_list("declaration-type").label(declaration.type) or "",
+            "subtype_label": code_list("declaration-subtype").label(
+                str(declaration.content.get("additional_type", ""))
+            )
+            or "",
             **choices(),
         },
         principal,
     )
+
+
+RISK_SOURCES = {
+    "profile": "Risk profile",
+    "watch": "Watch list",
+    "model": "Learned model",
+    "random": "Random selection",
+    "ipr": "IPR record",
+    "fast-lane": "Fast lane",
+    "aeo": "AEO status",
+    "officer": "Officer's selection",
+}
+"""How the officer reads where a reason for the channel comes from."""
+
+
+def _decision(
+    session: Session, principal: Principal, declaration_id: int
+) -> SelectivityDecision | None:
+    """The channel decision and its reasons: customs' own, asked through the risk door."""
+    try:
+        return risk.decision_for(session, principal, declaration_id)
+    except DomainError:
+        return None

@@ -335,3 +335,18 @@ class HoldIn(Strict):
 class AmendmentIn(Strict):
     reason: Text
     declaration: DeclarationIn
+
+
+ExchangeRateValue = Annotated[
+    Decimal, Field(gt=0, max_digits=18, decimal_places=8, json_schema_extra=decimal_text(18))
+]
+
+
+class AssessByHandIn(Strict):
+    """Customs assesses a declaration the tariff could not, with the exchange rates it gives for
+    this declaration alone (national currency per unit) and why."""
+
+    rates: dict[CurrencyCode, ExchangeRateValue] = Field(
+        default_factory=dict, max_length=10, description='e.g. {"NZD": "0.47"}'
+    )
+    reason: str = Field(default="", max_length=512, description="why, and the rate's source")

@@ -208,6 +208,21 @@ def transition(
     return declaration
 
 
+def unused_reference(session: Session, organisation_id: int, reference: str) -> str:
+    """A reference the organisation has not lodged under, made from ``reference`` (``ABC-2``,
+    ``ABC-3``, ...): the idempotency key of a declaration copied from another."""
+    stem = reference[:30]
+    used = set(
+        session.scalars(
+            select(Declaration.declarant_reference).where(
+                Declaration.organisation_id == organisation_id,
+                Declaration.declarant_reference.startswith(stem, autoescape=True),
+            )
+        )
+    )
+    return next(f"{stem}-{n}" for n in range(2, 10_000) if f"{stem}-{n}" not in used)
+
+
 @dataclass(frozen=True)
 class Lodgement:
     """The outcome of lodging: the declaration and whether this request created it."""
@@ -969,6 +984,19 @@ def record_assessment(
     session.add(row)
     session.flush()
     return row
+
+
+def missing_rates(session: Session, declaration: Declaration, national: str) -> list[str]:
+    """The currencies of a declaration without a customs exchange rate on its acceptance date:
+    what an officer assessing it by hand is asked for."""
+    content = declaration.content
+    amounts = [content.get(k) for k in ("invoice", "freight", "insurance")]
+    amounts += [item.get("value") for item in content.get("items", [])]
+    wanted = {str(a.get("currency", "")).upper() for a in amounts if isinstance(a, dict)}
+    wanted -= {national, ""}
+    on = (declaration.accepted_at or declaration.lodged_at).date()
+    known = reference.exchange_rates_on(session, wanted, on)
+    return sorted(wanted - set(known))
 
 
 def latest_assessment(session: Session, declaration: Declaration) -> Assessment | None:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from onewindow.money import Money
 
 TITLE_LENGTH = 200
 BODY_LENGTH = 2000
@@ -25,6 +28,48 @@ class Message:
     title: str
     body: str
     link: str | None
+    subject: str = ""
+    """What the event is about, as a person names it ("Declaration 24GB0000000017"): the
+    heading its notifications are grouped under ("" when the event does not say)."""
+    thread: str = ""
+    """The group its notification joins: ``declaration:17`` for every event about declaration
+    17, its payments' included; else the event's own subject (``manifest:4``)."""
+
+
+SUBJECT_NAMES: dict[str, str] = {
+    "declaration": "Declaration",
+    "manifest": "Manifest",
+    "call": "Call",
+    "entry_summary": "Entry summary",
+    "container": "Container",
+    "document": "Transport document",
+    "permit_application": "Application",
+    "company_document": "Company document",
+    "payment_request": "Payment request",
+    "organisation": "Your organisation",
+}
+"""How a subject type is named in a group's heading."""
+
+
+SUBJECT_HEADINGS: dict[str, str] = {
+    "organisation": "Your organisation",
+    "mandate": "Mandate: {representative} for {represented}",
+}
+"""Headings of subjects a person knows by names rather than by a number."""
+
+
+def subject_name(subject_type: str, number: str, payload: Mapping[str, Any] | None = None) -> str:
+    """The heading of a subject's notifications.
+
+    >>> subject_name("declaration", "24GB0000000017"), subject_name("organisation", "3")
+    ('Declaration 24GB0000000017', 'Your organisation')
+    >>> subject_name("mandate", "4", {"represented": "Acme", "representative": "Brokers Ltd"})
+    'Mandate: Brokers Ltd for Acme'
+    """
+    if subject_type in SUBJECT_HEADINGS and (payload or subject_type == "organisation"):
+        return _fill(SUBJECT_HEADINGS[subject_type], number, payload or {})[:TITLE_LENGTH]
+    kind = SUBJECT_NAMES.get(subject_type, subject_type.replace("_", " ").capitalize())
+    return f"{kind} {number}"[:TITLE_LENGTH]
 
 
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -205,6 +250,31 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Company document {number} refused",
         "The agency could not verify the document.",
     ),
+    "payment.requested": (
+        "Payment request {number} for declaration {declaration_number}",
+        "Pay the amount, or secure it on a deferred-payment account, to have the goods released.",
+    ),
+    "payment.started": (
+        "Payment of {amount} {currency} sent to the bank",
+        "The bank is processing the payment; the receipt follows its confirmation.",
+    ),
+    "payment.settled": (
+        "Payment received for declaration {declaration_number}",
+        "Receipt {receipt_number} is issued.",
+    ),
+    "payment.failed": ("Payment refused by the bank", "Nothing was paid: pay again."),
+    "payment.secured": (
+        "Declaration {declaration_number} secured on your deferred account",
+        "The amount is charged to your deferred-payment account.",
+    ),
+    "mandate.granted": (
+        "Mandate: {representative} acts for {represented}",
+        "The mandate is in force: {representative} may lodge declarations for {represented}.",
+    ),
+    "mandate.revoked": (
+        "Mandate revoked: {representative} no longer acts for {represented}",
+        "Declarations lodged under the mandate stay as they are.",
+    ),
     "permits.company_document_expiring": (
         "Company document {number} expires soon",
         "Lodge its renewal before it expires: applications that need it will stop.",
@@ -215,7 +285,22 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
 }
 """Title and sentence per topic; ``{number}`` is the subject's reference (a declaration's number,
-an entry summary's movement reference, a manifest's reference)."""
+an entry summary's movement reference, a manifest's reference); other names are the event's own
+values (a mandate's ``{represented}`` and ``{representative}``), empty when it has none."""
+
+
+class _Values(dict[str, str]):
+    """An event's values for a template: a name the event lacks is written as nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fill(template: str, number: str, payload: Mapping[str, Any]) -> str:
+    values = _Values({k: _text(v) for k, v in payload.items() if isinstance(v, str | int)})
+    values["number"] = number
+    return template.format_map(values)
+
 
 SUBJECT_LINKS: dict[str, str] = {
     "declaration": "/declarations/{subject_id}",
@@ -249,17 +334,29 @@ def reference(subject_id: str, payload: Mapping[str, Any]) -> str:
     return _text(subject_id)
 
 
+def _amount(amount: Any, currency: Any) -> str:
+    """An amount as people read it ("GBP 1,234.50"), or as given when it is no amount.
+
+    >>> _amount("1234.5", "GBP"), _amount("12", "JPY"), _amount("n/a", "GBP")
+    ('GBP 1,234.50', 'JPY 12', 'n/a GBP')
+    """
+    try:
+        return str(Money(Decimal(str(amount)), str(currency)))
+    except (InvalidOperation, ValueError):
+        return f"{_text(amount)} {_text(currency)}"
+
+
 def _details(payload: Mapping[str, Any]) -> list[str]:
     details = []
     if payload.get("reason"):
-        details.append(f"Reason: {_text(payload['reason'])}.")
+        details.append(f"Reason: {_text(payload['reason']).rstrip('.')}.")
     if payload.get("channel"):
         details.append(f"Channel: {_text(payload['channel'])}.")
     errors = payload.get("errors")
     if isinstance(errors, list) and errors:
         details.append(f"{len(errors)} error{'s' if len(errors) > 1 else ''} to correct.")
     if payload.get("amount") not in (None, "") and payload.get("currency"):
-        details.append(f"Amount: {_text(payload['amount'])} {_text(payload['currency'])}.")
+        details.append(f"Amount: {_amount(payload['amount'], payload['currency'])}.")
     return details
 
 
@@ -278,6 +375,16 @@ def _link(subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> str
     return pattern.format(subject_id=subject_id) if pattern else None
 
 
+def _thread(subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """The group of an event and its heading: events that name a declaration (its payments)
+    join the declaration's."""
+    declaration_id = str(payload.get("declaration_id") or "")
+    if subject_type != "declaration" and declaration_id.isdigit():
+        number = _text(payload.get("declaration_number") or "")
+        return f"declaration:{declaration_id}", f"Declaration {number}" if number else ""
+    return f"{subject_type}:{subject_id}"[:150], ""
+
+
 def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str, Any]) -> Message:
     """The title, sentence and link of an event; details (reason, amount, ...) are appended.
 
@@ -290,14 +397,20 @@ def compose(topic: str, subject_type: str, subject_id: str, payload: Mapping[str
     number = reference(subject_id, payload)
     template = TEMPLATES.get(topic)
     if template is not None:
-        title = template[0].format(number=number)
-        sentence = template[1]
+        title = _fill(template[0], number, payload)
+        sentence = _fill(template[1], number, payload)
     else:
         subject = subject_type.replace("_", " ").capitalize() or "Subject"
         action = topic.rsplit(".", 1)[-1].replace("_", " ")
         title = f"{subject} {number}: {action}"
         sentence = f"Event {topic} was recorded for {subject.lower()} {number}."
     body = " ".join([sentence, *_details(payload)])
-    return Message(
-        title[:TITLE_LENGTH], body[:BODY_LENGTH], _link(subject_type, subject_id, payload)
-    )
+    thread, heading = _thread(subject_type, subject_id, payload)
+    link = _link(subject_type, subject_id, payload)
+    if thread.startswith("declaration:") and subject_type != "declaration":
+        receipt = _text(payload.get("receipt_number") or "")
+        link = f"/payments/receipts/{receipt}" if receipt else f"/declarations/{thread[12:]}"
+        subject = heading
+    else:
+        subject = subject_name(subject_type, number, payload)
+    return Message(title[:TITLE_LENGTH], body[:BODY_LENGTH], link, subject, thread)

@@ -12,25 +12,37 @@ from sqlalchemy.orm import Mapped, mapped_column
 from onewindow.db import Base, JSONType, UTCDateTime
 
 
+def _own_thread(context: Any) -> str:
+    """A notification written without a group joins its own subject's."""
+    values = context.get_current_parameters()
+    return f"{values['subject_type']}:{values['subject_id']}"[:150]
+
+
 class Notification(Base):
-    """What an organisation is told in the portal about one event; one per event."""
+    """What an organisation is told in the portal about one event: once per event and party."""
 
     __tablename__ = "notification"
     __table_args__ = (
         Index("ix_notification_organisation_newest", "organisation_id", "id"),
         Index("ix_notification_organisation_unread", "organisation_id", "read_at"),
+        Index("ix_notification_organisation_thread", "organisation_id", "thread"),
+        UniqueConstraint("event_id", "organisation_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # No foreign key: a notification must never make an event undeliverable.
     organisation_id: Mapped[int] = mapped_column(Integer)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_id: Mapped[str] = mapped_column(String(36))
     topic: Mapped[str] = mapped_column(String(100))
     subject_type: Mapped[str] = mapped_column(String(50))
     subject_id: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(300))
+    # The group it is shown in (``declaration:17``, its payments' events included) and the
+    # group's heading as a person reads it ("Declaration 26GB000000000017").
+    thread: Mapped[str] = mapped_column(String(150), default=_own_thread)
+    subject_label: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -18,7 +18,8 @@ from onewindow.security import CsrfGuard, Principal
 
 router = APIRouter(include_in_schema=False)
 
-PAGE_SIZE = 100
+PAGE_SIZE = 20
+"""Subjects (declarations, manifests, ...) per page, each with its notifications."""
 
 
 @pass_context
@@ -41,13 +42,17 @@ def _page(
     principal: Principal,
     error: str = "",
     status_code: int = 200,
+    page: int = 1,
 ) -> HTMLResponse:
+    groups, more = service.notification_groups(session, principal, page=page, page_size=PAGE_SIZE)
     return render(
         request,
         "notifications.html",
         {
-            "notifications": service.list_notifications(session, principal, limit=PAGE_SIZE),
+            "groups": groups,
             "unread": service.unread_count(session, principal),
+            "page": page,
+            "more": more,
             "page_size": PAGE_SIZE,
             "error": error,
         },
@@ -58,13 +63,17 @@ def _page(
 
 @router.get("/notifications", response_class=HTMLResponse)
 def notifications_page(
-    request: Request, session: SessionDep, principal: OptionalPrincipalDep
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The organisation's notifications, newest first, unread ones marked."""
+    """The organisation's notifications grouped by what they are about, the subject with the
+    newest first, twenty subjects a page; unread ones marked."""
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     require_scope(principal, "notifications:read")
-    return _page(request, session, principal)
+    return _page(request, session, principal, page=page)
 
 
 def _form_ok(request: Request, csrf_token: str) -> bool:
@@ -88,6 +97,27 @@ def mark_all_read(
         )
     service.mark_all_read(session, principal)
     return RedirectResponse("/notifications", status_code=303)
+
+
+@router.post("/notifications/subject/read", response_class=HTMLResponse)
+def mark_subject_read(
+    request: Request,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+    thread: Annotated[str, Form(max_length=150)] = "",
+    page: Annotated[int, Form(ge=1, le=10_000)] = 1,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Mark every notification of one group (one declaration's, say) read."""
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    require_scope(principal, "notifications:read")
+    if not _form_ok(request, csrf_token):
+        return _page(
+            request, session, principal, "The form expired. Please try again.", status_code=403
+        )
+    service.mark_thread_read(session, principal, thread)
+    return RedirectResponse(f"/notifications?page={page}", status_code=303)
 
 
 @router.post("/notifications/{notification_id}/read", response_class=HTMLResponse)

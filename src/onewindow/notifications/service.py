@@ -27,16 +27,17 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from onewindow import __version__, audit, events
 from onewindow.config import get_settings
 from onewindow.db import engine_for, is_postgres, session_scope, utcnow
+from onewindow.declarations import service as declarations
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event
-from onewindow.notifications.messages import compose
+from onewindow.notifications.messages import compose, subject_name
 from onewindow.notifications.models import (
     DeliveryStatus,
     Notification,
@@ -75,31 +76,56 @@ DELIVERY_HEADER = "X-Onewindow-Delivery"
 # Consumers -------------------------------------------------------------------------------------
 
 
+def recipients(session: Session, event: Event) -> list[int]:
+    """The organisations an event is told to, each once: its own organisation and, for a
+    declaration's own events, every registered party the declaration names (the importer a
+    broker lodged for, the representative). Events of other domains about a declaration (the
+    terminal told of a release) go to their organisation only."""
+    told = [event.organisation_id] if event.organisation_id is not None else []
+    if event.subject_type == "declaration" and event.topic.startswith("declaration."):
+        declaration = (
+            declarations.find(session, int(event.subject_id))
+            if str(event.subject_id).isdigit()
+            else None
+        )
+        if declaration is not None:
+            told += sorted(declarations.parties_of(session, declaration).values())
+    return list(dict.fromkeys(told))
+
+
 def notify_portal(session: Session, event: Event) -> None:
-    """Write the portal notification of an event that concerns an organisation, once per event.
+    """Write the portal notification of an event for each organisation it concerns, once per
+    event and organisation (a redelivered event adds nothing).
 
     Events without an organisation concern nobody in particular and are passed over.
     """
     if event.organisation_id is None:
         return
-    done = session.scalar(select(Notification.id).where(Notification.event_id == event.id))
-    if done is not None:
-        return
-    message = compose(event.topic, event.subject_type, event.subject_id, event.payload)
-    session.add(
-        Notification(
-            organisation_id=event.organisation_id,
-            event_id=event.id,
-            topic=event.topic,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            title=message.title,
-            body=message.body,
-            link=message.link,
-            occurred_at=event.occurred_at,
-            created_at=utcnow(),
+    done = set(
+        session.scalars(
+            select(Notification.organisation_id).where(Notification.event_id == event.id)
         )
     )
+    message = compose(event.topic, event.subject_type, event.subject_id, event.payload)
+    for organisation_id in recipients(session, event):
+        if organisation_id in done:
+            continue
+        session.add(
+            Notification(
+                organisation_id=organisation_id,
+                event_id=event.id,
+                topic=event.topic,
+                subject_type=event.subject_type,
+                subject_id=event.subject_id,
+                title=message.title,
+                body=message.body,
+                link=message.link,
+                subject_label=message.subject or None,
+                thread=message.thread,
+                occurred_at=event.occurred_at,
+                created_at=utcnow(),
+            )
+        )
     session.flush()
 
 
@@ -238,6 +264,93 @@ def mark_all_read(session: Session, principal: Principal) -> int:
     result = session.execute(
         update(Notification)
         .where(Notification.organisation_id == principal.organisation_id)
+        .where(Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
+@dataclass(frozen=True)
+class NotificationGroup:
+    """The notifications of one subject (a declaration with its payments, a manifest, ...),
+    newest first."""
+
+    thread: str
+    label: str
+    link: str | None
+    unread: int
+    total: int
+    notifications: list[Notification]
+
+
+GROUP_SHOWN = 50
+"""At most this many notifications of one subject are shown in its group (the newest)."""
+
+
+def _heading(thread: str, shown: Sequence[Notification]) -> tuple[str, str | None]:
+    """A group's heading and link: its newest notification that names the subject."""
+    for row in shown:
+        if row.subject_label:
+            return row.subject_label, row.link
+    kind, _, subject_id = thread.partition(":")
+    return subject_name(kind, subject_id), shown[0].link if shown else None
+
+
+def notification_groups(
+    session: Session, principal: Principal, *, page: int = 1, page_size: int = 20
+) -> tuple[list[NotificationGroup], bool]:
+    """One page of the organisation's notifications grouped by subject, the subject with the
+    newest notification first; and whether a next page exists."""
+    page = max(page, 1)
+    mine = Notification.organisation_id == principal.organisation_id
+    latest = func.max(Notification.id)
+    unread = func.sum(case((Notification.read_at.is_(None), 1), else_=0))
+    rows = session.execute(
+        select(Notification.thread, latest, func.count(Notification.id), unread)
+        .where(mine)
+        .group_by(Notification.thread)
+        .order_by(latest.desc())
+        .limit(page_size + 1)
+        .offset((page - 1) * page_size)
+    ).all()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if not rows:
+        return [], False
+    found: dict[str, list[Notification]] = {r[0]: [] for r in rows}
+    for row in session.scalars(
+        select(Notification)
+        .where(mine, Notification.thread.in_(list(found)))
+        .order_by(Notification.id.desc())
+    ):
+        if len(found[row.thread]) < GROUP_SHOWN:
+            found[row.thread].append(row)
+    groups = []
+    for thread, _, total, unread_count in rows:
+        label, link = _heading(thread, found[thread])
+        kind, _, subject_id = thread.partition(":")
+        if kind == "declaration":
+            link = f"/declarations/{subject_id}"
+        groups.append(
+            NotificationGroup(
+                thread=thread,
+                label=label,
+                link=link,
+                unread=int(unread_count or 0),
+                total=int(total),
+                notifications=found[thread],
+            )
+        )
+    return groups, more
+
+
+def mark_thread_read(session: Session, principal: Principal, thread: str) -> int:
+    """Mark every unread notification of one group (a declaration's, say) read; return how
+    many were."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.organisation_id == principal.organisation_id)
+        .where(Notification.thread == thread)
         .where(Notification.read_at.is_(None))
         .values(read_at=utcnow())
     )

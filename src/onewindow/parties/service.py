@@ -166,12 +166,45 @@ def organisation_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
 
 
 def organisations_by_id(session: Session, ids: Iterable[int]) -> dict[int, Organisation]:
-    """Organisations by id (their identifier, name and country for other domains' lists)."""
+    """Organisations by id, whoever asks (callers show them only to who may see them)."""
     wanted = set(ids)
     if not wanted:
         return {}
     rows = session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))
     return {o.id: o for o in rows}
+
+
+SYSTEM_ACTORS = {
+    "system": "the single window",
+    "risk-engine": "the customs risk engine",
+    "customs": "customs",
+}
+"""How the actors that are no person are named on a page."""
+
+
+def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """How pages name the actors of the audit log and the timelines: a user as "Olu Officer,
+    Customs Office Eastport", a token as "API client 'name', Organisation"; an actor not known
+    keeps its text."""
+    wanted = {a for a in actors if a}
+    names = {a: SYSTEM_ACTORS[a] for a in wanted if a in SYSTEM_ACTORS}
+    users = {int(a[5:]): a for a in wanted if a.startswith("user:") and a[5:].isdigit()}
+    tokens = {int(a[6:]): a for a in wanted if a.startswith("token:") and a[6:].isdigit()}
+    if users:
+        for user_id, full_name, org_name in session.execute(
+            select(User.id, User.full_name, Organisation.name)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(User.id.in_(users))
+        ):
+            names[users[user_id]] = f"{full_name}, {org_name}"
+    if tokens:
+        for token_id, token_name, org_name in session.execute(
+            select(ApiToken.id, ApiToken.name, Organisation.name)
+            .join(Organisation, Organisation.id == ApiToken.organisation_id)
+            .where(ApiToken.id.in_(tokens))
+        ):
+            names[tokens[token_id]] = f"API client '{token_name}', {org_name}"
+    return {a: names.get(a, a) for a in wanted}
 
 
 def find_organisation(session: Session, scheme: str, identifier: str) -> Organisation | None:

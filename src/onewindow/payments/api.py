@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from onewindow.config import get_settings
 from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import Forbidden
 from onewindow.parties.service import require_scope
@@ -120,6 +121,27 @@ def read_receipt(
     """A receipt issued to your organisation."""
     require_scope(principal, "payments:read")
     return ReceiptOut.model_validate(service.get_receipt(session, principal, number))
+
+
+@router.get(
+    "/receipts/{number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The receipt as a PDF"}},
+)
+def read_receipt_pdf(
+    number: Annotated[str, Path(pattern=r"^[A-Za-z]{2}-\d{4}-\d{1,10}$")],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    """A receipt as a PDF: for the payer, the parties of its declaration and customs."""
+    require_scope(principal, "payments:read")
+    receipt = service.get_receipt(session, principal, number)
+    pdf = service.receipt_pdf(service.receipt_view(session, receipt), get_settings().country)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{receipt.number}.pdf"'},
+    )
 
 
 @router.get("/deferred-accounts", response_model=list[DeferredAccountOut])

@@ -46,8 +46,14 @@ from onewindow.payments.ledger import (
     revenue_account,
     transactions_balance,
 )
-from onewindow.payments.models import Payment, PaymentRequest
-from onewindow.payments.receipts import get_receipt
+from onewindow.payments.models import PAYMENT_REQUEST_LABELS, Payment, PaymentRequest
+from onewindow.payments.receipts import (
+    ReceiptView,
+    get_receipt,
+    receipt_pdf,
+    receipt_view,
+    receipts_for,
+)
 from onewindow.payments.refusals import (
     CallbackMalformed,
     CallbackRefused,
@@ -69,6 +75,7 @@ from onewindow.security import Principal
 __all__ = [
     "BANK_CLEARING",
     "PAYMENT_METHODS",
+    "PAYMENT_REQUEST_LABELS",
     "PaymentGateway",
     "SUSPENSE",
     "CallbackMalformed",
@@ -76,6 +83,7 @@ __all__ = [
     "DefermentRefused",
     "PaymentMismatch",
     "PaymentOutcome",
+    "ReceiptView",
     "RefusalOnRecord",
     "SettlementOutcome",
     "SimulatedBank",
@@ -88,6 +96,9 @@ __all__ = [
     "get_payment_request",
     "get_receipt",
     "ledger_balances",
+    "receipt_pdf",
+    "receipt_view",
+    "receipts_for",
     "list_deferred_accounts",
     "list_payment_requests",
     "open_deferred_account",

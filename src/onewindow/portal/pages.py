@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from onewindow import work
 from onewindow.db import session_scope
 from onewindow.deps import SESSION_COOKIE, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError, NotFound
+from onewindow.money import Money
 from onewindow.parties import service as parties
 from onewindow.permits import service as permits
 from onewindow.portal.field_errors import plain, pointer_label
@@ -30,6 +32,18 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # A JSON pointer as a person reads it: "/consignments/0/weight" -> "Consignments 1, weight".
 templates.env.filters["field_label"] = lambda pointer: pointer_label(str(pointer), {})
+
+
+def money_text(amount: Any, currency: str) -> str:
+    """For templates: an amount with its currency, rounded to the currency's minor unit and
+    grouped ("GBP 1,234.50", "JPY 1,235"); an amount that is no number is shown as given."""
+    try:
+        return str(Money(Decimal(str(amount)), currency))
+    except (InvalidOperation, ValueError):
+        return f"{currency} {amount}"
+
+
+templates.env.filters["money"] = money_text
 
 
 def _secure(request: Request) -> bool:
