@@ -4,7 +4,7 @@ organisations become certificates "recorded by hand"; deferred accounts may draw
 guarantee (an AEO's reduced guarantee); selectivity decisions carry inspection priority
 
 Revision ID: 20261202_0015
-Revises: 20261202_0012
+Revises: 20261202_0014
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import onewindow.db
 
 revision: str = "20261202_0015"
-down_revision: str | None = "20261202_0012"
+down_revision: str | None = "20261202_0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
