@@ -167,8 +167,12 @@ class MraIn(BaseModel):
 
     partner_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     reference: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    operator_roles: list[str] = Field(min_length=1, max_length=10)
-    benefits: list[str] = Field(min_length=1, max_length=10)
+    operator_roles: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        min_length=1, max_length=10
+    )
+    benefits: list[Annotated[str, StringConstraints(max_length=60)]] = Field(
+        min_length=1, max_length=10
+    )
     in_force_from: date
     in_force_until: date | None = None
 
