@@ -79,6 +79,8 @@ SCOPES: dict[str, str] = {
     "permits:write": "Apply for permits, answer agencies, lodge company documents",
     "permits:decide": "Agencies: work the queue, decide applications, join inspections",
     "permits:admin": "Load agencies' procedures and requirement rules (administrators)",
+    "exchange:read": "Customs and administrators: read the messages exchanged with partners",
+    "exchange:admin": "Register partner single windows, pin their certificates (administrators)",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
@@ -116,10 +118,18 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "risk:write",
         "cargo:read",
         "cargo:control",
+        "exchange:read",
     },
     Role.PERMIT_AGENCY: _EVERYONE | {"permits:read", "permits:decide"},
     Role.ADMINISTRATOR: _EVERYONE
-    | {"payments:read", "payments:write", "organisations:admin", "permits:admin"},
+    | {
+        "payments:read",
+        "payments:write",
+        "organisations:admin",
+        "permits:admin",
+        "exchange:read",
+        "exchange:admin",
+    },
 }
 """What each organisation role may do at all: a role that cannot lodge never holds the scope to
 (a trader's ``risk:write`` is recording its own trade marks for IPR protection)."""
