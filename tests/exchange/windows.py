@@ -71,10 +71,10 @@ class Window:
             raise RuntimeError(f"onewindow {' '.join(args)}: {done.stderr[-2000:]}")
         return done.stdout
 
-    def script(self, *args: str) -> Any:
+    def script(self, *args: object) -> Any:
         """Run a step of ``tests.exchange.scenario`` inside this window; its JSON answer."""
         done = subprocess.run(
-            [sys.executable, "-m", "tests.exchange.scenario", *args],
+            [sys.executable, "-m", "tests.exchange.scenario", *map(str, args)],
             env=self.env(),
             capture_output=True,
             text=True,
@@ -82,7 +82,7 @@ class Window:
             cwd=ROOT,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"scenario {' '.join(args)}: {done.stderr[-3000:]}")
+            raise RuntimeError(f"scenario {args}: {done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     def init_from(self, other: Window | None) -> None:

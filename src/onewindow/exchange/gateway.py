@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,6 +148,56 @@ class Receipt:
     new: bool
 
 
+class _Lookups:
+    """What one request reads once for all its messages: partners, their certificates, our
+    signer (a batch of a hundred messages asks the database once, not a hundred times)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.partners: dict[str, Partner | None] = {}
+        self.certificates: dict[tuple[int, str | None, datetime], tuple[Any, str]] = {}
+        self.signer: register.Signer | None = None
+        self.seen: dict[tuple[str, str], Message] = {}
+        self.looked: set[str] = set()
+
+    def partner(self, country: str) -> Partner | None:
+        if country not in self.partners:
+            self.partners[country] = register.partner(self.session, country)
+        return self.partners[country]
+
+    def certificate(self, owner: Partner, fingerprint: str | None, at: datetime) -> tuple[Any, str]:
+        # Keyed by the minute: validity is checked again when a batch spans one.
+        key = (owner.id, fingerprint, at.replace(second=0, microsecond=0))
+        if key not in self.certificates:
+            self.certificates[key] = register.trusted_certificate(
+                self.session, owner, fingerprint, at
+            )
+        return self.certificates[key]
+
+    def current_signer(self) -> register.Signer:
+        if self.signer is None:
+            self.signer = register.current_signer(self.session)
+        return self.signer
+
+    def previous(self, sender: str, message_id: str) -> Message | None:
+        found = self.seen.get((sender, message_id))
+        if found is not None or message_id in self.looked:
+            return found
+        return _previous(self.session, sender, message_id)
+
+    def prefetch(self, headers: Sequence[envelope.Header]) -> None:
+        """Messages of the batch received before (one query)."""
+        ids = [h.message_id for h in headers if h.message_id]
+        if not ids:
+            return
+        # Looked up once: an id twice in one batch is caught by the unique key (a repeat).
+        self.looked.update(ids)
+        for row in self.session.scalars(
+            select(Message).where(Message.direction == IN, Message.message_id.in_(ids))
+        ):
+            self.seen[(row.partner_country, row.message_id)] = row
+
+
 def _previous(session: Session, sender: str, message_id: str) -> Message | None:
     if not sender or not message_id:
         return None
@@ -169,8 +220,9 @@ def _repeat(found: Message, digest: str) -> Receipt:
     return Receipt(found.message_id, found.acknowledgement, False)
 
 
-def receive(session: Session, data: bytes) -> Receipt:
+def receive(session: Session, data: bytes, lookups: _Lookups | None = None) -> Receipt:
     """Check, store and apply one signed message from a partner; return its acknowledgement."""
+    lookups = lookups or _Lookups(session)
     settings = get_settings()
     digest = signing.digest(data)
     try:
@@ -178,16 +230,16 @@ def receive(session: Session, data: bytes) -> Receipt:
     except envelope.SchemaRefused as exc:
         raise MessageInvalid(str(exc)) from None
     claimed = envelope.read_header(root)
-    found = _previous(session, claimed.sender, claimed.message_id)
+    found = lookups.previous(claimed.sender, claimed.message_id)
     if found is not None:
         return _repeat(found, digest)
-    partner = register.partner(session, claimed.sender) if claimed.sender else None
+    partner = lookups.partner(claimed.sender) if claimed.sender else None
     if partner is None or not partner.active:
         raise PartnerRefused(
             f"The sender {claimed.sender or '(none)'} is not a registered partner."
         )
     now = utcnow()
-    pinned, why = register.trusted_certificate(session, partner, signing.key_name(root), now)
+    pinned, why = lookups.certificate(partner, signing.key_name(root), now)
     if pinned is None:
         raise PartnerRefused(f"Refused: {why}.")
     try:
@@ -245,7 +297,7 @@ def receive(session: Session, data: bytes) -> Receipt:
                     body,
                 )
                 row.reference = (handler(session, received) or "")[:70]
-            signer = register.current_signer(session)
+            signer = lookups.current_signer()
             ack = envelope.build_acknowledgement(
                 header.message_id, settings.country, partner.country, digest, now
             )
@@ -276,12 +328,20 @@ class BatchResult:
 
 
 def receive_batch(session: Session, messages: Sequence[bytes]) -> list[BatchResult]:
-    """Receive each message on its own (a refusal refuses that message only)."""
+    """Receive each message on its own (a refusal refuses that message only: its writes are
+    in a savepoint of their own, and a refusal before them writes nothing)."""
+    lookups = _Lookups(session)
+    headers = []
+    for data in messages:
+        try:
+            headers.append(envelope.read_header(envelope.parse(data)))
+        except envelope.SchemaRefused:
+            continue
+    lookups.prefetch(headers)
     results = []
     for index, data in enumerate(messages):
         try:
-            with session.begin_nested():
-                receipt = receive(session, data)
+            receipt = receive(session, data, lookups)
         except DomainError as exc:
             results.append(BatchResult(index, exc.status_code, detail=exc.detail))
             continue
@@ -317,7 +377,7 @@ class _Outcome:
 
 
 def _check_acknowledgement(
-    session: Session, partner: Partner, row_message_id: str, digest: str, ack: str
+    lookups: _Lookups, partner: Partner, row_message_id: str, digest: str, ack: str
 ) -> str | None:
     """Why a partner's acknowledgement is not good, or None when it is."""
     data = ack.encode()
@@ -325,7 +385,7 @@ def _check_acknowledgement(
         root = envelope.parse(data)
     except envelope.SchemaRefused as exc:
         return str(exc)
-    pinned, why = register.trusted_certificate(session, partner, signing.key_name(root), utcnow())
+    pinned, why = lookups.certificate(partner, signing.key_name(root), utcnow())
     if pinned is None:
         return f"acknowledgement refused: {why}"
     try:
@@ -385,34 +445,50 @@ def deliver_due(database_url: str | None = None, limit: int | None = None) -> in
         }
     if not claimed:
         return 0
-    outcomes: list[_Outcome] = []
-    with httpx.Client(timeout=settings.exchange_timeout_seconds) as client:
+    acknowledged = 0
+    # Each batch's answers are checked and recorded while the next batch is on its way, so the
+    # partner is not kept waiting for our bookkeeping.
+    with (
+        httpx.Client(timeout=settings.exchange_timeout_seconds) as client,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="exchange-post") as poster,
+    ):
+        posted: list[Future[list[_Outcome]]] = []
         for country, rows in batches.items():
             endpoint = endpoints.get(country)
             for start in range(0, len(rows), settings.exchange_batch_size):
                 part = rows[start : start + settings.exchange_batch_size]
                 if endpoint is None:
-                    outcomes += [
-                        _Outcome(i, None, f"{country} is no longer a partner") for i, _ in part
-                    ]
-                else:
-                    outcomes += _post(client, endpoint, part)
-    return _record(database_url, outcomes)
+                    gone = [_Outcome(i, None, f"{country} is no longer a partner") for i, _ in part]
+                    acknowledged += _record(database_url, gone)
+                    continue
+                posted.append(poster.submit(_post, client, endpoint, part))
+                if len(posted) > 1:
+                    acknowledged += _record(database_url, posted.pop(0).result())
+        for future in posted:
+            acknowledged += _record(database_url, future.result())
+    return acknowledged
 
 
 def _record(database_url: str | None, outcomes: Sequence[_Outcome]) -> int:
     settings = get_settings()
     acknowledged = 0
     with session_scope(database_url) as session:
+        lookups = _Lookups(session)
+        rows = {
+            row.id: row
+            for row in session.scalars(
+                select(Message).where(Message.id.in_([o.id for o in outcomes]))
+            )
+        }
         for outcome in outcomes:
-            row = session.get(Message, outcome.id)
+            row = rows.get(outcome.id)
             if row is None or row.status != PENDING:
                 continue
             error = outcome.error
-            partner = register.partner(session, row.partner_country)
+            partner = lookups.partner(row.partner_country)
             if outcome.acknowledgement is not None and partner is not None:
                 error = _check_acknowledgement(
-                    session, partner, row.message_id, row.digest, outcome.acknowledgement
+                    lookups, partner, row.message_id, row.digest, outcome.acknowledgement
                 )
                 if error is None:
                     row.status = ACKNOWLEDGED
