@@ -26,6 +26,7 @@ from tests.conftest import Party, make_party
 from tests.declarations.factory import declaration
 from tests.exchange import certificate_body, partner, signed
 from tests.permits import deliver, load, procedure
+from tests.portal import log_in
 
 URL = "/api/v1/exchange/messages"
 XML = {"Content-Type": "application/xml"}
@@ -184,6 +185,14 @@ def test_a_released_export_to_a_partner_is_sent_and_a_partners_export_meets_its_
         lodged = clearance.lodge(session, principal, DeclarationIn.model_validate(body))
         (found,) = service.exports_for(session, lodged.declaration)
         assert found.number == record["number"] and found.exporter == "Kiwi Knits"
+        import_id = lodged.declaration.id
+    # Customs sees it on the import declaration's page; the importer does not.
+    log_in(client, make_party(("customs-office",), user_role="staff"))
+    page = client.get(f"/declarations/{import_id}")
+    assert "Export data from the partner" in page.text and record["number"] in page.text
+    client.cookies.clear()
+    log_in(client, trader)
+    assert record["number"] not in client.get(f"/declarations/{import_id}").text
     # And ours, when an export to a partner country is released, goes the other way.
     exporter = make_party()
     export = declaration(type="EX", country_of_export="GB", country_of_destination="NZ")

@@ -13,6 +13,7 @@ from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.service import Action
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError
+from onewindow.exchange import service as exchange
 from onewindow.payments import service as payments
 from onewindow.portal.pages import not_found_page, render
 from onewindow.reference.codelists import code_list
@@ -114,6 +115,12 @@ def detail(
                 else None
             ),
             "versions": service.versions(session, declaration),
+            # What the exporting country's single window sent of these goods (customs only).
+            "partner_exports": (
+                exchange.exports_for(session, declaration)
+                if Action.CONTROL in allowed and declaration.type == "IM"
+                else []
+            ),
             "message": request.query_params.get("message", ""),
             **choices(),
         },
