@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHECKED := $(wildcard src tests benchmarks)
 
-.PHONY: run test test-postgres lint typecheck pytest browser-deps clean
+.PHONY: run run-partner test test-postgres lint typecheck pytest browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,26 @@ var/onewindow.env:
 run: $(VENV)/.installed var/onewindow.env
 	$(BIN)/onewindow init --demo
 	$(BIN)/onewindow serve --host $(HOST) --port $(PORT)
+
+## make run-partner: the demo beside a second demo country (IE on port 8001), each registered
+## as the other's partner single window, with keys of their own: watch "Partner messages".
+PARTNER ?= IE
+PARTNER_PORT ?= 8001
+COUNTRY ?= GB
+PARTNER_ENV := ONEWINDOW_DATABASE_URL=sqlite:///$(CURDIR)/var/partner.db ONEWINDOW_COUNTRY=$(PARTNER) \
+  ONEWINDOW_CURRENCY=EUR ONEWINDOW_STATISTICS_DIR=$(CURDIR)/var/partner-statistics \
+  ONEWINDOW_AUDIT_CHECKPOINT_FILE=$(CURDIR)/var/partner-audit-checkpoints.jsonl
+run-partner: $(VENV)/.installed var/onewindow.env
+	$(BIN)/onewindow init --demo
+	$(PARTNER_ENV) $(BIN)/onewindow init --demo
+	test -d var/exchange-$(COUNTRY) || $(BIN)/onewindow exchange keys make var/exchange-$(COUNTRY)
+	test -d var/exchange-$(PARTNER) || $(PARTNER_ENV) $(BIN)/onewindow exchange keys make var/exchange-$(PARTNER)
+	$(BIN)/onewindow exchange partners add $(PARTNER) http://$(HOST):$(PARTNER_PORT) \
+	  --certificate "$$(ls var/exchange-$(PARTNER)/*.crt | head -1)"
+	$(PARTNER_ENV) $(BIN)/onewindow exchange partners add $(COUNTRY) http://$(HOST):$(PORT) \
+	  --certificate "$$(ls var/exchange-$(COUNTRY)/*.crt | head -1)"
+	$(PARTNER_ENV) $(BIN)/onewindow serve --host $(HOST) --port $(PARTNER_PORT) & \
+	  trap "kill $$!" EXIT INT TERM; $(BIN)/onewindow serve --host $(HOST) --port $(PORT)
 
 ## make test: lint, type-check and run every test (browser tests in Debian's Chromium).
 test: $(VENV)/.installed-test browser-deps lint typecheck pytest

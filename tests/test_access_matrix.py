@@ -7,19 +7,23 @@ The matrix below must list every route of the API; a new route without an entry 
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import func, select
 
 from onewindow import events
 from onewindow.cargo import service as cargo
 from onewindow.cargo.schemas import CallIn, ManifestIn
 from onewindow.clearance import service as clearance
 from onewindow.db import session_scope, utcnow
+from onewindow.exchange import envelope
+from onewindow.exchange.models import Message
 from onewindow.notifications import service as notifications
 from onewindow.parties import service as parties
 from onewindow.payments import service as payments
@@ -31,6 +35,8 @@ from tests.cargo import call_body, container, imo, manifest_body
 from tests.conftest import Party, api_operations, make_party
 from tests.declarations import amendment_for, lodged_by
 from tests.declarations.factory import declaration
+from tests.exchange import certificate_body, partner_key
+from tests.exchange import partner as exchange_partner
 from tests.notifications import UNREACHABLE, notification_of, webhook_of
 from tests.payments import open_request_for, payment_state_of, receipt_for, unsigned_claim_for
 
@@ -820,6 +826,94 @@ MATRIX.update(
             lambda o: {"accepted": True, "reason": "matrix"},
             owned=True,
         ),
+    }
+)
+
+
+# The partner gateway: partners sign, customs and administrators read, administrators manage.
+_EXCHANGE = "/api/v1/exchange"
+
+
+def _exchange_state(b: Party) -> object:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(Message))
+
+
+def _unsigned_message(b: Party) -> bytes:
+    exchange_partner("MT")
+    body = certificate_body("CO-MATRIX-" + uuid.uuid4().hex[:6], origin="MT")
+    root = envelope.build_message(
+        str(uuid.uuid4()), "certificate-of-origin", "MT", "GB", utcnow(), body
+    )
+    return bytes(etree.tostring(root))
+
+
+def _failed_message() -> str:
+    exchange_partner("MT")
+    with session_scope() as session:
+        row = Message(
+            direction="out",
+            message_id=str(uuid.uuid4()),
+            partner_country="MT",
+            message_type="certificate-of-origin",
+            reference="matrix",
+            created=utcnow(),
+            status="failed",
+            xml="<Message/>",
+            digest="0" * 64,
+            key_name="0" * 64,
+            signature_check="matrix",
+            attempts=20,
+            recorded_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        return f"{_EXCHANGE}/messages/{row.id}"
+
+
+def _exchange_message(b: Party) -> str:
+    return _failed_message()
+
+
+def _partner_certificate() -> object:
+    exchange_partner("MT")
+    return {"certificate": partner_key("MT").certificate_pem}
+
+
+MATRIX.update(
+    {
+        ("POST", f"{_EXCHANGE}/messages"): Signed(
+            f"{_EXCHANGE}/messages", _unsigned_message, _exchange_state
+        ),
+        ("POST", f"{_EXCHANGE}/batches"): Signed(
+            f"{_EXCHANGE}/batches",
+            lambda b: json.dumps({"messages": [_unsigned_message(b).decode()]}).encode(),
+            _exchange_state,
+        ),
+        ("GET", f"{_EXCHANGE}/messages"): CustomsOnly(
+            lambda b: f"{_EXCHANGE}/messages", lambda b: None
+        ),
+        ("GET", f"{_EXCHANGE}/messages/{{message_row_id}}"): CustomsOnly(
+            _exchange_message, lambda b: None
+        ),
+        ("POST", f"{_EXCHANGE}/messages/{{message_row_id}}/retry"): AdminOnly(
+            lambda: _failed_message() + "/retry", lambda: None
+        ),
+        ("GET", f"{_EXCHANGE}/partners"): CustomsOnly(
+            lambda b: f"{_EXCHANGE}/partners", lambda b: None
+        ),
+        ("POST", f"{_EXCHANGE}/partners"): AdminOnly(
+            lambda: f"{_EXCHANGE}/partners",
+            lambda: {
+                "country": "MT",
+                "name": "Malta single window",
+                "endpoint": "http://127.0.0.1:9",
+            },
+        ),
+        ("POST", f"{_EXCHANGE}/partners/{{country}}/certificates"): AdminOnly(
+            lambda: f"{_EXCHANGE}/partners/MT/certificates", _partner_certificate
+        ),
+        ("GET", f"{_EXCHANGE}/keys"): AdminOnly(lambda: f"{_EXCHANGE}/keys", lambda: None),
     }
 )
 

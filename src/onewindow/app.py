@@ -34,6 +34,8 @@ from onewindow.db import engine_for
 from onewindow.declarations.api import router as declarations_router
 from onewindow.declarations.pages import router as declarations_pages
 from onewindow.errors import DomainError, FieldError, Problem
+from onewindow.exchange import api as exchange_api
+from onewindow.exchange import pages as exchange_pages
 from onewindow.formats.service import EDIFACT, EdifactInvalid
 from onewindow.middleware import (
     PROBLEM_JSON,
@@ -95,6 +97,8 @@ ROUTERS = [
     aeo_api.router,
     aeo_api.hand_router,
     aeo_pages.router,
+    exchange_api.router,
+    exchange_pages.router,
 ]
 """Every domain's routes and the flow's, registered in this one place."""
 

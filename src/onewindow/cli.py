@@ -14,6 +14,7 @@ from onewindow import audit, migrations
 from onewindow.cargo.cli import app as cargo_app
 from onewindow.clearance.cli import app as declarations_app
 from onewindow.config import ConfigError, get_settings
+from onewindow.exchange.cli import app as exchange_app
 from onewindow.parties.cli import app as parties_app
 from onewindow.permits.cli import app as permits_app
 from onewindow.reference.cli import LOADERS, run_loaders
@@ -35,6 +36,7 @@ app.add_typer(risk_app, name="risk")
 app.add_typer(cargo_app, name="cargo")
 app.add_typer(stats_app, name="stats")
 app.add_typer(permits_app, name="permits")
+app.add_typer(exchange_app, name="exchange")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 

@@ -143,6 +143,27 @@ class Settings(BaseSettings):
         default=None, ge=1, le=65535, description="serve /metrics on this port only"
     )
 
+    exchange_key_passphrase: str = Field(
+        default="", description="passphrase of the partner gateway's private key files, if any"
+    )
+    exchange_clock_skew_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="a partner's message created further than this from our clock is refused",
+    )
+    exchange_batch_size: int = Field(
+        default=100, ge=1, le=500, description="partner messages sent per HTTP request at most"
+    )
+    exchange_retry_seconds: float = Field(
+        default=2, gt=0, description="first wait before a failed partner delivery is retried"
+    )
+    exchange_max_attempts: int = Field(
+        default=20, ge=1, description="a partner message still unacknowledged after this fails"
+    )
+    exchange_timeout_seconds: float = Field(
+        default=30, gt=0, description="how long a partner's gateway has to answer"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -5,6 +5,7 @@ from onewindow.aeo import models as aeo_models
 from onewindow.cargo import models as cargo_models
 from onewindow.db import Base
 from onewindow.declarations import models as declarations_models
+from onewindow.exchange import models as exchange_models
 from onewindow.notifications import models as notifications_models
 from onewindow.parties import models as parties_models
 from onewindow.payments import models as payments_models
@@ -22,6 +23,7 @@ __all__ = [
     "cargo_models",
     "declarations_models",
     "events",
+    "exchange_models",
     "metadata",
     "notifications_models",
     "parties_models",

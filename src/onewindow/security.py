@@ -83,6 +83,8 @@ SCOPES: dict[str, str] = {
     "aeo:write": "Apply for an AEO certificate and answer customs' questions",
     "aeo:decide": "Customs: review AEO applications, validation visits, decisions, suspensions",
     "aeo:admin": "Keep the register of partner administrations, MRAs and partners' AEO records",
+    "exchange:read": "Customs and administrators: read the messages exchanged with partners",
+    "exchange:admin": "Register partner single windows, pin their certificates (administrators)",
 }
 """Every scope a token can carry, in one place: the API and the CLI see the same catalogue."""
 
@@ -124,6 +126,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "aeo:read",
         "aeo:decide",
         "aeo:admin",
+        "exchange:read",
     },
     Role.PERMIT_AGENCY: _EVERYONE | {"permits:read", "permits:decide"},
     Role.ADMINISTRATOR: _EVERYONE
@@ -134,6 +137,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
         "permits:admin",
         "aeo:read",
         "aeo:admin",
+        "exchange:read",
+        "exchange:admin",
     },
 }
 """What each organisation role may do at all: a role that cannot lodge never holds the scope to

@@ -15,6 +15,7 @@ from onewindow.cargo import service as cargo
 from onewindow.clearance import service as clearance
 from onewindow.config import get_settings
 from onewindow.db import session_scope
+from onewindow.exchange import service as exchange
 from onewindow.notifications import service as notifications
 from onewindow.payments import service as payments
 from onewindow.permits import service as permits
@@ -31,6 +32,8 @@ def register_consumers() -> None:
     cargo.register_consumers()
     statistics.register_consumers()
     permits.register_consumers()
+    exchange.register_consumers()
+    aeo.register_consumers()
 
 
 def run_once(database_url: str | None = None, limit: int = 100) -> int:
@@ -45,6 +48,8 @@ def run_once(database_url: str | None = None, limit: int = 100) -> int:
             handled += 1
     # Webhooks are posted outside any transaction: a slow receiver must not hold a lock.
     sent = notifications.run_webhook_deliveries(database_url)
+    # Partner messages too: a slow partner holds no lock (posted between two transactions).
+    sent += exchange.deliver_due(database_url)
     publish_audit_head(database_url)
     if _due("statistics", get_settings().statistics_export_seconds):
         export_statistics(database_url)

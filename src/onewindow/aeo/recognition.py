@@ -127,6 +127,21 @@ def partner_of(session: Session, country: str) -> PartnerAdministration | None:
     )
 
 
+def recognising(session: Session, on: date) -> list[str]:
+    """The partners' countries with a mutual recognition arrangement in force on ``on``."""
+    rows = session.scalars(
+        select(PartnerAdministration.country)
+        .join(MutualRecognition, MutualRecognition.partner_id == PartnerAdministration.id)
+        .where(
+            MutualRecognition.in_force_from <= on,
+            or_(MutualRecognition.in_force_until.is_(None), MutualRecognition.in_force_until >= on),
+        )
+        .distinct()
+        .order_by(PartnerAdministration.country)
+    )
+    return list(rows)
+
+
 def mras(session: Session, partner_id: int | None = None) -> Sequence[MutualRecognition]:
     query = select(MutualRecognition).order_by(
         MutualRecognition.in_force_from, MutualRecognition.id
@@ -391,9 +406,12 @@ def apply_partner_status(
     )
 
 
-def status_list(session: Session, *, since: datetime | None) -> list[OperatorStatus]:
+def status_list(
+    session: Session, *, since: datetime | None, organisation_id: int | None = None
+) -> list[OperatorStatus]:
     """Our AEOs as partners receive them, only holders who consented to it: every certificate
     when ``since`` is None, else those changed after ``since``. Oldest change first.
+    ``organisation_id`` narrows it to one holder (what a change of its certificate sends).
 
     A holder who withdraws its consent is absent from the next full list, which partners read
     as withdrawn; change lists never name it again. Expired certificates travel as revoked,
@@ -406,6 +424,8 @@ def status_list(session: Session, *, since: datetime | None) -> list[OperatorSta
     )
     if since is not None:
         query = query.where(AeoCertificate.changed_at > since)
+    if organisation_id is not None:
+        query = query.where(AeoCertificate.organisation_id == organisation_id)
     rows = session.scalars(query).all()
     orgs = parties.organisations_by_id(session, {c.organisation_id for c in rows})
     out: dict[str, OperatorStatus] = {}

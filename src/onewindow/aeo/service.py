@@ -58,6 +58,8 @@ from onewindow.aeo.certificates import (
     withdraw_all,
 )
 from onewindow.aeo.models import AeoCertificate
+from onewindow.aeo.partners import receive_status_list, send_changes, send_full_list
+from onewindow.aeo.partners import register_consumers as _register_partners
 from onewindow.aeo.programme import (
     OPERATOR_ROLES,
     TIER_LABELS,
@@ -86,6 +88,10 @@ from onewindow.parties import service as parties
 from onewindow.security import Principal, Role
 
 __all__ = [
+    "receive_status_list",
+    "register_consumers",
+    "send_changes",
+    "send_full_list",
     "APPLICATION_STATUSES",
     "CERTIFICATE_STATUSES",
     "OPEN_STATUSES",
@@ -242,3 +248,8 @@ def record_by_hand(
             by_hand=True,
         )
     return standing(session, organisation_id)
+
+
+def register_consumers() -> None:
+    """Our AEO changes go to recognising partners; theirs are applied as they arrive."""
+    _register_partners()

@@ -29,6 +29,7 @@ from onewindow.declarations.schemas import DeclarationIn, Party
 from onewindow.declarations.service import Action
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import Event
+from onewindow.exchange import service as exchange
 from onewindow.money import Money
 from onewindow.parties import service as parties
 from onewindow.parties.models import Organisation
@@ -292,6 +293,19 @@ def _items_to_assess(
         supplementary = item.supplementary_quantity
         if supplementary is not None and supplementary.unit is not None:
             quantities[supplementary.unit] = supplementary.value
+        proof, refused = item.proof_of_origin is not None, ""
+        if item.preference and item.proof_of_origin is not None:
+            # A certificate of origin from a partner single window arrives by the exchange.
+            found = exchange.origin_proof(
+                session,
+                item.proof_of_origin.reference,
+                proof_type=item.proof_of_origin.type,
+                commodity_code=item.commodity_code or "",
+                origin=item.origin or "",
+                on=on,
+            )
+            if found is not None and not found.holds:
+                proof, refused = False, found.reason
         items.append(
             tariff.ItemToAssess(
                 commodity_code=item.commodity_code or "",
@@ -299,8 +313,9 @@ def _items_to_assess(
                 origin=item.origin or "",
                 quantities=quantities,
                 preference=item.preference,
-                proof_of_origin=item.proof_of_origin is not None,
+                proof_of_origin=proof,
                 description=item.description or "",
+                proof_refused=refused,
             )
         )
     return items, [v.steps for v in values]

@@ -15,6 +15,7 @@ from onewindow.declarations.lifecycle import LABELS, Status
 from onewindow.declarations.service import Action
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
 from onewindow.errors import DomainError
+from onewindow.exchange import service as exchange
 from onewindow.parties import service as parties
 from onewindow.payments import service as payments
 from onewindow.portal.pages import not_found_page, render
@@ -182,6 +183,12 @@ def detail(
                 str(declaration.content.get("additional_type", ""))
             )
             or "",
+            # What the exporting country's single window sent of these goods (customs only).
+            "partner_exports": (
+                exchange.exports_for(session, declaration)
+                if Action.CONTROL in allowed and declaration.type == "IM"
+                else []
+            ),
             **choices(),
         },
         principal,

@@ -861,6 +861,28 @@ def _issue(
     session.add(permit)
     session.flush()
     permit.number = f"{agency.code}-{today:%y}-{permit.id:06d}"
+    if permit.kind == "certificate":
+        # What a certificate states, for those who pass it on (partner single windows).
+        record_event(
+            session,
+            "permits.certificate_issued",
+            "permit",
+            permit.id,
+            {
+                "number": permit.number,
+                "document_type": permit.document_type,
+                "procedure": permit.procedure_code,
+                "agency": agency.name,
+                "holder": _org_name(session, permit.holder_id),
+                "issued_on": today.isoformat(),
+                "valid_to": valid_to.isoformat(),
+                "quantity": str(quantity) if quantity is not None else None,
+                "unit": permit.unit,
+                "details": details,
+            },
+            # The holder is told by permits.approved; this one is for partner single windows.
+            organisation_id=None,
+        )
     return permit
 
 

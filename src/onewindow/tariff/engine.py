@@ -790,6 +790,7 @@ def _decide_preference(
     proof_of_origin: bool,
     origin_groups: Mapping[str, Collection[str]] | None,
     on: date,
+    proof_refused: str = "",
 ) -> tuple[Measure | None, str]:
     """Return the preferential measure that may apply, or None and the reason it may not."""
     candidates = [
@@ -800,6 +801,8 @@ def _decide_preference(
     if not candidates:
         return None, f"no preferential rate under {claimed} is in force on {on.isoformat()}"
     measure = max(candidates, key=lambda m: m.valid_from)
+    if measure.requires_proof_of_origin and proof_refused:
+        return None, proof_refused
     if measure.requires_proof_of_origin and not proof_of_origin:
         return None, f"no proof of origin was given for the preference under {claimed}"
     if not belongs_to(item.origin, claimed, origin_groups):
@@ -817,12 +820,14 @@ def assess(
     origin_groups: Mapping[str, Collection[str]] | None = None,
     exchange_rates: Mapping[str, Decimal] | None = None,
     relieved: Mapping[MeasureType, str] | None = None,
+    proof_refused: str = "",
 ) -> LineAssessment:
     """Assess the duties and taxes on one goods line under the measures in force on ``on``.
 
     In order: the customs duty (the most specific measure for the origin); a claimed preference,
     granted only if its measure is in force, the origin is a beneficiary, proof of origin is given
-    where required, and it is not dearer than the customs duty; anti-dumping duty; excise on
+    where required (and not refused: ``proof_refused`` says why the proof given does not hold),
+    and it is not dearer than the customs duty; anti-dumping duty; excise on
     the customs value plus duties (ad valorem) or per unit (specific); VAT on the customs value
     plus duties, excise and ``vat_additions``. Each tax is rounded to the currency's minor unit.
     A tax in ``relieved`` (type and the reason shown to the trader) is computed, then not
@@ -891,7 +896,13 @@ def assess(
             preference_claimed,
             duty,
             _decide_preference(
-                in_force, preference_claimed, item, proof_of_origin, origin_groups, on
+                in_force,
+                preference_claimed,
+                item,
+                proof_of_origin,
+                origin_groups,
+                on,
+                proof_refused,
             ),
             lambda m: levy(m, value, "customs value"),
             item.origin,
@@ -990,6 +1001,8 @@ class DeclarationLine:
     measures: Sequence[Measure]
     preference_claimed: str | None = None
     proof_of_origin: bool = False
+    proof_refused: str = ""
+    """Why the proof of origin given does not hold (a certificate its issuer never sent)."""
 
 
 @dataclass(frozen=True)
@@ -1082,6 +1095,7 @@ def assess_declaration(
             origin_groups=origin_groups,
             exchange_rates=exchange_rates,
             relieved=reasons,
+            proof_refused=line.proof_refused,
         )
         for line in lines
     )

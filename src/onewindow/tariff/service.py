@@ -374,6 +374,7 @@ class ItemToAssess:
     preference: str | None
     proof_of_origin: bool
     description: str = ""
+    proof_refused: str = ""
 
 
 def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> DeclarationAssessment:
@@ -391,6 +392,7 @@ def assess(session: Session, items: Sequence[ItemToAssess], on: date) -> Declara
             measures[item.commodity_code],
             item.preference,
             item.proof_of_origin,
+            item.proof_refused,
         )
         for item in items
     ]

@@ -1,7 +1,7 @@
 """notifications per party: an event tells each organisation it concerns once
 
 Revision ID: 20261202_0017
-Revises: 20261202_0015
+Revises: 20261202_0016
 Create Date: 2026-12-02 10:30:00
 
 A declaration's event is told to every organisation the declaration names (the importer a broker
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261202_0017"
-down_revision: str | None = "20261202_0015"
+down_revision: str | None = "20261202_0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

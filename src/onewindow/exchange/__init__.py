@@ -1,0 +1,1 @@
+"""The partner gateway: signed messages to and from partner single windows."""
