@@ -9,7 +9,8 @@ behind it each hold one concern:
 - ``procedures``: agencies, procedure versions and requirement rules, loaded from data;
 - ``applications``: applications, the agency's queue and decisions, permits;
 - ``checks``: the release condition, draw-down on release, telling waiting declarations;
-- ``verified``: company documents verified once, joint inspections, certificate verification.
+- ``verified``: company documents verified once, joint inspections, certificate verification;
+- ``waits``: how long releases waited for permits (for the Time Release Study).
 
 Services flush; the boundary commits.
 """
@@ -71,6 +72,7 @@ from onewindow.permits.verified import (
     verify_certificate,
     verify_company_document,
 )
+from onewindow.permits.waits import ReleaseWait, release_waits
 
 __all__ = [
     "COMPANY_DOCUMENT_KINDS",
@@ -79,6 +81,7 @@ __all__ = [
     "OPEN_STATUSES",
     "STATUS_LABELS",
     "STEP_KINDS",
+    "ReleaseWait",
     "agencies",
     "agencies_of",
     "announce_expiring",
@@ -109,6 +112,7 @@ __all__ = [
     "record_finding",
     "register_consumers",
     "release_conditions",
+    "release_waits",
     "replace_requirements",
     "require",
     "requirements_for",
