@@ -210,6 +210,45 @@ def test_parquet_download_is_the_published_table(sample: Path, tmp_path: Path) -
     assert "trader" not in {c[0] for c in columns} and "traders" not in {c[0] for c in columns}
 
 
+def test_a_rewritten_day_replaces_its_summary(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A late amendment rewrites its day: the day's summary and its month's follow, and doing
+    it again (a rerun, or after a crash before the month was summed) changes nothing."""
+    monkeypatch.setattr(get_settings(), "statistics_min_traders", 1)
+
+    def consignments() -> object:
+        return service.trs_table("all", "2026-03", "2026-03", sample).rows[0].values["consignments"]
+
+    month_file = store.partition(sample, "trs_months", "2026-03") / "summary.parquet"
+    before = month_file.read_bytes()
+    assert consignments() == 5
+    # Declaration 2 (accepted 3 March) is no longer released, and waits for no permit.
+    con = store.connect()
+    store.create_views(con, sample)
+    rows = con.execute("SELECT * EXCLUDE (month) FROM declarations WHERE day = '2026-03-03'")
+    changed = [(*r[:11], None, None, *r[13:16], None) for r in rows.fetchall()]
+    con.close()
+    store.write_day(sample, "declarations", "2026-03-03", changed)
+    store.write_day(sample, "permit_waits", "2026-03-03", [])
+    store.summarise_day(sample, "2026-03-03")
+    assert consignments() == 4
+    by_agency = service.trs_table("agency", "2026-03", "2026-03", sample).rows
+    assert {r.group: r.values["consignments"] for r in by_agency} == {PLANTS: 2, FOOD: 1}
+    after = month_file.read_bytes()
+    store.summarise_day(sample, "2026-03-03")
+    assert month_file.read_bytes() == after
+    # A crash between the day's summary and the month's: the next export sums the month again.
+    month_file.write_bytes(before)
+    store.summarise_day(sample, "2026-03-03")
+    assert consignments() == 4
+    # A day left without declarations loses its summary.
+    store.write_day(sample, "declarations", "2026-03-03", [])
+    store.summarise_day(sample, "2026-03-03")
+    assert not (store.partition(sample, "trs_days", "2026-03") / "day-2026-03-03.parquet").exists()
+    assert consignments() == 4
+
+
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three months of fast-simulated traffic: thousands of consignments a group."""

@@ -45,7 +45,8 @@ def release_waits(session: Session, declaration_ids: Sequence[int]) -> dict[int,
         .where(Application.declaration_id.in_(list(found)))
     )
     for declaration_id, agency_id, issued_at in linked:
-        used.setdefault(int(declaration_id), []).append((agency_id, issued_at))
+        if declaration_id is not None:
+            used.setdefault(declaration_id, []).append((agency_id, issued_at))
     cited: dict[tuple[str, str], set[int]] = {}
     for d in found.values():
         for item in d.content.get("items", []):
@@ -63,7 +64,13 @@ def release_waits(session: Session, declaration_ids: Sequence[int]) -> dict[int,
         for number, document_type, agency_id, issued_at in permits:
             for declaration_id in cited.get((document_type, number), ()):
                 used.setdefault(declaration_id, []).append((agency_id, issued_at))
-    names = dict(session.execute(select(Agency.id, Agency.name)).tuples())
+    wanted = sorted({agency_id for pairs in used.values() for agency_id, _ in pairs})
+    names: dict[int, str] = {
+        agency_id: name
+        for agency_id, name in session.execute(
+            select(Agency.id, Agency.name).where(Agency.id.in_(wanted))
+        )
+    }
     out: dict[int, list[ReleaseWait]] = {}
     for declaration_id, permits_used in used.items():
         d = found[declaration_id]
