@@ -516,7 +516,7 @@ def _clear(
                     _step(session, who, principal, declaration.id, step, c)
             except DomainError:
                 continue
-            if step == "grant":
+            if step == "grant" and application:
                 _deliver(session)  # the declaration waiting for the permit is released
                 report.permits += 1
             if step == "pay":

@@ -19,6 +19,7 @@ organisation id with the secret key) used only to count distinct traders for con
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,13 +149,16 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, table: str, files: Sequence
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {source}")
 
 
-def create_views(con: duckdb.DuckDBPyConnection, directory: Path) -> None:
-    """One view per table over its Parquet files (an empty view where none is written yet).
+def create_views(con: duckdb.DuckDBPyConnection, directory: Path, sql: str | None = None) -> None:
+    """One view per table over its Parquet files (an empty view where none is written yet);
+    given a query's ``sql``, only the views of the tables it names.
 
     This is the only engine-specific step: on Spark or Trino, the same folders are declared as
     external Parquet tables partitioned by ``month``, and the query files run unchanged.
     """
     for table in [*TABLES, *SUMMARIES]:
+        if sql is not None and not re.search(rf"\b{table}\b", sql):
+            continue
         if any((directory / table).glob("month=*/*.parquet")):
             source = (
                 f"SELECT * FROM read_parquet('{_files(directory, table)}', "
@@ -176,8 +180,9 @@ def run(
     """Run a query file over the store; (column names, rows)."""
     con = connect()
     try:
-        create_views(con, directory)
-        cursor = con.execute(query_text(name), list(parameters))
+        sql = query_text(name)
+        create_views(con, directory, sql)
+        cursor = con.execute(sql, list(parameters))
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
     finally:
@@ -300,7 +305,10 @@ def summarise_day(
         if found["declarations"]:
             for table, files in found.items():
                 _view(con, table, table, files)
-            sql = f"SELECT {_summary_columns()} FROM ({query_text('trs_summary')}) s"
+            sql = (
+                f"SELECT {_summary_columns()} FROM ({query_text('trs_summary')}) s "
+                f"ORDER BY {_summary_columns()}"
+            )
             _copy_replacing(con, sql, target, TRADER_SAMPLE)
         else:
             target.unlink(missing_ok=True)
@@ -324,7 +332,10 @@ def rebuild_month(
             target.unlink(missing_ok=True)
             return None
         _view(con, "trs_days", "trs_days", days)
-        sql = f"SELECT {_summary_columns()} FROM ({query_text('trs_rollup')}) s"
+        sql = (
+            f"SELECT {_summary_columns()} FROM ({query_text('trs_rollup')}) s "
+            f"ORDER BY {_summary_columns()}"
+        )
         return target if _copy_replacing(con, sql, target, TRADER_SAMPLE) else None
     finally:
         if own:
