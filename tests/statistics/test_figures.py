@@ -303,3 +303,29 @@ def test_published_release_times_are_within_their_precision(simulated: Path, by:
             )
             compared += 1
     assert compared >= 5 * len(exact.rows)  # the intervals and at least two of the waits
+
+
+def test_clearing_the_fast_files_leaves_the_exported_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path's files share a month with exported days: removing them sums the month
+    again from the exported days alone."""
+    monkeypatch.setattr(get_settings(), "statistics_min_traders", 1)
+    fast.generate(
+        tmp_path,
+        declarations=2_000,
+        months=1,
+        seed=3,
+        hs_codes=["090111"],
+        last_month=date(2026, 3, 1),
+    )
+    write_sample(tmp_path)
+
+    def consignments() -> object:
+        return (
+            service.trs_table("all", "2026-03", "2026-03", tmp_path).rows[0].values["consignments"]
+        )
+
+    assert consignments() == 2_000 + 5
+    fast.clear(tmp_path)
+    assert consignments() == 5
