@@ -257,7 +257,7 @@ def simulate(
     print(
         f"simulated {result.declarations} consignments: {result.lodged} lodged now, "
         f"{result.released} released, {result.controlled} controlled, {result.paid} paid, "
-        f"{result.gated_out} gated out"
+        f"{result.permits} permits granted, {result.gated_out} gated out"
     )
     for reason in sorted(set(result.refused))[:5]:
         print(f"refused: {reason}")

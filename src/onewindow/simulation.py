@@ -13,7 +13,11 @@ Shapes: lodgements follow the seasons (more before the year's end), fewer at wee
 in working hours; HS codes come from the loaded national tariff with a long tail (a few codes
 carry most of the trade); partners and traders have long tails too; an officer selects a share
 for a documentary check or an inspection; most imports owe duties and taxes and are paid by bank
-some hours later; released goods leave the terminal hours to days later.
+some hours later; about one consignment in ten carries goods that need a permit of one of the
+simulated agencies (:data:`AGENCIES`, their procedures and requirement rules loaded by the
+simulation for one tariff line and origin each), applied for from the declaration once it is
+lodged and granted hours later, so the release waits for it; released goods leave the terminal
+hours to days later.
 
 Idempotent: declarations carry fixed references (``SIM-<seed>-<n>``), calls, manifests and
 terminal events are found again when they exist, so running it twice with the same arguments in
@@ -50,6 +54,8 @@ from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import Conflict, DomainError
 from onewindow.parties import service as parties
 from onewindow.payments.gateway import SimulatedBank
+from onewindow.permits import service as permits
+from onewindow.permits.schemas import ApplicationIn, DecisionIn, StepIn
 from onewindow.reference import service as reference
 from onewindow.security import Principal
 from onewindow.statistics.fast import PARTNERS
@@ -64,6 +70,15 @@ VESSELS = ("9362475", "9074729", "9166778", "9241061", "9300465", "9454448")
 """Simulated vessels (never one the tests' or the demo's declarations name: a call puts a vessel's
 goods under cargo control)."""
 CURRENCIES = {"GBP": "1", "USD": "0.79", "EUR": "0.85"}
+AGENCIES = (
+    # (code, name, identifier, chapters of its goods, origin, hours to a grant: least, most)
+    ("SIMPH", "Simulated Plant Health Agency", "GB9000000911", ("06", "07", "08"), "CO", 2, 10),
+    ("SIMFS", "Simulated Food Standards Agency", "GB9000000912", ("02", "03", "04"), "NZ", 4, 20),
+    ("SIMMD", "Simulated Medicines Agency", "GB9000000913", ("30",), "CH", 8, 40),
+)
+"""The simulated permit agencies: each asks for a permit for one tariff line (the first of the
+simulation's lines in its chapters) from one origin."""
+PERMIT_SHARE = 0.1
 
 
 @dataclass
@@ -73,6 +88,7 @@ class SimulationReport:
     released: int = 0
     controlled: int = 0
     paid: int = 0
+    permits: int = 0
     gated_out: int = 0
     refused: list[str] = field(default_factory=list)
 
@@ -90,6 +106,9 @@ class Consignment:
     control_hours: float
     pay_hours: float
     gate_hours: float
+    permit: int | None = None
+    """The agency (index in :data:`AGENCIES`) whose permit the goods need, if any."""
+    permit_hours: float = 0.0
 
 
 def _imo_ok(six: str) -> str:
@@ -106,11 +125,20 @@ def _last_full_month_end(today: date) -> datetime:
     return datetime(today.year, today.month, 1, tzinfo=UTC)
 
 
+def permit_lines(codes: list[str]) -> list[str | None]:
+    """The tariff line each simulated agency asks a permit for (None: no line in its
+    chapters among ``codes``)."""
+    return [next((c for c in codes if c[:2] in a[3]), None) for a in AGENCIES]
+
+
 def plan(
     *, declarations: int, months: int, seed: int, codes: list[str], today: date
 ) -> list[Consignment]:
     """The consignments to simulate, in lodging order (pure: the same arguments, the same
     plan)."""
+    lines = permit_lines(codes)
+    needing = [k for k, line in enumerate(lines) if line is not None]
+    ordinary = [c for c in codes if c not in lines] or codes
     rng = random.Random(seed)
     end = _last_full_month_end(today)
     firsts = []
@@ -122,7 +150,7 @@ def plan(
         firsts.append(datetime(year, month, 1, tzinfo=UTC))
     firsts.reverse()
     weights = [1 + 0.25 * math.sin(2 * math.pi * (f.month - 7) / 12) for f in firsts]
-    code_weights = [1 / (i + 1) ** 1.1 for i in range(len(codes))]
+    code_weights = [1 / (i + 1) ** 1.1 for i in range(len(ordinary))]
     partner_weights = [1 / (i + 1) for i in range(len(PARTNERS))]
     trader_weights = [1 / (i + 1) ** 0.8 for i in range(TRADERS)]
     out = []
@@ -140,17 +168,22 @@ def plan(
         control = (
             "physical-inspection" if roll < 0.07 else "documentary-check" if roll < 0.2 else None
         )
+        permit = rng.choice(needing) if needing and rng.random() < PERMIT_SHARE else None
+        _, _, _, _, origin, least, most = AGENCIES[permit if permit is not None else 0]
+        permit_hours = least + (most - least) * rng.random() ** 2
+        goods = tuple(
+            rng.choices(ordinary, code_weights)[0]
+            for _ in range(1 if rng.random() < 0.6 else rng.randint(2, 3))
+        )
+        partner = rng.choices(PARTNERS, partner_weights)[0]
         out.append(
             Consignment(
                 n=n,
                 trader=rng.choices(range(TRADERS), trader_weights)[0],
                 mode="sea" if rng.random() < 0.7 else "air",
                 lodged_at=day.replace(hour=0) + timedelta(hours=hour),
-                partner=rng.choices(PARTNERS, partner_weights)[0],
-                codes=tuple(
-                    rng.choices(codes, code_weights)[0]
-                    for _ in range(1 if rng.random() < 0.6 else rng.randint(2, 3))
-                ),
+                partner=origin if permit is not None else partner,
+                codes=(str(lines[permit]), *goods[1:]) if permit is not None else goods,
                 currency=rng.choice(["GBP", "GBP", "USD", "EUR"]),
                 control=control,
                 control_hours=rng.uniform(3, 40)
@@ -158,6 +191,8 @@ def plan(
                 else rng.uniform(1, 8),
                 pay_hours=0.2 + 10 * rng.random() ** 2,
                 gate_hours=1 + 70 * rng.random() ** 2,
+                permit=permit,
+                permit_hours=permit_hours if permit is not None else 0.0,
             )
         )
     out.sort(key=lambda c: (c.lodged_at, c.n))
@@ -202,6 +237,7 @@ class Cast:
     carrier: Principal
     terminal: Principal
     officer: Principal
+    agencies: list[Principal] = field(default_factory=list)
 
 
 def cast(session: Session) -> Cast:
@@ -228,7 +264,60 @@ def cast(session: Session) -> Cast:
         officer=_organisation(
             session, "Simulated Customs Office", "TIN", "GB9000000903", ("customs-office",)
         ),
+        agencies=[
+            _organisation(session, name, "TIN", identifier, ("permit-agency",))
+            for _, name, identifier, *_ in AGENCIES
+        ],
     )
+
+
+def permit_procedure(agency: int, seed: int) -> dict[str, Any]:
+    """The procedure of one simulated agency: a review, then the decision; the form is filled
+    from the declaration."""
+    code, name, identifier, *_ = AGENCIES[agency]
+    return {
+        "code": f"SIM{seed}-{code}",
+        "version": 1,
+        "name": f"{name.removeprefix('Simulated ')} import permit (simulation)",
+        "agency": {"code": code, "name": name, "organisation": identifier},
+        "document_type": f"S{code[3:]}",
+        "outcome": "permit",
+        "validity_days": 30,
+        "typical_days": 1,
+        "form": {
+            "fields": [
+                {
+                    "name": "commodity_code",
+                    "type": "hs",
+                    "required": True,
+                    "from_declaration": "commodity_code",
+                },
+                {
+                    "name": "origin",
+                    "type": "country",
+                    "required": True,
+                    "from_declaration": "origin",
+                },
+            ]
+        },
+        "steps": [
+            {"id": "review", "kind": "review"},
+            {"id": "decision", "kind": "decision", "after": ["review"]},
+        ],
+        "requirements": [],
+    }
+
+
+def _permit_procedures(session: Session, codes: list[str], seed: int) -> None:
+    """Load the simulated agencies' procedures and their rules: a permit for their line of
+    :func:`permit_lines` from their origin (the same again on a second run)."""
+    for k, line in enumerate(permit_lines(codes)):
+        if line is None:
+            continue
+        body = permit_procedure(k, seed)
+        permits.load_procedure(session, body, "simulation")
+        rule = {"hs": line, "flows": ["import"], "countries": [AGENCIES[k][4]]}
+        permits.replace_requirements(session, body["code"], [rule], "simulation")
 
 
 # The path of one consignment -------------------------------------------------------------------
@@ -412,12 +501,24 @@ def _clear(
         steps.append((c.lodged_at + timedelta(minutes=12), "select"))
         steps.append((c.lodged_at + timedelta(hours=c.control_hours), "control"))
     steps.append((c.lodged_at + timedelta(hours=c.pay_hours), "pay"))
+    application: list[int] = []
+    if c.permit is not None:
+        steps.append((c.lodged_at + timedelta(minutes=5), "apply"))
+        steps.append((c.lodged_at + timedelta(hours=c.permit_hours), "grant"))
     for at, step in sorted(steps):
         with simulated_clock(at):
             try:
-                _step(session, who, principal, declaration.id, step, c)
+                if step in {"apply", "grant"}:
+                    _permit_step(
+                        session, who, principal, declaration.id, step, c, seed, application
+                    )
+                else:
+                    _step(session, who, principal, declaration.id, step, c)
             except DomainError:
                 continue
+            if step == "grant" and application:
+                _deliver(session)  # the declaration waiting for the permit is released
+                report.permits += 1
             if step == "pay":
                 _deliver(session)  # the bank's callback: payment settles, goods are released
             if step == "control":
@@ -438,6 +539,41 @@ def _clear(
             TerminalEventIn(kind="gated_out", occurred_at=leaves, **_subject(c, c.mode, seed)),  # type: ignore[arg-type]
         )
     report.gated_out += 1
+
+
+def _permit_step(
+    session: Session,
+    who: Cast,
+    principal: Principal,
+    declaration_id: int,
+    step: str,
+    c: Consignment,
+    seed: int,
+    application: list[int],
+) -> None:
+    """The trader applies from the declaration's first item; the agency reviews and grants."""
+    assert c.permit is not None
+    if step == "apply":
+        lodged = permits.lodge(
+            session,
+            principal,
+            ApplicationIn(
+                procedure=permit_procedure(c.permit, seed)["code"],
+                declaration_id=declaration_id,
+                item=1,
+                data={},
+            ),
+        )
+        application.append(lodged.id)
+    elif application:
+        agency = who.agencies[c.permit]
+        permits.complete_step(session, agency, application[0], "review", StepIn(note="in order"))
+        permits.decide(
+            session,
+            agency,
+            application[0],
+            DecisionIn(decision="approve", reason="Granted by the simulation's agency"),
+        )
 
 
 def _step(
@@ -529,6 +665,8 @@ def simulate(
         if consignments:
             _rates(session, consignments[0].lodged_at.date() - timedelta(days=3))
         who = cast(session)
+        if any(c.permit is not None for c in consignments):
+            _permit_procedures(session, codes, seed)
     report = SimulationReport(declarations=len(consignments))
     groups: dict[tuple[date, str], list[tuple[Consignment, list[dict[str, Any]]]]] = {}
     for c in consignments:

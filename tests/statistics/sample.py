@@ -21,6 +21,15 @@ DECLARATIONS = [
     (4, "t-d", "red", False, t(5, 6), t(5, 7), t(5, 7), t(6, 9), None, 24.0, None),
     (5, "t-a", "yellow", True, t(6, 0), t(6, 1), t(6, 1), t(6, 5), t(6, 9), 4.0, None),
 ]
+# (id, agency, granted): the permits each release waited for, granted after acceptance
+PLANTS = "Plant and Animal Health Agency"
+FOOD = "Food Standards Agency"
+PERMIT_WAITS = [
+    (2, PLANTS, t(3, 12)),  # 3 h after acceptance
+    (3, PLANTS, t(4, 14)),  # 6 h
+    (3, FOOD, t(4, 20)),  # 12 h
+    (4, PLANTS, t(5, 17)),  # 10 h
+]
 # (id, item, hs6, partner, trader, value, net mass, duties): imports of March 2026
 ITEMS = [
     (1, 1, "090111", "CO", "t-a", "1000.00", "100.000", "200.00"),
@@ -36,11 +45,18 @@ def write_sample(directory: Path) -> None:
     """Write the sample as the export would (one file per table and day)."""
     by_day: dict[str, list[tuple[object, ...]]] = {}
     items_by_day: dict[str, list[tuple[object, ...]]] = {}
+    waits_by_day: dict[str, list[tuple[object, ...]]] = {}
     days: dict[int, date] = {}
     for row in DECLARATIONS:
         n, trader, channel, aeo, arrival, lodged, accepted, released, gone, insp, pay = row
         day = accepted.date()
         days[n] = day
+        waits = [
+            (n, day, agency, granted, (granted - accepted).total_seconds() / 3600)
+            for m, agency, granted in PERMIT_WAITS
+            if m == n
+        ]
+        waits_by_day.setdefault(day.isoformat(), []).extend(waits)
         by_day.setdefault(day.isoformat(), []).append(
             (
                 n,
@@ -59,6 +75,7 @@ def write_sample(directory: Path) -> None:
                 insp,
                 pay,
                 1,
+                max((w[4] for w in waits), default=None),
             )
         )
     for n, item, hs6, partner, trader, value, mass, duties in ITEMS:
@@ -87,3 +104,5 @@ def write_sample(directory: Path) -> None:
     for day, rows in by_day.items():
         store.write_day(directory, "declarations", day, rows)
         store.write_day(directory, "items", day, items_by_day.get(day, []))
+        store.write_day(directory, "permit_waits", day, waits_by_day.get(day, []))
+        store.summarise_day(directory, day)

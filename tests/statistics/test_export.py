@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from onewindow import simulation
 from onewindow.cli import app as cli
 from onewindow.db import session_scope
 from onewindow.declarations import service as declarations
@@ -52,6 +53,38 @@ def _rows(directory: Path, ids: list[int]) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def _summaries(directory: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the Time Release Study's summaries, by table (days and months)."""
+    con = store.connect()
+    store.create_views(con, directory)
+    out = {
+        table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        for table in store.SUMMARIES
+    }
+    con.close()
+    return out
+
+
+def _released(directory: Path) -> int:
+    con = store.connect()
+    store.create_views(con, directory)
+    found = con.execute("SELECT count(*) FROM declarations WHERE released_at IS NOT NULL")
+    count = found.fetchone()
+    con.close()
+    return int(count[0]) if count else 0
+
+
+def _summed(directory: Path) -> int:
+    """Consignments counted by the monthly summaries (every month)."""
+    con = store.connect()
+    store.create_views(con, directory)
+    found = con.execute(
+        "SELECT sum(n) FROM trs_months WHERE breakdown = 'all' AND measure = 'total'"
+    ).fetchone()
+    con.close()
+    return int(found[0] or 0) if found else 0
+
+
 def test_simulated_traffic_is_lodged_and_released(simulated: list[int]) -> None:
     assert len(simulated) == 8
     with session_scope() as session:
@@ -67,11 +100,15 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     assert first.declarations >= len(simulated)
     files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
     before = _rows(tmp_path, simulated)
+    summaries = _summaries(tmp_path)
     assert len(before["declarations"]) == len(simulated)
+    assert summaries["trs_days"] and summaries["trs_months"]
+    assert _summed(tmp_path) == _released(tmp_path) > 0
     export.export(session_scope, tmp_path)
     export.export(session_scope, tmp_path, full=True)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet")) == files
     assert _rows(tmp_path, simulated) == before
+    assert _summaries(tmp_path) == summaries  # the summaries are replaced, never added to
     assert all(p.parent.name.startswith("month=") for p in tmp_path.rglob("*.parquet"))
 
 
@@ -103,6 +140,11 @@ def test_a_crash_after_writing_counts_nothing_twice(simulated: list[int], tmp_pa
         "SELECT count(*) - count(DISTINCT declaration_id) FROM declarations"
     ).fetchone()
     assert duplicates == (0,)
+    # The summaries count every released consignment once, as a clean export does.
+    assert _summed(tmp_path) == _released(tmp_path) > 0
+    clean = tmp_path / "clean"
+    export.export(session_scope, clean, full=True)
+    assert _summaries(tmp_path) == _summaries(clean)
 
 
 def test_figures_are_the_declarations(simulated: list[int], tmp_path: Path) -> None:
@@ -154,3 +196,38 @@ def test_a_late_change_rewrites_its_day(simulated: list[int], tmp_path: Path) ->
     assert report.days >= 1
     with session_scope() as session:
         assert export.pending_days(session) == 0
+
+
+def test_simulated_permits_make_releases_wait(tmp_path: Path) -> None:
+    """About one consignment in ten needs a simulated agency's permit: it is applied for once
+    the declaration is lodged and granted hours later; the export counts the wait under the
+    agency, from acceptance to the grant."""
+    seed = 5151
+    report = simulation.simulate(session_scope, declarations_=30, months=1, seed=seed)
+    assert report.permits >= 1
+    with session_scope() as session:
+        codes = simulation.codes_for_simulation(session, seed)
+    planned = {
+        f"SIM-{seed}-{c.n:06d}": c
+        for c in simulation.plan(
+            declarations=30, months=1, seed=seed, codes=codes, today=datetime.now(UTC).date()
+        )
+        if c.permit is not None
+    }
+    assert len(planned) == report.permits
+    export.export(session_scope, tmp_path, full=True)
+    con = store.connect()
+    store.create_views(con, tmp_path)
+    waits = con.execute(
+        "SELECT w.declaration_id, w.agency, w.hours, d.lodged_at, d.accepted_at "
+        "FROM permit_waits w JOIN declarations d USING (declaration_id) ORDER BY ALL"
+    ).fetchall()
+    con.close()
+    assert len(waits) == len(planned)
+    with session_scope() as session:
+        found = declarations.by_ids(session, [w[0] for w in waits])
+    for declaration_id, agency, hours, lodged, accepted in waits:
+        c = planned[found[declaration_id].declarant_reference]
+        assert agency == simulation.AGENCIES[c.permit or 0][1]
+        expected = c.permit_hours - (accepted - lodged).total_seconds() / 3600
+        assert hours == pytest.approx(expected, abs=1 / 3600)

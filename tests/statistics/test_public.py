@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onewindow.config import get_settings
-from tests.statistics.sample import DECLARATIONS, write_sample
+from tests.statistics.sample import DECLARATIONS, FOOD, PLANTS, write_sample
 
 TRADERS = {row[1] for row in DECLARATIONS}
 
@@ -45,8 +45,17 @@ def test_time_release_page_names_the_bottleneck(
     page = client.get("/statistics/time-release?by=channel&first=2026-03&last=2026-03")
     assert page.status_code == 200
     assert "Inspection adds a median of 22 h to red-channel declarations" in page.text
+    assert f"Permits from {PLANTS} add a median of 6.0 h to the release of the 3" in page.text
     assert "<svg" in page.text
+    # The figures come from summaries: the page says how precise they are.
+    assert "within half a minute or 0.8% of the exact one" in page.text
     _no_trader(page.text)
+    by_agency = client.get("/statistics/time-release?by=agency&first=2026-03&last=2026-03")
+    assert by_agency.status_code == 200
+    assert f">{PLANTS}</th>" in by_agency.text and f">{FOOD}</th>" in by_agency.text
+    assert "Permits (median, where waited for) (h)" in by_agency.text
+    waited = client.get("/statistics/time-release.csv?by=waited&first=2026-03&last=2026-03")
+    assert "2026-03,2026-03,permits + control + payment,1," in waited.text
 
 
 def test_downloads(client: TestClient, published: Path) -> None:
@@ -75,5 +84,12 @@ def test_api_answers_null_for_withheld_cells(client: TestClient, published: Path
     assert series.json()[0]["month"] == "2026-03"
     trs = client.get("/api/v1/statistics/time-release?from=2026-03&to=2026-03&by=all")
     assert trs.status_code == 200 and trs.json()["groups"][0]["consignments"] == 5
+    assert "0.8%" in trs.json()["precision"]
+    by_agency = client.get("/api/v1/statistics/time-release?from=2026-03&to=2026-03&by=agency")
+    assert by_agency.status_code == 200
+    # One trader waited for the food agency's permit (withheld), three for the plant agency's.
+    groups = {g["group"]: g for g in by_agency.json()["groups"]}
+    assert groups[FOOD]["confidential"] and groups[FOOD]["hours"]["permits_median"] is None
+    assert groups[PLANTS]["hours"]["permits_median"] == pytest.approx(6.0, rel=1 / 128)
     bad = client.get("/api/v1/statistics/trade?flow=import&month=March&by=hs2")
     assert bad.status_code == 422

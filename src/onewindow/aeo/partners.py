@@ -40,9 +40,8 @@ def _outgoing(status: OperatorStatus) -> dict[str, Any]:
 
 def _incoming(record: dict[str, Any]) -> dict[str, Any]:
     ours = {_RENAMED.get(key, key): value for key, value in record.items()}
-    ours["status"] = {v: k for k, v in _WIRE_STATUS.items()}.get(
-        ours.get("status"), ours.get("status")
-    )
+    status = str(ours.get("status") or "")
+    ours["status"] = {v: k for k, v in _WIRE_STATUS.items()}.get(status, status)
     return ours
 
 

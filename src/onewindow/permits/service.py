@@ -10,7 +10,8 @@ behind it each hold one concern:
 - ``applications``: applications, the agency's queue and decisions, fees asked of payments,
   permits;
 - ``checks``: the release condition, draw-down on release, telling waiting declarations;
-- ``verified``: company documents verified once, joint inspections, certificate verification.
+- ``verified``: company documents verified once, joint inspections, certificate verification;
+- ``waits``: how long releases waited for permits (for the Time Release Study).
 
 Services flush; the boundary commits.
 """
@@ -80,6 +81,7 @@ from onewindow.permits.verified import (
     verify_certificate,
     verify_company_document,
 )
+from onewindow.permits.waits import ReleaseWait, release_waits
 
 __all__ = [
     "COMPANY_DOCUMENT_KINDS",
@@ -89,6 +91,7 @@ __all__ = [
     "ROLE_LABELS",
     "STATUS_LABELS",
     "STEP_KINDS",
+    "ReleaseWait",
     "agencies",
     "agency_inspections",
     "agencies_of",
@@ -126,6 +129,7 @@ __all__ = [
     "record_finding",
     "register_consumers",
     "release_conditions",
+    "release_waits",
     "replace_requirements",
     "require",
     "requirements_for",

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/statistics", tags=["statistics"])
 Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 Flow = Literal["import", "export"]
 Dimension = Literal["hs2", "hs4", "hs6", "partner", "procedure", "mode", "office"]
-Breakdown = Literal["all", "office", "mode", "channel", "aeo", "month"]
+Breakdown = Literal["all", "office", "mode", "channel", "aeo", "waited", "agency", "month"]
 
 
 class TradeCell(BaseModel):
@@ -64,6 +64,7 @@ class TrsOut(BaseModel):
     first_month: str
     last_month: str
     target_hours: float
+    precision: str
     groups: list[TrsGroup]
     bottlenecks: list[str]
 
@@ -139,6 +140,7 @@ def time_release(
         first_month=first,
         last_month=last,
         target_hours=table.target_hours,
+        precision=service.TRS_PRECISION,
         groups=groups,
         bottlenecks=service.bottlenecks(first, last),
     )

@@ -31,7 +31,9 @@ def export(
 def trs(
     first: Annotated[str, typer.Option("--from", help="first month, YYYY-MM")],
     last: Annotated[str, typer.Option("--to", help="last month, YYYY-MM")],
-    by: Annotated[str, typer.Option(help="all, office, mode, channel, aeo, month")] = "channel",
+    by: Annotated[
+        str, typer.Option(help="all, office, mode, channel, aeo, waited, agency, month")
+    ] = "channel",
 ) -> None:
     """Print the Time Release Study as CSV, then the bottlenecks in words."""
     print(service.table_csv(service.trs_table(by, first, last)), end="")

@@ -9,7 +9,10 @@ next export rewrites that day's files whole from the operational data. So:
 - a crash after writing a day's files but before committing its watermark only makes the next
   export write them again: no declaration is ever counted twice;
 - a late amendment or a late gate-out replaces the rows of its day, so queries need no
-  deduplication.
+  deduplication;
+- the day's Time Release Study summary is made from the day's files once they are written, and
+  its month's summary summed again from the month's days (:func:`store.summarise_day`), in the
+  same step: it is replaced with the day, never added to.
 
 Days are noted changed by the event consumer (``declaration.*`` and ``cargo.*`` events, see
 :func:`note_event`), and, for a database exported without a worker, by the export itself for
@@ -39,6 +42,7 @@ from onewindow.db import utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.models import Declaration
 from onewindow.events import Event
+from onewindow.permits import service as permits
 from onewindow.reference import service as reference
 from onewindow.statistics import store
 from onewindow.statistics.models import StatisticsWatermark
@@ -178,6 +182,7 @@ class DayRows:
     items: list[tuple[Any, ...]]
     cargo_events: list[tuple[Any, ...]]
     decisions: list[tuple[Any, ...]]
+    permit_waits: list[tuple[Any, ...]]
 
     def by_table(self) -> dict[str, list[tuple[Any, ...]]]:
         return {
@@ -185,6 +190,7 @@ class DayRows:
             "items": self.items,
             "cargo_events": self.cargo_events,
             "decisions": self.decisions,
+            "permit_waits": self.permit_waits,
         }
 
 
@@ -212,9 +218,10 @@ def rows_of_day(session: Session, day: date) -> DayRows:
     }
     rates = reference.exchange_rates_on(session, currencies - {national}, day)
     rates[national] = Decimal(1)
-    out = DayRows([], [], [], [])
+    waits = permits.release_waits(session, ids)
+    out = DayRows([], [], [], [], [])
     for d in found:
-        _declaration_rows(d, day, out, changes, assessments, cargo_named, named, arrived)
+        _declaration_rows(d, day, out, changes, assessments, cargo_named, named, arrived, waits)
         _cargo_rows(d, day, out, cargo_named[d.id], terminal)
         _item_rows(session, d, day, out, assessments, named, rates)
     return out
@@ -234,6 +241,7 @@ def _declaration_rows(
     cargo_named: dict[int, tuple[list[str], list[str]]],
     named: dict[int, dict[str, int]],
     arrived: dict[str, list[datetime]],
+    waits: dict[int, list[permits.ReleaseWait]],
 ) -> None:
     content = d.content
     transport = content.get("transport") or {}
@@ -258,8 +266,11 @@ def _declaration_rows(
             _hours((h.placed_at, h.lifted_at) for h in d.holds if h.kind in CONTROL_HOLDS),
             _hours((h.placed_at, h.lifted_at) for h in d.holds if h.kind == "payment"),
             d.version,
+            max((w.hours for w in waits.get(d.id, [])), default=None),
         )
     )
+    for wait in waits.get(d.id, []):
+        out.permit_waits.append((d.id, day, wait.agency, wait.granted_at, wait.hours))
     for seq, change in enumerate(changes.get(d.id, []), start=1):
         out.decisions.append((d.id, day, seq, change.from_status, change.to_status, change.at))
     if arrival is not None:
@@ -409,6 +420,7 @@ def _export_next(unit_of_work: UnitOfWork, directory: Path, con: Any) -> tuple[i
         rows = rows_of_day(session, mark.day)
         for table, table_rows in rows.by_table().items():
             store.write_day(directory, table, mark.day.isoformat(), table_rows, con)
+        store.summarise_day(directory, mark.day.isoformat(), con)
         # Only the changes read before writing are done: one noted meanwhile stays pending.
         session.execute(
             update(StatisticsWatermark)

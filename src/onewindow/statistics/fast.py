@@ -3,7 +3,8 @@
 This path never touches the operational database: it writes the analytical store's tables with
 the same columns and the same shapes as :mod:`onewindow.simulation` (seasonality by
 month, fewer lodgements at weekends and at night, a long tail of HS codes and partners, channels,
-controls and payments), in DuckDB, ten million declarations in a few minutes. Its declarations
+controls, payments and permits of four agencies), in DuckDB, ten million declarations in a few
+minutes, with the Time Release Study's summaries of each month. Its declarations
 are numbered from :data:`FIRST_ID`, far above any operational id, and its files are named
 ``part-fast-*.parquet``, so they never replace an exported day; :func:`clear` removes them.
 """
@@ -80,6 +81,17 @@ PARTNERS = [
     "LV",
 ]
 OFFICES = ("GBFXT001", "GBLHR001", "GBSOU001", "GBMNC001", "GBDVR001")
+AGENCIES = (
+    "Plant and Animal Health Agency",
+    "Food Standards Agency",
+    "Medicines and Healthcare Products Agency",
+    "Environment Agency: Wildlife Trade",
+)
+"""The agencies whose permits simulated releases wait for, the busiest first; agency k takes
+1 + 2k to 7 + 10k hours after acceptance (most near the short end)."""
+PERMIT_SHARE = {"import": 0.14, "export": 0.05}
+"""The share of simulated declarations whose release waits for a permit granted after
+acceptance (one in seven of them waits for two agencies)."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +102,15 @@ class FastReport:
 
 
 def clear(directory: Path) -> None:
-    """Remove every file the fast path wrote."""
+    """Remove every file the fast path wrote (and sum the months it wrote into again)."""
     for table in store.TABLES:
         for path in (directory / table).glob("month=*/part-fast-*.parquet"):
             path.unlink()
+    summed = sorted((directory / "trs_days").glob("month=*/part-fast-*.parquet"))
+    for path in summed:
+        path.unlink()
+    for month in sorted({p.parent.name.removeprefix("month=") for p in summed}):
+        store.rebuild_month(directory, month)
 
 
 def _u(salt: int, seed: int) -> str:
@@ -151,7 +168,8 @@ def generate(
                     {_u(4, seed)} AS u_flow, {_u(5, seed)} AS u_mode, {_u(6, seed)} AS u_chan,
                     {_u(7, seed)} AS u_trader, {_u(8, seed)} AS u_arr, {_u(9, seed)} AS u_ctl,
                     {_u(10, seed)} AS u_pay, {_u(11, seed)} AS u_gate, {_u(12, seed)} AS u_off,
-                    {_u(13, seed)} AS u_acc
+                    {_u(13, seed)} AS u_acc, {_u(14, seed)} AS u_perm, {_u(15, seed)} AS u_ag,
+                    {_u(16, seed)} AS u_w1, {_u(17, seed)} AS u_w2
                 FROM range({declarations}) t(i)
             ), placed AS (
                 SELECT b.*, m.first, m.month,
@@ -181,7 +199,7 @@ def generate(
                      THEN 'yellow' ELSE 'red' END AS channel,
                 'sim-' || trader_n AS trader,
                 lodged_day::TIMESTAMP + to_microseconds(CAST(hour * 3600e6 AS BIGINT)) AS lodged_at,
-                u_arr, u_ctl, u_pay, u_gate, u_acc
+                u_arr, u_ctl, u_pay, u_gate, u_acc, u_perm, u_ag, u_w1, u_w2
             FROM dated
             """
         )
@@ -200,13 +218,41 @@ def generate(
             FROM d
             """
         )
+        n_agencies = len(AGENCIES)
+        agencies = "[" + ", ".join(f"'{a}'" for a in AGENCIES) + "]"
+        # Permits: the first agency from the busiest down, a second one for a seventh of them;
+        # permits and controls run side by side, payment after the control.
+        con.execute(
+            f"""
+            CREATE TABLE pw AS
+            SELECT declaration_id, accepted_at, month, {agencies}[k + 1] AS agency,
+                1 + 2 * k + (6 + 8 * k) * u_w * u_w AS hours
+            FROM (
+                SELECT declaration_id, accepted_at, month,
+                    CAST(floor(u_ag * u_ag * {n_agencies}) AS INTEGER) AS k, u_w1 AS u_w
+                FROM dt
+                WHERE u_perm < (CASE WHEN flow = 'import' THEN {PERMIT_SHARE["import"]}
+                    ELSE {PERMIT_SHARE["export"]} END)
+                UNION ALL
+                SELECT declaration_id, accepted_at, month,
+                    (CAST(floor(u_ag * u_ag * {n_agencies}) AS INTEGER) + 1) % {n_agencies},
+                    u_w2
+                FROM dt
+                WHERE u_perm < (CASE WHEN flow = 'import' THEN {PERMIT_SHARE["import"]}
+                    ELSE {PERMIT_SHARE["export"]} END) / 7
+            ) x
+            """
+        )
         con.execute(
             """
             CREATE TABLE full_d AS
-            SELECT *,
-                accepted_at + to_microseconds(CAST((0.05 + coalesce(inspection_hours, 0)
-                    + coalesce(payment_hours, 0)) * 3600e6 AS BIGINT)) AS released_at
+            SELECT dt.*, p.permit_hours,
+                accepted_at + to_microseconds(CAST((0.05 + greatest(coalesce(p.permit_hours, 0),
+                    coalesce(inspection_hours, 0) + coalesce(payment_hours, 0))) * 3600e6
+                    AS BIGINT)) AS released_at
             FROM dt
+            LEFT JOIN (SELECT declaration_id, max(hours) AS permit_hours FROM pw
+                GROUP BY declaration_id) p USING (declaration_id)
             """
         )
         con.execute(
@@ -218,18 +264,44 @@ def generate(
             FROM full_d
             """
         )
-        written = directory / "declarations"
         con.execute(
-            f"""
-            COPY (
-                SELECT declaration_id, CAST(accepted_at AS DATE) AS day, flow, office, mode,
-                    channel, aeo, trader, arrival_at, lodged_at, accepted_at, released_at,
-                    gate_out_at, inspection_hours, payment_hours, 1 AS version, month
-                FROM final_d
-            ) TO '{written}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE true,
-                FILENAME_PATTERN 'part-fast-{{i}}', COMPRESSION zstd)
+            """
+            CREATE VIEW declarations AS
+            SELECT declaration_id, CAST(accepted_at AS DATE) AS day, flow, office, mode,
+                channel, aeo, trader, arrival_at, lodged_at, accepted_at, released_at,
+                gate_out_at, inspection_hours, payment_hours, 1 AS version, permit_hours, month
+            FROM final_d
             """
         )
+        con.execute(
+            """
+            CREATE VIEW permit_waits AS
+            SELECT declaration_id, CAST(accepted_at AS DATE) AS day, agency,
+                accepted_at + to_microseconds(CAST(hours * 3600e6 AS BIGINT)) AS granted_at,
+                hours, month
+            FROM pw
+            """
+        )
+        for table in ("declarations", "permit_waits"):
+            con.execute(
+                f"""
+                COPY (SELECT * FROM {table}) TO '{directory / table}' (FORMAT parquet,
+                    PARTITION_BY (month), OVERWRITE_OR_IGNORE true,
+                    FILENAME_PATTERN 'part-fast-{{i}}', COMPRESSION zstd)
+                """
+            )
+        # The Time Release Study's summaries, a month a file, then each month's sum.
+        columns = ", ".join(n for n, _ in store.SUMMARIES["trs_days"])
+        con.execute(
+            f"""
+            COPY (SELECT {columns}, month FROM ({store.query_text("trs_summary")}) s)
+            TO '{directory / "trs_days"}' (FORMAT parquet, PARTITION_BY (month),
+                OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part-fast-{{i}}', COMPRESSION zstd)
+            """,
+            [store.TRADER_SAMPLE],
+        )
+        for (month,) in con.execute("SELECT month FROM months ORDER BY month").fetchall():
+            store.rebuild_month(directory, str(month), con)
         con.execute(
             f"""
             COPY (

@@ -34,6 +34,7 @@ from onewindow.statistics.export import (
 
 __all__ = [
     "BREAKDOWNS",
+    "TRS_PRECISION",
     "DIMENSIONS",
     "ExportReport",
     "TradeTable",
@@ -69,6 +70,8 @@ BREAKDOWNS = {
     "mode": "mode of transport",
     "channel": "channel",
     "aeo": "AEO or not",
+    "waited": "what the release waited for",
+    "agency": "agency whose permit the release waited for",
     "month": "month",
 }
 MEASURES = ("statistical_value", "net_mass_kg", "supplementary_quantity", "duties_taxes")
@@ -82,8 +85,16 @@ TRS_MEASURES = (
     "total_p90",
     "inspection_median",
     "payment_median",
+    "permits_median",
     "within_target",
 )
+TRS_PRECISION = (
+    "Medians and percentiles are computed from monthly summaries in which every interval is "
+    "rounded to half a minute, or to 0.8% (1/128) of its length when longer than an hour: each "
+    "figure is within half a minute or 0.8% of the exact one, and the share released within the "
+    "target is exact for a target within 0.8% of it."
+)
+"""The precision of the published Time Release Study (see ``queries/trs.sql``)."""
 CONFIDENTIAL = "c"
 
 
@@ -259,15 +270,25 @@ class TrsTable:
     rows: list[TrsRow]
 
 
-def trs_table(breakdown: str, first: str, last: str, directory: Path | None = None) -> TrsTable:
-    """The Time Release Study by one breakdown over a range of months; groups behind fewer
-    than the minimum of traders are withheld like trade cells."""
+def trs_table(
+    breakdown: str,
+    first: str,
+    last: str,
+    directory: Path | None = None,
+    *,
+    exact: bool = False,
+) -> TrsTable:
+    """The Time Release Study by one breakdown over a range of months, from the monthly
+    summaries (within :data:`TRS_PRECISION` of the exact figures), or with ``exact`` from the
+    declarations themselves (seconds over a year of millions); groups behind fewer than the
+    minimum of traders are withheld like trade cells."""
     _check("breakdown", breakdown, BREAKDOWNS)
     _month("from", first)
     _month("to", last)
     settings = get_settings()
     target = settings.statistics_target_hours
-    columns, rows = store.run(_directory(directory), "trs", [breakdown, first, last, target])
+    query = "trs_exact" if exact else "trs"
+    columns, rows = store.run(_directory(directory), query, [breakdown, first, last, target])
     out = []
     for raw in rows:
         found = dict(zip(columns, raw, strict=True))
@@ -288,8 +309,14 @@ def _hours(value: float) -> str:
     return f"{value * 60:.0f} min"
 
 
+def _consignments(count: float | int | None) -> str:
+    n = int(count or 0)
+    return f"{n:,} consignment{'' if n == 1 else 's'}"
+
+
 def bottlenecks(first: str, last: str, directory: Path | None = None) -> list[str]:
-    """Where the time goes, in words: what a control and payment add, and the slowest step."""
+    """Where the time goes, in words: what a control, each agency's permits and payment add,
+    the slowest step, and the share released within the target."""
     by_channel = {r.group: r for r in trs_table("channel", first, last, directory).rows}
     said: list[str] = []
     green = by_channel.get("green")
@@ -305,6 +332,18 @@ def bottlenecks(first: str, last: str, directory: Path | None = None) -> list[st
                 f"{control.capitalize()} adds a median of {_hours(added)} to {channel}-channel "
                 f"declarations (acceptance to release, against the green channel)."
             )
+    agencies = [
+        r
+        for r in trs_table("agency", first, last, directory).rows
+        if not r.confidential and r.values["permits_median"] is not None
+    ]
+    for row in sorted(agencies, key=lambda r: (-float(r.values["permits_median"] or 0), r.group)):
+        said.append(
+            f"Permits from {row.group} add a median of "
+            f"{_hours(float(row.values['permits_median'] or 0))} to the release of the "
+            f"{_consignments(row.values['consignments'])} that waited for them (acceptance "
+            "to the permit's grant)."
+        )
     overall = trs_table("all", first, last, directory).rows
     if overall and not overall[0].confidential:
         v = overall[0].values

@@ -19,6 +19,7 @@ organisation id with the secret key) used only to count distinct traders for con
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("inspection_hours", "DOUBLE"),
         ("payment_hours", "DOUBLE"),
         ("version", "INTEGER"),
+        ("permit_hours", "DOUBLE"),
     ],
     "items": [
         ("declaration_id", "BIGINT"),
@@ -81,8 +83,37 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("to_status", "VARCHAR"),
         ("at", "TIMESTAMP"),
     ],
+    "permit_waits": [
+        ("declaration_id", "BIGINT"),
+        ("day", "DATE"),
+        ("agency", "VARCHAR"),
+        ("granted_at", "TIMESTAMP"),
+        ("hours", "DOUBLE"),
+    ],
 }
 """Every table of the store and its columns, in file order (``month`` is the folder)."""
+
+SUMMARIES: dict[str, list[tuple[str, str]]] = {
+    "trs_days": [
+        ("breakdown", "VARCHAR"),
+        ("grp", "VARCHAR"),
+        ("measure", "VARCHAR"),
+        ("minutes", "BIGINT"),
+        ("trader", "VARCHAR"),
+        ("n", "BIGINT"),
+    ],
+}
+SUMMARIES["trs_months"] = SUMMARIES["trs_days"]
+"""The Time Release Study's pre-aggregated tables (see :func:`summarise_day`): ``trs_days`` holds
+one file per day of acceptance (``day-*.parquet``, and the fast path's ``part-fast-*.parquet``),
+``trs_months`` one file per month (``summary.parquet``), the sum of the month's ``trs_days``
+files. The TRS query reads ``trs_months`` only: a year is twelve small files."""
+
+TRADER_SAMPLE = 100
+"""How many traders a summary keeps per group: the smallest pseudonyms (a bottom-k sample,
+mergeable: the union of the samples of two periods holds the bottom k of the two together), so
+the count of distinct traders is exact below this number, and at least this number above it.
+Confidentiality only asks whether a group has fewer than ``statistics_min_traders``."""
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -96,18 +127,38 @@ def _files(directory: Path, table: str) -> str:
     return str(directory / table / "month=*" / "*.parquet")
 
 
+def _columns(table: str) -> list[tuple[str, str]]:
+    return TABLES[table] if table in TABLES else SUMMARIES[table]
+
+
 def _empty_select(table: str) -> str:
-    columns = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in TABLES[table])
+    columns = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in _columns(table))
     return f"SELECT {columns}, CAST(NULL AS VARCHAR) AS month WHERE false"
 
 
-def create_views(con: duckdb.DuckDBPyConnection, directory: Path) -> None:
-    """One view per table over its Parquet files (an empty view where none is written yet).
+def _view(con: duckdb.DuckDBPyConnection, name: str, table: str, files: Sequence[Path]) -> None:
+    """A temporary view ``name`` over some files of ``table`` (empty when there are none)."""
+    if files:
+        listed = ", ".join(f"'{f}'" for f in files)
+        source = (
+            f"SELECT * FROM read_parquet([{listed}], hive_partitioning = true, "
+            "union_by_name = true)"
+        )
+    else:
+        source = _empty_select(table)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {source}")
+
+
+def create_views(con: duckdb.DuckDBPyConnection, directory: Path, sql: str | None = None) -> None:
+    """One view per table over its Parquet files (an empty view where none is written yet);
+    given a query's ``sql``, only the views of the tables it names.
 
     This is the only engine-specific step: on Spark or Trino, the same folders are declared as
     external Parquet tables partitioned by ``month``, and the query files run unchanged.
     """
-    for table in TABLES:
+    for table in [*TABLES, *SUMMARIES]:
+        if sql is not None and not re.search(rf"\b{table}\b", sql):
+            continue
         if any((directory / table).glob("month=*/*.parquet")):
             source = (
                 f"SELECT * FROM read_parquet('{_files(directory, table)}', "
@@ -129,8 +180,9 @@ def run(
     """Run a query file over the store; (column names, rows)."""
     con = connect()
     try:
-        create_views(con, directory)
-        cursor = con.execute(query_text(name), list(parameters))
+        sql = query_text(name)
+        create_views(con, directory, sql)
+        cursor = con.execute(sql, list(parameters))
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
     finally:
@@ -164,7 +216,7 @@ def write_day(
         target.unlink(missing_ok=True)
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    columns = TABLES[table]
+    columns = _columns(table)
     temporary = folder / f".day-{day}.parquet.tmp"
     names = [n for n, _ in columns]
     # Every value travels as text and DuckDB casts it into the declared type: decimals and
@@ -206,3 +258,85 @@ def copy_query_to(directory: Path, name: str, parameters: Sequence[Any], target:
     finally:
         con.close()
     return target
+
+
+# The Time Release Study's summaries ---------------------------------------------------------------
+
+
+def _copy_replacing(con: duckdb.DuckDBPyConnection, sql: str, target: Path, *params: Any) -> bool:
+    """Write the rows of ``sql`` to ``target`` atomically (through a temporary file and a
+    rename); no rows: ``target`` is removed. Whether a file was written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    con.execute(f"COPY ({sql}) TO '{temporary}' (FORMAT parquet, COMPRESSION zstd)", list(params))
+    written = con.execute(f"SELECT count(*) FROM read_parquet('{temporary}')").fetchone()
+    if not written or not written[0]:
+        temporary.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        return False
+    os.replace(temporary, target)
+    return True
+
+
+def _summary_columns() -> str:
+    return ", ".join(n for n, _ in SUMMARIES["trs_days"])
+
+
+def summarise_day(
+    directory: Path, day: str, con: duckdb.DuckDBPyConnection | None = None
+) -> Path | None:
+    """Replace the TRS summary of one day of acceptance with one made from the day's files of
+    ``declarations`` and ``permit_waits`` (as they are now), then the summary of its month.
+
+    Called after the day's files are written: a rewritten day replaces its summary, a day left
+    without files loses it, and the month is summed again from its days, so a rerun or an
+    export again after a crash gives the same files and nothing is counted twice."""
+    month = day[:7]
+    own = con is None
+    con = con or connect()
+    try:
+        found = {
+            table: [
+                p for p in [partition(directory, table, month) / f"day-{day}.parquet"] if p.exists()
+            ]
+            for table in ("declarations", "permit_waits")
+        }
+        target = partition(directory, "trs_days", month) / f"day-{day}.parquet"
+        if found["declarations"]:
+            for table, files in found.items():
+                _view(con, table, table, files)
+            sql = (
+                f"SELECT {_summary_columns()} FROM ({query_text('trs_summary')}) s "
+                f"ORDER BY {_summary_columns()}"
+            )
+            _copy_replacing(con, sql, target, TRADER_SAMPLE)
+        else:
+            target.unlink(missing_ok=True)
+        rebuild_month(directory, month, con)
+    finally:
+        if own:
+            con.close()
+    return target if target.exists() else None
+
+
+def rebuild_month(
+    directory: Path, month: str, con: duckdb.DuckDBPyConnection | None = None
+) -> Path | None:
+    """Sum the day summaries of one month into the month's (removed when it has none)."""
+    own = con is None
+    con = con or connect()
+    try:
+        days = sorted(partition(directory, "trs_days", month).glob("*.parquet"))
+        target = partition(directory, "trs_months", month) / "summary.parquet"
+        if not days:
+            target.unlink(missing_ok=True)
+            return None
+        _view(con, "trs_days", "trs_days", days)
+        sql = (
+            f"SELECT {_summary_columns()} FROM ({query_text('trs_rollup')}) s "
+            f"ORDER BY {_summary_columns()}"
+        )
+        return target if _copy_replacing(con, sql, target, TRADER_SAMPLE) else None
+    finally:
+        if own:
+            con.close()
