@@ -20,7 +20,7 @@ from onewindow.statistics import export, store
 from onewindow.statistics import service as statistics
 from tests.conftest import Party, make_party
 from tests.permits import deliver, load, procedure, rules
-from tests.permits.test_permits import _apply, _lodge, _pay, _status, _step
+from tests.permits.test_permits import _apply, _lodge, _pay, _pay_fee, _status, _step
 
 WAIT = timedelta(hours=5, minutes=30)
 
@@ -48,7 +48,7 @@ def waited_for_a_permit(client: TestClient, party: Party, agency: Party) -> tupl
             data={"purpose": "private"},
         )
         _step(client, agency, application, "review")
-        _step(client, party, application, "fee")
+        _pay_fee(client, party, application)
         deliver()
         with session_scope() as session:
             accepted = declarations.acceptance_times(session, [lodged["id"]])[lodged["id"]]

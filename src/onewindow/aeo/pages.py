@@ -8,20 +8,24 @@ says why; irreversible steps ask for a reason and a confirmation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
+from fastapi.responses import HTMLResponse, Response
 
 from onewindow.aeo import service
 from onewindow.aeo.access import is_customs
 from onewindow.deps import Id, OptionalPrincipalDep, SessionDep
-from onewindow.errors import DomainError, FieldError, Forbidden, InvalidInput, NotFound
+from onewindow.errors import FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.parties import service as parties
-from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
+from onewindow.portal.pages import (
+    flash_redirect,
+    login_redirect,
+    not_found_page,
+    page_action,
+    render,
+)
 
 router = APIRouter(prefix="/aeo", include_in_schema=False)
 
@@ -30,28 +34,6 @@ FormText = Annotated[str, Form(max_length=4000)]
 Confirm = Annotated[str, Form(max_length=10)]
 
 CONFIRM_NEEDED = "Tick the box to confirm: this step is recorded and told at once."
-
-
-def _login(path: str) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={path}", status_code=303)
-
-
-def _act(
-    request: Request,
-    session: Session,
-    csrf_token: str,
-    action: Callable[[], object],
-    done: str,
-    back: str,
-) -> Response:
-    """Run a page action through the service: done, or refused with nothing changed."""
-    if not csrf_ok(request, csrf_token):
-        return flash_redirect(request, back, "The form expired; please try again.")
-    try:
-        action()
-    except DomainError as exc:
-        return flash_redirect(request, back, refusal(session, exc))
-    return flash_redirect(request, back, done)
 
 
 def _confirmed(confirm: str) -> None:
@@ -75,7 +57,7 @@ def _labels() -> dict[str, object]:
 def home(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """Customs: the queue; a company: its applications and certificates."""
     if principal is None:
-        return _login("/aeo")
+        return login_redirect("/aeo")
     if "aeo:read" not in principal.scopes:
         return not_found_page(request)
     applications = service.list_applications(session, principal, open_only=is_customs(principal))
@@ -98,7 +80,7 @@ def home(request: Request, session: SessionDep, principal: OptionalPrincipalDep)
 @router.get("/apply", response_class=HTMLResponse)
 def apply_form(request: Request, principal: OptionalPrincipalDep) -> Response:
     if principal is None:
-        return _login("/aeo/apply")
+        return login_redirect("/aeo/apply")
     if "aeo:write" not in principal.scopes:
         return not_found_page(request)
     return render(
@@ -109,7 +91,7 @@ def apply_form(request: Request, principal: OptionalPrincipalDep) -> Response:
 @router.post("/apply")
 async def apply(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     if principal is None:
-        return _login("/aeo/apply")
+        return login_redirect("/aeo/apply")
     form = await request.form()
     token = str(form.get("csrf_token", ""))
     answers = {
@@ -129,7 +111,7 @@ async def apply(request: Request, session: SessionDep, principal: OptionalPrinci
         )
         created.append(application.id)
 
-    answer = _act(request, session, token, act, "Application submitted.", "/aeo/apply")
+    answer = page_action(request, session, token, act, "Application submitted.", "/aeo/apply")
     if created:
         return flash_redirect(request, f"/aeo/applications/{created[0]}", "Application submitted.")
     return answer
@@ -140,7 +122,7 @@ def application(
     request: Request, application_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     if principal is None:
-        return _login(f"/aeo/applications/{application_id}")
+        return login_redirect(f"/aeo/applications/{application_id}")
     try:
         found = service.get_application(session, principal, application_id)
     except (NotFound, Forbidden):
@@ -177,8 +159,8 @@ def answer(
 ) -> Response:
     back = f"/aeo/applications/{application_id}"
     if principal is None:
-        return _login(back)
-    return _act(
+        return login_redirect(back)
+    return page_action(
         request,
         session,
         csrf_token,
@@ -199,8 +181,8 @@ def ask(
 ) -> Response:
     back = f"/aeo/applications/{application_id}"
     if principal is None:
-        return _login(back)
-    return _act(
+        return login_redirect(back)
+    return page_action(
         request,
         session,
         csrf_token,
@@ -222,7 +204,7 @@ def plan_visit(
 ) -> Response:
     back = f"/aeo/applications/{application_id}"
     if principal is None:
-        return _login(back)
+        return login_redirect(back)
 
     def act() -> None:
         try:
@@ -233,7 +215,7 @@ def plan_visit(
             ) from None
         service.plan_visit(session, principal, application_id, on=day, place=place)
 
-    return _act(request, session, csrf_token, act, "Validation visit planned.", back)
+    return page_action(request, session, csrf_token, act, "Validation visit planned.", back)
 
 
 @router.post("/applications/{application_id}/visit")
@@ -242,7 +224,7 @@ async def record_visit(
 ) -> Response:
     back = f"/aeo/applications/{application_id}"
     if principal is None:
-        return _login(back)
+        return login_redirect(back)
     form = await request.form()
     findings: dict[str, dict[str, str]] = {}
     for key, value in form.items():
@@ -250,7 +232,7 @@ async def record_visit(
             code = key[len("rating:") :]
             note = str(form.get(f"note:{code}", ""))[:2000]
             findings[code] = {"rating": str(value), "note": note}
-    return _act(
+    return page_action(
         request,
         session,
         str(form.get("csrf_token", "")),
@@ -274,7 +256,7 @@ def decide(
 ) -> Response:
     back = f"/aeo/applications/{application_id}"
     if principal is None:
-        return _login(back)
+        return login_redirect(back)
 
     def act() -> None:
         if decision not in ("grant", "refuse"):
@@ -290,7 +272,7 @@ def decide(
         )
 
     done = "Certificate granted." if decision == "grant" else "Application refused."
-    return _act(request, session, csrf_token, act, done, back)
+    return page_action(request, session, csrf_token, act, done, back)
 
 
 @router.get("/certificates", response_class=HTMLResponse)
@@ -298,7 +280,7 @@ def certificates(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     if principal is None:
-        return _login("/aeo/certificates")
+        return login_redirect("/aeo/certificates")
     if "aeo:read" not in principal.scopes:
         return not_found_page(request)
     rows = service.list_certificates(session, principal)
@@ -319,7 +301,7 @@ def certificate(
     request: Request, certificate_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     if principal is None:
-        return _login(f"/aeo/certificates/{certificate_id}")
+        return login_redirect(f"/aeo/certificates/{certificate_id}")
     try:
         found = service.get_certificate(session, principal, certificate_id)
     except (NotFound, Forbidden):
@@ -363,9 +345,9 @@ def certificate_step(
 ) -> Response:
     back = f"/aeo/certificates/{certificate_id}"
     if principal is None:
-        return _login(back)
+        return login_redirect(back)
     if step == "consent":
-        return _act(
+        return page_action(
             request,
             session,
             csrf_token,
@@ -381,14 +363,14 @@ def certificate_step(
         _confirmed(confirm)
         act(session, principal, certificate_id, reason)
 
-    return _act(request, session, csrf_token, run, done, back)
+    return page_action(request, session, csrf_token, run, done, back)
 
 
 @router.get("/partners", response_class=HTMLResponse)
 def partners(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """The register: partner administrations, MRAs, and partners' AEO records."""
     if principal is None:
-        return _login("/aeo/partners")
+        return login_redirect("/aeo/partners")
     try:
         operators = service.partner_operators(session, principal)
     except Forbidden:
@@ -419,8 +401,8 @@ def register_partner(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     if principal is None:
-        return _login("/aeo/partners")
-    return _act(
+        return login_redirect("/aeo/partners")
+    return page_action(
         request,
         session,
         csrf_token,
@@ -435,7 +417,7 @@ async def record_mra(
     request: Request, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     if principal is None:
-        return _login("/aeo/partners")
+        return login_redirect("/aeo/partners")
     form = await request.form()
 
     def act() -> None:
@@ -463,6 +445,6 @@ async def record_mra(
             in_force_until=until,
         )
 
-    return _act(
+    return page_action(
         request, session, str(form.get("csrf_token", "")), act, "MRA recorded.", "/aeo/partners"
     )

@@ -24,7 +24,14 @@ from onewindow.errors import DomainError, FieldError, InvalidInput, NotFound
 from onewindow.formats import service as formats
 from onewindow.parties import service as parties
 from onewindow.portal.field_errors import described, plain
-from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
+from onewindow.portal.pages import (
+    csrf_ok,
+    flash_redirect,
+    login_redirect,
+    not_found_page,
+    refusal,
+    render,
+)
 from onewindow.risk import service as risk
 from onewindow.security import Principal, Role
 from onewindow.work import Task
@@ -69,10 +76,6 @@ def cargo_work(session: Session, principal: Principal) -> list[Task]:
 
 FormText = Annotated[str, Form(max_length=200)]
 Csrf = Annotated[str, Form(max_length=200)]
-
-
-def _login(path: str) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={path}", status_code=303)
 
 
 def _work(session: Session, principal: Principal) -> dict[str, object]:
@@ -146,7 +149,7 @@ def _page(
 def cargo_home(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """The cargo work of the user's organisation: calls, manifests, events, controls."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     if "cargo:read" not in principal.scopes:
         return not_found_page(request)
     return _page(request, session, principal)
@@ -211,7 +214,7 @@ def register_call(
 ) -> Response:
     """Announce a call (a carrier its own; the port authority names the carrier)."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
 
     def action() -> None:
         try:
@@ -237,7 +240,7 @@ def call_page(
 ) -> Response:
     """A call: where it stands, its manifests, what stops its departure, and the next step."""
     if principal is None:
-        return _login(f"/cargo/calls/{call_id}")
+        return login_redirect(f"/cargo/calls/{call_id}")
     try:
         call = service.get_call(session, principal, call_id)
     except DomainError:
@@ -272,7 +275,7 @@ def call_step(
 ) -> Response:
     """Arrival, departure clearance (asks for a reason and a confirmation) and departure."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     steps = {
         "arrival": (lambda: service.record_arrival(session, principal, call_id), "Arrival noted."),
         "departure": (
@@ -312,7 +315,7 @@ async def upload(
 ) -> Response:
     """A carrier uploads a manifest (JSON or UN/EDIFACT CUSCAR) or an entry summary (CC315A)."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     data = await file.read(get_settings().max_upload_bytes + 1) if file else b""
     name = file.filename if file else ""
 
@@ -370,7 +373,7 @@ def report_event(
 ) -> Response:
     """A terminal reports what happened to a container (or a consignment by its document)."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     text = subject.strip().upper()
     message: list[str] = []
 
@@ -410,7 +413,7 @@ def gate(
 ) -> Response:
     """The gate's question: may this container or consignment leave?"""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     container, document = _container_or_document(subject.strip().upper()[:35])
     try:
         answer = service.ask_gate(session, principal, container=container, document=document)
@@ -434,7 +437,7 @@ def resolve(
 ) -> Response:
     """Customs records how a control before arrival ended."""
     if principal is None:
-        return _login("/cargo")
+        return login_redirect("/cargo")
     return _act(
         request,
         session,
@@ -451,7 +454,7 @@ def manifest_page(
 ) -> Response:
     """A manifest: its documents, containers and every version with what changed."""
     if principal is None:
-        return _login(f"/cargo/manifests/{manifest_id}")
+        return login_redirect(f"/cargo/manifests/{manifest_id}")
     try:
         manifest = service.get_manifest(session, principal, manifest_id)
     except DomainError:
@@ -474,7 +477,7 @@ def track(
 ) -> Response:
     """The full flow of a consignment, by transport document, container or declaration number."""
     if principal is None:
-        return _login("/cargo/track")
+        return login_redirect("/cargo/track")
     tracking, problem = None, ""
     if q.strip():
         try:

@@ -114,21 +114,43 @@ def request_payment(
                 f"({settled}); an amended amount after settlement needs a "
                 "supplementary demand or a refund."
             )
-    now = utcnow()
-    request = PaymentRequest(
-        organisation_id=organisation_id,
-        declaration_id=declaration_id,
-        declaration_number=declaration_number,
-        # Not from a locked counter: that lock would serialise every lodging until it commits.
-        reference=f"PR-{now:%y%m%d}-{secrets.token_hex(4).upper()}",
-        currency=currency,
-        total=total.amount,
-        lines=normal,
-        status=PaymentRequestStatus.OPEN,
-        created_at=now,
+    request = _open(
+        session,
+        actor,
+        PaymentRequest(
+            organisation_id=organisation_id,
+            declaration_id=declaration_id,
+            declaration_number=declaration_number,
+        ),
+        currency,
+        normal,
+        total,
+        before=current,
+        told={"declaration_number": declaration_number},
     )
-    if current is not None:
-        _cancel(session, current, actor, superseded_by=request.reference, total=total)
+    return request
+
+
+def _open(
+    session: Session,
+    actor: str,
+    request: PaymentRequest,
+    currency: str,
+    lines: list[dict[str, str]],
+    total: Money,
+    *,
+    told: dict[str, object],
+    before: PaymentRequest | None = None,
+) -> PaymentRequest:
+    """Open a payment request (a declaration's duties or another domain's fee), superseding
+    ``before``; audited and announced, ``told`` saying what it is for."""
+    now = utcnow()
+    # Not from a locked counter: that lock would serialise every lodging until it commits.
+    request.reference = f"PR-{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+    request.currency, request.total, request.lines = currency, total.amount, lines
+    request.status, request.created_at = PaymentRequestStatus.OPEN, now
+    if before is not None:
+        _cancel(session, before, actor, superseded_by=request.reference, total=total)
     session.add(request)
     session.flush()
     audit.record(
@@ -137,12 +159,13 @@ def request_payment(
         action="payment.requested",
         subject_type="payment_request",
         subject_id=request.id,
-        organisation_id=organisation_id,
+        organisation_id=request.organisation_id,
         data={
             "reference": request.reference,
-            "declaration_number": declaration_number,
+            **told,
             "total": str(total),
-            "lines": normal,
+            "lines": lines,
+            **subject_of(request),
         },
     )
     record_event(
@@ -151,14 +174,15 @@ def request_payment(
         "payment_request",
         request.id,
         {
-            "declaration_id": declaration_id,
-            "declaration_number": declaration_number,
+            "declaration_id": request.declaration_id,
+            **told,
             "payment_request_id": request.id,
             "reference": request.reference,
             "amount": amount_text(total),
             "currency": currency,
+            **subject_of(request),
         },
-        organisation_id=organisation_id,
+        organisation_id=request.organisation_id,
     )
     return request
 
@@ -233,53 +257,21 @@ def request_fee(
     ).first()
     if current is not None:
         return current
-    now = utcnow()
-    request = PaymentRequest(
-        organisation_id=organisation_id,
-        declaration_id=None,
-        declaration_number="",
-        subject_type=subject_type,
-        subject_id=subject_id,
-        description=description[:200],
-        reference=f"PR-{now:%y%m%d}-{secrets.token_hex(4).upper()}",
-        currency=currency,
-        total=total.amount,
-        lines=normal,
-        status=PaymentRequestStatus.OPEN,
-        created_at=now,
-    )
-    session.add(request)
-    session.flush()
-    audit.record(
+    request = _open(
         session,
-        actor=actor,
-        action="payment.requested",
-        subject_type="payment_request",
-        subject_id=request.id,
-        organisation_id=organisation_id,
-        data={
-            "reference": request.reference,
-            "for": description,
-            "total": str(total),
-            "lines": normal,
-            **subject_of(request),
-        },
-    )
-    record_event(
-        session,
-        "payment.requested",
-        "payment_request",
-        request.id,
-        {
-            "declaration_id": None,
-            "payment_request_id": request.id,
-            "reference": request.reference,
-            "description": description,
-            "amount": amount_text(total),
-            "currency": currency,
-            **subject_of(request),
-        },
-        organisation_id=organisation_id,
+        actor,
+        PaymentRequest(
+            organisation_id=organisation_id,
+            declaration_id=None,
+            declaration_number="",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            description=description[:200],
+        ),
+        currency,
+        normal,
+        total,
+        told={"description": description},
     )
     return request
 

@@ -9,13 +9,12 @@ says why; what is done is said once on the next page (never in the address).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -26,7 +25,15 @@ from onewindow.payments import service as payments
 from onewindow.permits import service
 from onewindow.permits.schemas import AnswerIn, ApplicationIn, CompanyDocumentIn, DecisionIn, StepIn
 from onewindow.portal.field_errors import plain
-from onewindow.portal.pages import csrf_ok, flash_redirect, not_found_page, refusal, render
+from onewindow.portal.pages import (
+    csrf_ok,
+    flash_redirect,
+    login_redirect,
+    not_found_page,
+    page_action,
+    refusal,
+    render,
+)
 from onewindow.reference import service as reference
 from onewindow.security import Principal
 from onewindow.work import Task
@@ -58,30 +65,8 @@ Csrf = Annotated[str, Form(max_length=200)]
 FormText = Annotated[str, Form(max_length=2000)]
 
 
-def _login(path: str) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={path}", status_code=303)
-
-
 def _countries(session: Session) -> list[dict[str, str]]:
     return [{"code": c.alpha2, "label": c.name} for c in reference.list_countries(session)]
-
-
-def _act(
-    request: Request,
-    session: Session,
-    csrf_token: str,
-    action: Callable[[], object],
-    done: str,
-    back: str,
-) -> Response:
-    """Run a page action through the service: done, or refused with nothing changed."""
-    if not csrf_ok(request, csrf_token):
-        return flash_redirect(request, back, "The form expired; please try again.")
-    try:
-        action()
-    except DomainError as exc:
-        return flash_redirect(request, back, refusal(session, exc))
-    return flash_redirect(request, back, done)
 
 
 # The work page ---------------------------------------------------------------------------------
@@ -93,7 +78,7 @@ def permits_home(
 ) -> Response:
     """The trader's applications, permits and company documents; the agency's queue."""
     if principal is None:
-        return _login("/permits")
+        return login_redirect("/permits")
     if "permits:read" not in principal.scopes:
         return not_found_page(request)
     agency = service.is_agency(principal)
@@ -172,7 +157,7 @@ def apply_form(
 ) -> Response:
     """The procedure's form; the fields a declaration item says are filled from it."""
     if principal is None:
-        return _login("/permits")
+        return login_redirect("/permits")
     if "permits:write" not in principal.scopes:
         return not_found_page(request)
     try:
@@ -184,7 +169,7 @@ def apply_form(
 @router.post("/apply")
 async def apply(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     if principal is None:
-        return _login("/permits")
+        return login_redirect("/permits")
     form = await request.form()
     if not csrf_ok(request, str(form.get("csrf_token", ""))):
         return flash_redirect(request, "/permits", "The form expired; please try again.")
@@ -232,14 +217,14 @@ def generate(
 ) -> Response:
     """Lodge from a declaration every application its goods need."""
     if principal is None:
-        return _login("/permits")
+        return login_redirect("/permits")
     back = f"/permits/declarations/{declaration_id}"
     result: dict[str, Any] = {}
 
     def action() -> None:
         result["lodged"], result["refused"] = service.generate(session, principal, declaration_id)
 
-    response = _act(request, session, csrf_token, action, "", back)
+    response = page_action(request, session, csrf_token, action, "", back)
     if "lodged" not in result:
         return response
     said = f"{len(result['lodged'])} application(s) lodged."
@@ -256,7 +241,7 @@ def declaration_permits(
     see the declaration); the agencies' part in its inspection (for customs and the agencies
     taking part)."""
     if principal is None:
-        return _login(f"/permits/declarations/{declaration_id}")
+        return login_redirect(f"/permits/declarations/{declaration_id}")
     needs = None
     if "permits:read" in principal.scopes and not service.is_agency(principal):
         try:
@@ -298,8 +283,8 @@ def join_inspection(
     role: Annotated[str, Form(max_length=10)] = "join",
 ) -> Response:
     if principal is None:
-        return _login(f"/permits/declarations/{declaration_id}")
-    return _act(
+        return login_redirect(f"/permits/declarations/{declaration_id}")
+    return page_action(
         request,
         session,
         csrf_token,
@@ -322,8 +307,8 @@ def invite_to_inspection(
 ) -> Response:
     """Customs asks an agency into a declaration's inspection, from the inspection page."""
     if principal is None:
-        return _login(INSPECTIONS)
-    return _act(
+        return login_redirect(INSPECTIONS)
+    return page_action(
         request,
         session,
         csrf_token,
@@ -345,14 +330,14 @@ def record_finding(
 ) -> Response:
     """The agency records its findings on customs' inspection page."""
     if principal is None:
-        return _login(INSPECTIONS)
+        return login_redirect(INSPECTIONS)
 
     def action() -> None:
         if finding not in service.FINDING_LABELS:
             raise InvalidInput("Choose a finding.", [FieldError("/finding", "is not a finding")])
         service.record_finding(session, principal, declaration_id, finding, notes)
 
-    return _act(
+    return page_action(
         request,
         session,
         csrf_token,
@@ -370,7 +355,7 @@ def application_page(
     request: Request, application_id: Id, session: SessionDep, principal: OptionalPrincipalDep
 ) -> Response:
     if principal is None:
-        return _login(f"/permits/applications/{application_id}")
+        return login_redirect(f"/permits/applications/{application_id}")
     try:
         application = service.get(session, principal, application_id)
     except DomainError:
@@ -439,8 +424,8 @@ def complete_step(
     note: FormText = "",
 ) -> Response:
     if principal is None:
-        return _login(_back(application_id))
-    return _act(
+        return login_redirect(_back(application_id))
+    return page_action(
         request,
         session,
         csrf_token,
@@ -463,8 +448,8 @@ def pay_fee(
 ) -> Response:
     """The applicant pays the fee as duties are paid: by bank or by deferred account."""
     if principal is None:
-        return _login(_back(application_id))
-    return _act(
+        return login_redirect(_back(application_id))
+    return page_action(
         request,
         session,
         csrf_token,
@@ -490,8 +475,8 @@ def ask(
     text: FormText,
 ) -> Response:
     if principal is None:
-        return _login(_back(application_id))
-    return _act(
+        return login_redirect(_back(application_id))
+    return page_action(
         request,
         session,
         csrf_token,
@@ -511,8 +496,8 @@ def answer(
     text: FormText,
 ) -> Response:
     if principal is None:
-        return _login(_back(application_id))
-    return _act(
+        return login_redirect(_back(application_id))
+    return page_action(
         request,
         session,
         csrf_token,
@@ -540,7 +525,7 @@ def decide(
 ) -> Response:
     """Approve or refuse: final, so the officer confirms it and says why."""
     if principal is None:
-        return _login(_back(application_id))
+        return login_redirect(_back(application_id))
     back = _back(application_id)
     if confirm != "yes":
         return flash_redirect(request, back, "Tick the box to confirm: a decision is final.")
@@ -569,7 +554,7 @@ def decide(
         service.decide(session, principal, application_id, body)
 
     done = "Approved: the permit is issued." if decision == "approve" else "Refused."
-    return _act(request, session, csrf_token, action, done, back)
+    return page_action(request, session, csrf_token, action, done, back)
 
 
 # Company documents -----------------------------------------------------------------------------
@@ -587,7 +572,7 @@ def lodge_company_document(
     valid_to: Annotated[str, Form(max_length=10)],
 ) -> Response:
     if principal is None:
-        return _login("/permits")
+        return login_redirect("/permits")
 
     def action() -> None:
         try:
@@ -601,7 +586,7 @@ def lodge_company_document(
             raise InvalidInput("Fill every field of the document.") from None
         service.lodge_company_document(session, principal, body)
 
-    return _act(
+    return page_action(
         request, session, csrf_token, action, "The document is lodged for verification.", "/permits"
     )
 
@@ -617,8 +602,8 @@ def verify_company_document(
     reason: FormText = "",
 ) -> Response:
     if principal is None:
-        return _login("/permits")
-    return _act(
+        return login_redirect("/permits")
+    return page_action(
         request,
         session,
         csrf_token,
@@ -647,7 +632,7 @@ def printable(
 ) -> Response:
     """The permit or certificate, printable, with a QR code of its public verification page."""
     if principal is None:
-        return _login(f"/permits/issued/{permit_id}")
+        return login_redirect(f"/permits/issued/{permit_id}")
     try:
         permit = service.permit_view(session, service.get_permit(session, principal, permit_id))
     except DomainError:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -128,6 +130,30 @@ def flash_redirect(request: Request, url: str, message: str) -> RedirectResponse
         secure=_secure(request),
     )
     return response
+
+
+def login_redirect(path: str) -> RedirectResponse:
+    """To the login page, coming back to ``path`` once logged in."""
+    return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+
+
+def page_action(
+    request: Request,
+    session: Session,
+    csrf_token: str,
+    action: Callable[[], object],
+    done: str,
+    back: str,
+) -> Response:
+    """Run a page action through its domain's door, then go ``back`` and say what happened:
+    ``done``, or why it was refused (a refusal changes nothing)."""
+    if not csrf_ok(request, csrf_token):
+        return flash_redirect(request, back, "The form expired; please try again.")
+    try:
+        action()
+    except DomainError as exc:
+        return flash_redirect(request, back, refusal(session, exc))
+    return flash_redirect(request, back, done)
 
 
 def csrf_ok(request: Request, submitted: str) -> bool:
