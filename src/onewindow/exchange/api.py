@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from onewindow.config import Settings
 from onewindow.deps import Id, PrincipalDep, SessionDep
 from onewindow.errors import DomainError, InvalidInput
 from onewindow.exchange import access, service
@@ -23,6 +24,9 @@ from onewindow.exchange.schemas import (
     PartnerIn,
     PartnerOut,
 )
+
+MESSAGE_BYTES: int = Settings.model_fields["max_body_bytes"].default
+"""What the request body may hold, as documented (the app's body limit enforces it)."""
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
 
@@ -42,9 +46,15 @@ class _Refused(DomainError):
 @router.post(
     "/messages",
     response_class=Response,
-    responses={200: {"content": {XML: {}}, "description": "the signed acknowledgement"}},
+    responses={
+        200: {"content": {XML: {}}, "description": "the signed acknowledgement"},
+        403: {"description": "refused: unknown partner or certificate, or a bad signature"},
+    },
     openapi_extra={
-        "requestBody": {"required": True, "content": {XML: {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {XML: {"schema": {"type": "string", "maxLength": MESSAGE_BYTES}}},
+        }
     },
 )
 async def receive_message(request: Request, session: SessionDep) -> Response:
