@@ -328,6 +328,7 @@ def test_a_trader_mandates_its_broker_who_lodges_for_it(page: Page, base_url: st
     page.goto(f"{base_url}/mandates")
     row = page.get_by_role("region", name="Brokers who act for you").get_by_role("row").nth(1)
     row.get_by_label("Reason").fill("We clear our own goods from now on")
+    row.get_by_label("I confirm: a revocation cannot be undone").check()
     row.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("status")).to_contain_text("is revoked")
     page.context.clear_cookies()

@@ -56,6 +56,10 @@ TOUR: dict[str, list[Stop]] = {
         Stop("/declarations/new?commodity_code=09012100"),
         Stop("/mandates"),
         Stop("/permits"),
+        Stop("/permits", "main a[href^='/permits/applications/']"),
+        Stop("/aeo"),
+        Stop("/payments"),
+        Stop("/payments", "main a[href^='/payments/receipts/']"),
         Stop("/cargo/track"),
         Stop("/notifications"),
     ],
@@ -72,6 +76,10 @@ TOUR: dict[str, list[Stop]] = {
         Stop("/risk/inspections"),
         Stop("/risk/lists"),
         Stop("/cargo"),
+        Stop("/aeo"),
+        Stop("/aeo", "main a[href^='/aeo/applications/']"),
+        Stop("/aeo/partners"),
+        Stop("/exchange"),
     ],
     "agency": [
         Stop("/"),
@@ -79,7 +87,7 @@ TOUR: dict[str, list[Stop]] = {
         Stop("/permits", "main a[href^='/permits/applications/']"),
         Stop("/requirements"),
     ],
-    "admin": [Stop("/")],
+    "admin": [Stop("/"), Stop("/exchange"), Stop("/aeo/partners")],
 }
 """Who sees what: each demo login (its e-mail's local part) and the pages it works in."""
 

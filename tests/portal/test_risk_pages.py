@@ -173,10 +173,34 @@ def test_new_version_is_prefilled_and_deactivate_needs_a_reason(client: TestClie
         ).one()
     no_reason = client.post(f"/risk/profiles/{second}/deactivate", data={"csrf_token": token})
     assert "Say why" in no_reason.text
-    done = client.post(
+    unticked = client.post(
         f"/risk/profiles/{second}/deactivate", data={"csrf_token": token, "why": "season over"}
     )
+    assert "Tick the box to confirm: a deactivation cannot be undone." in unticked.text
+    done = client.post(
+        f"/risk/profiles/{second}/deactivate",
+        data={"csrf_token": token, "why": "season over", "confirm": "yes"},
+    )
     assert f"Deactivated {form['code']} version 2." in done.text
+
+
+def test_a_deactivation_without_its_confirmation_changes_nothing(client: TestClient) -> None:
+    token = _officer(client)
+    form = _profile_form(token)
+    client.post("/risk/profiles", data=form)
+    with session_scope() as session:
+        profile = session.scalars(
+            select(RiskProfile.id).where(RiskProfile.code == form["code"])
+        ).one()
+    page = client.get("/risk/profiles")
+    assert "I confirm: a deactivation cannot be undone" in page.text
+    answer = client.post(
+        f"/risk/profiles/{profile}/deactivate", data={"csrf_token": token, "why": "season over"}
+    )
+    assert answer.url.path == "/risk/profiles"
+    assert "Tick the box to confirm: a deactivation cannot be undone." in answer.text
+    with session_scope() as session:
+        assert session.get(RiskProfile, profile).active  # type: ignore[union-attr]
 
 
 def test_the_overview_shows_model_versions_with_their_figures(client: TestClient) -> None:

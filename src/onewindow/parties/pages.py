@@ -127,13 +127,16 @@ def revoke(
     session: SessionDep,
     principal: OptionalPrincipalDep,
     reason: Annotated[str, Form(max_length=512)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """End a mandate the company granted; it asks for the reason."""
+    """End a mandate the company granted; it asks for the reason and a ticked confirmation."""
     if principal is None:
         return RedirectResponse("/login?next=/mandates", status_code=303)
     if not csrf_ok(request, csrf_token):
         return _back(request, "The form expired; please try again.")
+    if confirm != "yes":
+        return _back(request, "Tick the box to confirm: a revocation cannot be undone.")
     try:
         mandate = service.revoke_mandate(session, principal, mandate_id, reason=reason)
     except DomainError as exc:

@@ -312,8 +312,10 @@ def deactivate(
     session: SessionDep,
     principal: OptionalPrincipalDep,
     why: Annotated[str, Form(max_length=512)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """Deactivate a profile: it asks for the reason and a ticked confirmation."""
     refused = customs_only(request, principal)
     if refused or principal is None:
         return refused or not_found_page(request)
@@ -321,6 +323,12 @@ def deactivate(
         return back_to(request, "/risk/profiles", "The form expired; please try again.")
     if not why.strip():
         return back_to(request, "/risk/profiles", "Say why the profile is deactivated.")
+    if confirm != "yes":
+        return back_to(
+            request,
+            "/risk/profiles",
+            "Tick the box to confirm: a deactivation cannot be undone.",
+        )
     try:
         profile = service.deactivate_profile(session, principal, profile_id, why=why.strip())
     except DomainError as exc:
