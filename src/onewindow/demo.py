@@ -797,10 +797,11 @@ def finish_demo_declarations(unit_of_work: UnitOfWork) -> dict[str, int]:
 def demo_declaration_statuses(session: Session) -> dict[tuple[str, str], str]:
     """The status of each demo declaration, by (lodging user's e-mail, reference)."""
     found: dict[tuple[str, str], str] = {}
+    ours = {(d.lodged_by, d.reference) for d in DEMO_DECLARATIONS}
     for email in sorted({d.lodged_by for d in DEMO_DECLARATIONS}):
         principal = _principal(session, email)
         for row in declarations.list_declarations(session, principal, limit=10_000):
-            if row.declarant_reference.startswith(DEMO_REFERENCE_PREFIX):
+            if (email, row.declarant_reference) in ours:
                 found[(email, row.declarant_reference)] = row.status
     return found
 
