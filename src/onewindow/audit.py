@@ -41,6 +41,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from onewindow.config import ConfigError, Settings, get_settings
 from onewindow.db import Base, JSONType, UTCDateTime, utcnow
 from onewindow.errors import Conflict
+from onewindow.stages import stage
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,11 @@ def _chain_pending(session: Session) -> None:
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return
+    with stage("audit"):
+        _chain(session, pending)
+
+
+def _chain(session: Session, pending: list[AuditEntry]) -> None:
     key = chain_key()
     # The query flushes the transaction's changes first: their row locks are taken before this.
     head = session.scalars(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+import tempfile
 import time
 from typing import Annotated
 
@@ -150,6 +152,10 @@ def serve(
     server = uvicorn.Server(config)
     if workers > 1:
         from uvicorn.supervisors import Multiprocess
+
+        # The processes' metrics add up in files of a folder of their own (one set per start).
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="onewindow-metrics-")
 
         Multiprocess(config, sockets=sockets).run()
     else:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from onewindow.config import get_settings
+from onewindow.stages import stage
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -122,9 +123,18 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+class TimedSession(Session):
+    """A session whose flushes (the ORM's unit of work and its statements) are a stage of
+    their own in the CPU figures (:mod:`onewindow.stages`)."""
+
+    def flush(self, objects: Any = None) -> None:
+        with stage("flush"):
+            super().flush(objects)
+
+
 @lru_cache(maxsize=4)
 def _sessionmaker(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+    return sessionmaker(bind=engine_for(url), class_=TimedSession, expire_on_commit=False)
 
 
 @contextmanager
@@ -133,7 +143,8 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     session = _sessionmaker(url or get_settings().database_url)()
     try:
         yield session
-        session.commit()
+        with stage("commit"):
+            session.commit()
     except BaseException:
         session.rollback()
         raise

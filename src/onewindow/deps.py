@@ -12,6 +12,7 @@ from onewindow.db import get_session
 from onewindow.errors import Forbidden, NotAuthenticated
 from onewindow.parties import service as parties
 from onewindow.security import CsrfGuard, Principal
+from onewindow.stages import stage
 
 SESSION_COOKIE = "ow_session"
 
@@ -54,6 +55,11 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
 
 
 def _principal(request: Request, session: Session) -> Principal | None:
+    with stage("authenticate"):
+        return _principal_of(request, session)
+
+
+def _principal_of(request: Request, session: Session) -> Principal | None:
     token = _bearer(request)
     if token is not None:
         principal = parties.principal_for_token(session, token)

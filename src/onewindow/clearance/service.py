@@ -41,6 +41,7 @@ from onewindow.reference import service as reference
 from onewindow.release import open_conditions, released
 from onewindow.risk import service as risk
 from onewindow.security import LODGING_ROLES, Principal
+from onewindow.stages import stage
 from onewindow.tariff import service as tariff
 from onewindow.tariff.engine import AssessmentError
 from onewindow.tariff.valuation import ItemPrice, customs_values
@@ -69,10 +70,11 @@ def lodge(
     settings = get_settings()
     today = today or date.today()
     _may_lodge(principal)
-    found = declarations.previous_lodgement(session, principal, body)
-    if found is not None:
-        return found
-    named = lodging_parties(session, principal, body, today)
+    with stage("parties"):
+        found = declarations.previous_lodgement(session, principal, body)
+        if found is not None:
+            return found
+        named = lodging_parties(session, principal, body, today)
     if permit_applications:
         permits.check_declared(
             session,
@@ -94,8 +96,10 @@ def lodge(
             permits.lodge_declared(
                 session, principal, lodgement.declaration.id, permit_applications
             )
-        _select(session, lodgement.declaration, body, named)
-        advance(session, lodgement.declaration)
+        with stage("risk"):
+            _select(session, lodgement.declaration, body, named)
+        with stage("assess"):
+            advance(session, lodgement.declaration)
     return lodgement
 
 

@@ -43,6 +43,7 @@ from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotF
 from onewindow.events import record_event
 from onewindow.reference import service as reference
 from onewindow.security import Principal, Role
+from onewindow.stages import stage
 from onewindow.tariff import service as tariff
 
 CUSTOMS = Role.CUSTOMS
@@ -270,6 +271,19 @@ def lodge(
     the same reference with another body is refused (409). ``parties`` are the registered
     organisations it names, by role. Callers look for :func:`previous_lodgement` first.
     """
+    with stage("store"):
+        return _lodge(session, principal, body, country=country, today=today, parties=parties)
+
+
+def _lodge(
+    session: Session,
+    principal: Principal,
+    body: DeclarationIn,
+    *,
+    country: str,
+    today: date,
+    parties: Mapping[str, int] | None,
+) -> Lodgement:
     now = utcnow()
     content = body.model_dump(mode="json")
     declaration = _insert_once(
@@ -320,7 +334,8 @@ def lodge(
             at=now,
         )
     )
-    outcome = check_outcome(session, body, today)
+    with stage("validate"):
+        outcome = check_outcome(session, body, today)
     errors = outcome.errors
     declaration.kind = kind_of(body, rule_set())
     declaration.warnings = [

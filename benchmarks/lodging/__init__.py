@@ -1,0 +1,1 @@
+"""Parts of the lodging benchmark (``benchmarks/declarations.py``)."""
