@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import httpx
 
 import onewindow
 
+METRICS_TOKEN = "metrics-token-for-the-serve-test-0123456789"
 SRC = Path(onewindow.__file__).resolve().parents[1]
 
 
@@ -30,7 +32,9 @@ def test_serve_with_two_workers_logs_json_request_lines(tmp_path: Path) -> None:
         "ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
         "ONEWINDOW_LOG_LEVEL": "INFO",
         "ONEWINDOW_RUN_WORKER": "false",
+        "ONEWINDOW_METRICS_TOKEN": METRICS_TOKEN,
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "onewindow"]
     subprocess.run(
         [*command, "init", "--skip-locations"],
@@ -62,6 +66,14 @@ def test_serve_with_two_workers_logs_json_request_lines(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert answer is not None and answer.status_code == 200, "the server did not answer"
         assert answer.headers["x-request-id"] == "serve-test-0001"
+        # Each request on a new connection: both processes answer some of them.
+        for _ in range(40):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        metrics = httpx.get(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+            timeout=5,
+        ).text
     finally:
         server.terminate()
         try:
@@ -82,3 +94,11 @@ def test_serve_with_two_workers_logs_json_request_lines(tmp_path: Path) -> None:
     ]
     assert requests, stderr[-3000:]
     assert requests[0]["path"] == "/healthz" and requests[0]["status"] == 200
+    # The metrics of every server process, whichever answers /metrics.
+    served = re.search(
+        r'^onewindow_http_requests_total\{method="GET",route="/healthz",status="200"\} (\S+)$',
+        metrics,
+        re.M,
+    )
+    assert served is not None, metrics[:2000]
+    assert float(served.group(1)) == 41
