@@ -102,7 +102,7 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     before = _rows(tmp_path, simulated)
     summaries = _summaries(tmp_path)
     assert len(before["declarations"]) == len(simulated)
-    assert summaries["trs_days"] and summaries["trs_months"]
+    assert summaries["trs_days"] and summaries["trs_months"] and summaries["trade_cells"]
     assert _summed(tmp_path) == _released(tmp_path) > 0
     export.export(session_scope, tmp_path)
     export.export(session_scope, tmp_path, full=True)
