@@ -199,7 +199,8 @@ def main() -> None:
                 for m in missing:
                     store.summarise_trade_month(directory, m)
                 print(
-                    f"  wrote the trade summaries of {len(missing)} months in "
+                    f"  wrote the trade summaries of {len(missing)} "
+                    f"month{'' if len(missing) == 1 else 's'} in "
                     f"{time.perf_counter() - started:.1f} s"
                 )
         else:

@@ -3,6 +3,7 @@ twice or after a crash without counting anything twice, and figures equal to the
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,12 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     assert _rows(tmp_path, simulated) == before
     assert _summaries(tmp_path) == summaries  # the summaries are replaced, never added to
     assert all(p.parent.name.startswith("month=") for p in tmp_path.rglob("*.parquet"))
+    # A store written before there were trade summaries gets them with the next export.
+    shutil.rmtree(tmp_path / "trade_cells")
+    assert store.unsummarised_trade_months(tmp_path)
+    export.export(session_scope, tmp_path)
+    assert not store.unsummarised_trade_months(tmp_path)
+    assert _summaries(tmp_path) == summaries
 
 
 class Crash(Exception):

@@ -12,7 +12,9 @@ next export rewrites that day's files whole from the operational data. So:
   deduplication;
 - the day's Time Release Study summary is made from the day's files once they are written, and
   its month's summary summed again from the month's days (:func:`store.summarise_day`), in the
-  same step: it is replaced with the day, never added to.
+  same step: it is replaced with the day, never added to; so is the month's trade summary, made
+  again whole from the month's items (:func:`store.summarise_trade_month`). A store written
+  before there were trade summaries gets them at the start of the next export.
 
 Days are noted changed by the event consumer (``declaration.*`` and ``cargo.*`` events, see
 :func:`note_event`), and, for a database exported without a worker, by the export itself for
@@ -392,6 +394,8 @@ def export(
     days = declarations_count = items_count = 0
     con = store.connect()
     try:
+        for month in store.unsummarised_trade_months(directory):
+            store.summarise_trade_month(directory, month, con)
         while max_days is None or days < max_days:
             done = _export_next(unit_of_work, directory, con)
             if done is None:

@@ -334,6 +334,17 @@ def summarise_trade_month(
             con.close()
 
 
+def unsummarised_trade_months(directory: Path) -> list[str]:
+    """The months with items but no trade summary (a store written before there were trade
+    summaries); :func:`onewindow.statistics.export.export` summarises them first."""
+    return sorted(
+        folder.name.removeprefix("month=")
+        for folder in (directory / "items").glob("month=*")
+        if any(folder.glob("*.parquet"))
+        and not (partition(directory, "trade_cells", folder.name[6:]) / "summary.parquet").exists()
+    )
+
+
 def summarise_day(
     directory: Path, day: str, con: duckdb.DuckDBPyConnection | None = None
 ) -> Path | None:
