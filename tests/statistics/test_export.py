@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -22,6 +23,7 @@ from onewindow.declarations import service as declarations
 from onewindow.events import Event
 from onewindow.simulation import TRADERS
 from onewindow.statistics import export, store
+from onewindow.statistics.models import StatisticsWatermark
 
 SEED = 4242
 
@@ -113,9 +115,9 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     assert all(p.parent.name.startswith("month=") for p in tmp_path.rglob("*.parquet"))
     # A store written before there were trade summaries gets them with the next export.
     shutil.rmtree(tmp_path / "trade_cells")
-    assert store.unsummarised_trade_months(tmp_path)
+    assert store.stale_trade_months(tmp_path)
     export.export(session_scope, tmp_path)
-    assert not store.unsummarised_trade_months(tmp_path)
+    assert not store.stale_trade_months(tmp_path)
     assert _summaries(tmp_path) == summaries
 
 
@@ -152,6 +154,35 @@ def test_a_crash_after_writing_counts_nothing_twice(simulated: list[int], tmp_pa
     clean = tmp_path / "clean"
     export.export(session_scope, clean, full=True)
     assert _summaries(tmp_path) == _summaries(clean)
+
+
+def test_a_crash_before_the_month_is_summarised(
+    simulated: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days exported and committed, the export stopped before it made their month's trade
+    summary: the month stays marked, and the next export summarises it as a clean one does."""
+    summarise = store.summarise_trade_month
+
+    def crashing(*args: Any, **kwargs: Any) -> None:
+        raise Crash()
+
+    monkeypatch.setattr(store, "summarise_trade_month", crashing)
+    with pytest.raises(Crash):
+        export.export(session_scope, tmp_path, full=True)
+    stale = store.stale_trade_months(tmp_path)
+    assert stale and not _summaries(tmp_path)["trade_cells"]
+    assert all((tmp_path / "trade_cells" / f"month={m}" / store.STALE).exists() for m in stale)
+    with session_scope() as session:  # the month's days are committed: not exported again
+        days = session.scalar(select(func.count()).select_from(StatisticsWatermark))
+        assert export.pending_days(session) < (days or 0)
+    monkeypatch.setattr(store, "summarise_trade_month", summarise)
+    export.export(session_scope, tmp_path)
+    assert not store.stale_trade_months(tmp_path)
+    assert not list(tmp_path.rglob(store.STALE))
+    clean = tmp_path / "clean"
+    export.export(session_scope, clean, full=True)
+    assert _summaries(tmp_path) == _summaries(clean)
+    assert _summaries(tmp_path)["trade_cells"]
 
 
 def test_figures_are_the_declarations(simulated: list[int], tmp_path: Path) -> None:

@@ -305,6 +305,11 @@ def _summary_columns() -> str:
     return ", ".join(n for n, _ in SUMMARIES["trs_days"])
 
 
+STALE = ".stale"
+"""The mark left in a month's ``trade_cells`` folder while its summary waits to be made again
+(hidden, like the temporary files: engines reading the folder skip it)."""
+
+
 def summarise_trade_month(
     directory: Path, month: str, con: duckdb.DuckDBPyConnection | None = None
 ) -> Path | None:
@@ -317,40 +322,59 @@ def summarise_trade_month(
     own = con is None
     con = con or connect()
     try:
+        folder = partition(directory, "trade_cells", month)
         files = sorted(partition(directory, "items", month).glob("*.parquet"))
-        target = partition(directory, "trade_cells", month) / "summary.parquet"
+        target = folder / "summary.parquet"
         if not files:
             target.unlink(missing_ok=True)
-            return None
-        _view(con, "items", "items", files)
-        columns = ", ".join(n for n, _ in SUMMARIES["trade_cells"])
-        sql = (
-            f"SELECT {columns} FROM ({query_text('trade_summary')}) s "
-            "ORDER BY flow, dimension, code, parent"
-        )
-        return target if _copy_replacing(con, sql, target) else None
+        else:
+            _view(con, "items", "items", files)
+            columns = ", ".join(n for n, _ in SUMMARIES["trade_cells"])
+            sql = (
+                f"SELECT {columns} FROM ({query_text('trade_summary')}) s "
+                "ORDER BY flow, dimension, code, parent"
+            )
+            _copy_replacing(con, sql, target)
+        (folder / STALE).unlink(missing_ok=True)
+        return target if target.exists() else None
     finally:
         if own:
             con.close()
 
 
-def unsummarised_trade_months(directory: Path) -> list[str]:
-    """The months with items but no trade summary (a store written before there were trade
-    summaries); :func:`onewindow.statistics.export.export` summarises them first."""
-    return sorted(
-        folder.name.removeprefix("month=")
+def mark_trade_month_stale(directory: Path, month: str) -> None:
+    """Note that a month's items changed and its trade summary is still to be made again (by
+    :func:`summarise_trade_month`, which clears the mark)."""
+    folder = partition(directory, "trade_cells", month)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / STALE).touch()
+
+
+def stale_trade_months(directory: Path) -> list[str]:
+    """The months whose trade summary is to be made again: marked stale (an export stopped
+    before it summarised the month), or with items and no summary (a store written before there
+    were trade summaries). :func:`onewindow.statistics.export.export` summarises them first."""
+    marked = {p.parent.name[6:] for p in (directory / "trade_cells").glob(f"month=*/{STALE}")}
+    missing = {
+        folder.name[6:]
         for folder in (directory / "items").glob("month=*")
         if any(folder.glob("*.parquet"))
         and not (partition(directory, "trade_cells", folder.name[6:]) / "summary.parquet").exists()
-    )
+    }
+    return sorted(marked | missing)
 
 
 def summarise_day(
-    directory: Path, day: str, con: duckdb.DuckDBPyConnection | None = None
+    directory: Path,
+    day: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    trade: bool = True,
 ) -> Path | None:
     """Replace the TRS summary of one day of acceptance with one made from the day's files of
     ``declarations`` and ``permit_waits`` (as they are now), then the summary of its month, and
-    the month's trade summary (:func:`summarise_trade_month`).
+    the month's trade summary (:func:`summarise_trade_month`); with ``trade`` false, the month's
+    trade summary is only marked stale, for the caller to make once the month's days are done.
 
     Called after the day's files are written: a rewritten day replaces its summary, a day left
     without files loses it, and the month is summed again from its days, so a rerun or an
@@ -377,7 +401,10 @@ def summarise_day(
         else:
             target.unlink(missing_ok=True)
         rebuild_month(directory, month, con)
-        summarise_trade_month(directory, month, con)
+        if trade:
+            summarise_trade_month(directory, month, con)
+        else:
+            mark_trade_month_stale(directory, month)
     finally:
         if own:
             con.close()
