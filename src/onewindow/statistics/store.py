@@ -10,6 +10,7 @@ Layout (``ONEWINDOW_STATISTICS_DIR``)::
     trs_days/month=2026-11/day-2026-11-03.parquet       Time Release Study summary of a day
     trs_months/month=2026-11/summary.parquet            ... and of the month
     trade_cells/month=2026-11/summary.parquet           every trade cell of the month
+    trade_cells/month=2026-11/.stale                    ... to be made again (an export's mark)
 
 The operational export writes one file per table and day of acceptance and replaces it whole when
 anything about that day changes; the fast generator writes larger ``part-*.parquet`` files into
@@ -128,8 +129,9 @@ SUMMARIES["trade_cells"] = [
 """The trade summary: one file per month (``summary.parquet``), one row per flow, dimension and
 cell of every published trade table and per flow for the tables' total, with the exact counts of
 distinct traders and declarations and the sums of the measures (see ``queries/trade_summary.sql``
-and :func:`summarise_trade_month`). The trade queries read it, never the items: a month's table
-by subheading is a few thousand rows instead of a million items."""
+and :func:`summarise_trade_month`). The published trade tables and series read it: a month's
+table by subheading is a few thousand rows instead of a million items (``trade_items.sql`` and
+``trade_months_items.sql`` still count the same figures over the items, to check it)."""
 
 TRADER_SAMPLE = 100
 """How many traders a summary keeps per group: the smallest pseudonyms (a bottom-k sample,
@@ -283,7 +285,7 @@ def copy_query_to(directory: Path, name: str, parameters: Sequence[Any], target:
     return target
 
 
-# The Time Release Study's summaries ---------------------------------------------------------------
+# The summaries: Time Release Study and trade -----------------------------------------------------
 
 
 def _copy_replacing(con: duckdb.DuckDBPyConnection, sql: str, target: Path, *params: Any) -> bool:
