@@ -2,20 +2,25 @@
 Time Release Study take over millions of simulated declarations.
 
 1. Export rate: the Parquet writer of the incremental export, one day of ``--day-rows``
-   declarations with their items, cargo events, decisions and permit waits, and the day's and
-   month's Time Release Study summaries (rows and declarations a second, against the lodging
+   declarations with their items, cargo events, decisions and permit waits, the day's and
+   month's Time Release Study summaries and the month's trade summary (rows and declarations a
+   second, against the lodging
    rate it must keep up with, ``--lodging-rate``: about 35 declarations a second on
    PostgreSQL); and, when ``--database-url`` names a database with declarations, the whole
    export from it.
 2. Volume: ``--declarations`` simulated declarations (the ``simulate --fast`` path) over
-   ``--months`` months, written to a temporary folder.
+   ``--months`` months, written to a temporary folder (or ``--directory``, kept), with the time
+   its monthly trade summaries took; or, with ``--reuse DIR``, the files generated before in
+   ``DIR`` (their trade summaries written first where they have none).
 3. Queries over them, each from a fresh DuckDB connection as a request makes it: one month of
    imports by HS chapter, by subheading (with secondary suppression) and by partner, and the
-   whole year's series; the Time Release Study over the whole year (from the monthly
+   whole year's series, from the monthly trade summaries (target 2 s) and, for comparison,
+   from the items; the Time Release Study over the whole year (from the monthly
    summaries; target 2 s) by channel, office, agency and what releases waited for, one month,
    the exact figures from the declarations for comparison, and the bottlenecks in words.
 
     .venv/bin/python benchmarks/trade_statistics.py [--declarations 10000000] [--months 12]
+        [--directory DIR | --reuse DIR]
 """
 
 from __future__ import annotations
@@ -118,11 +123,15 @@ def export_rate(directory: Path, day_rows: int, lodging_rate: float) -> None:
     written = time.perf_counter() - started
     store.summarise_day(directory, day.isoformat(), con)
     seconds = time.perf_counter() - started
+    again = time.perf_counter()
+    store.summarise_trade_month(directory, day.isoformat()[:7], con)  # the same file again
+    trade = time.perf_counter() - again
     total = 4 * day_rows + len(waits)
     rate = day_rows / seconds
     print(
         f"  writer: one day of {day_rows:,} declarations ({total:,} rows in 5 tables) in "
-        f"{written:.2f} s, with the TRS summaries of the day and the month {seconds:.2f} s: "
+        f"{written:.2f} s, with the TRS summaries of the day and the month and the month's "
+        f"trade summary {seconds:.2f} s (the trade summary {trade:.2f} s): "
         f"{total / seconds:,.0f} rows/s, {rate:,.0f} declarations/s"
     )
     print(
@@ -158,32 +167,63 @@ def main() -> None:
         help="declarations lodged a second on PostgreSQL (benchmarks/declarations.py)",
     )
     parser.add_argument("--directory", type=Path, default=None, help="keep the files here")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="time the queries over the files generated before in DIR (no generating)",
+    )
     args = parser.parse_args()
+    if args.reuse and args.directory:
+        parser.error("give --directory or --reuse, not both")
 
-    from onewindow.statistics import fast, service
+    from onewindow.statistics import fast, service, store
 
     with tempfile.TemporaryDirectory(prefix="onewindow-stats-") as scratch:
-        directory = args.directory or Path(scratch)
+        directory = args.reuse or args.directory or Path(scratch)
         print("export rate")
         export_rate(Path(scratch) / "writer", args.day_rows, args.lodging_rate)
         if args.database_url:
             operational_export(args.database_url, Path(scratch) / "export", args.lodging_rate)
 
-        print(f"volume: {args.declarations:,} declarations over {args.months} months (--fast)")
-        codes = [f"{c:06d}" for c in range(10_000, 970_000, 173)]  # ~5,500 subheadings
-        report = fast.generate(
-            directory,
-            declarations=args.declarations,
-            months=args.months,
-            seed=1,
-            hs_codes=codes,
-            last_month=date(2026, 11, 1),
-        )
+        if args.reuse:
+            print(f"volume: the files generated before in {directory}")
+            missing = [
+                m
+                for m in service.months(directory)
+                if not (store.partition(directory, "trade_cells", m) / "summary.parquet").exists()
+            ]
+            if missing:
+                started = time.perf_counter()
+                for m in missing:
+                    store.summarise_trade_month(directory, m)
+                print(
+                    f"  wrote the trade summaries of {len(missing)} "
+                    f"month{'' if len(missing) == 1 else 's'} in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+        else:
+            print(f"volume: {args.declarations:,} declarations over {args.months} months (--fast)")
+            codes = [f"{c:06d}" for c in range(10_000, 970_000, 173)]  # ~5,500 subheadings
+            report = fast.generate(
+                directory,
+                declarations=args.declarations,
+                months=args.months,
+                seed=1,
+                hs_codes=codes,
+                last_month=date(2026, 11, 1),
+            )
+            print(
+                f"  generated {report.declarations:,} declarations, {report.items:,} items in "
+                f"{report.seconds:.1f} s ({report.declarations / report.seconds:,.0f}/s), "
+                f"of which the monthly trade summaries {report.trade_summary_seconds:.1f} s"
+            )
         size = sum(p.stat().st_size for p in directory.rglob("*.parquet")) / 2**20
+        summaries = sum(p.stat().st_size for p in directory.glob("trade_cells/*/*.parquet"))
         print(
-            f"  generated {report.declarations:,} declarations, {report.items:,} items in "
-            f"{report.seconds:.1f} s ({report.declarations / report.seconds:,.0f}/s), "
-            f"{size:,.0f} MiB of Parquet"
+            f"  {size:,.0f} MiB of Parquet, of which the trade summaries "
+            f"{summaries / 2**20:,.1f} MiB"
         )
         months = service.months(directory)
         month, first, last = months[0], months[-1], months[0]
@@ -197,6 +237,29 @@ def main() -> None:
         _timed(
             f"trade, imports month by month {first}..{last}",
             lambda: service.trade_series("import", first, last, directory),
+            target=2.0,
+        )
+        for by in ("hs2", "hs6", "partner"):
+            _timed(
+                f"trade from the items, imports of {month} by {by}",
+                lambda by=by: service.trade_table("import", month, by, directory, from_items=True),
+                repeat=1,
+            )
+        _timed(
+            f"trade from the items, imports month by month {first}..{last}",
+            lambda: service.trade_series("import", first, last, directory, from_items=True),
+            repeat=1,
+        )
+        same = all(
+            service.trade_table("import", month, by, directory)
+            == service.trade_table("import", month, by, directory, from_items=True)
+            for by in service.DIMENSIONS
+        ) and service.trade_series("import", first, last, directory) == service.trade_series(
+            "import", first, last, directory, from_items=True
+        )
+        print(
+            "  trade tables of every dimension and the series from the summaries against the "
+            f"items: {'identical' if same else 'DIFFERENT'}"
         )
         for by in ("channel", "office", "agency", "waited"):
             _timed(

@@ -3,6 +3,7 @@ twice or after a crash without counting anything twice, and figures equal to the
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -21,6 +23,7 @@ from onewindow.declarations import service as declarations
 from onewindow.events import Event
 from onewindow.simulation import TRADERS
 from onewindow.statistics import export, store
+from onewindow.statistics.models import StatisticsWatermark
 
 SEED = 4242
 
@@ -102,7 +105,7 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     before = _rows(tmp_path, simulated)
     summaries = _summaries(tmp_path)
     assert len(before["declarations"]) == len(simulated)
-    assert summaries["trs_days"] and summaries["trs_months"]
+    assert summaries["trs_days"] and summaries["trs_months"] and summaries["trade_cells"]
     assert _summed(tmp_path) == _released(tmp_path) > 0
     export.export(session_scope, tmp_path)
     export.export(session_scope, tmp_path, full=True)
@@ -110,6 +113,12 @@ def test_exporting_twice_writes_the_same_rows(simulated: list[int], tmp_path: Pa
     assert _rows(tmp_path, simulated) == before
     assert _summaries(tmp_path) == summaries  # the summaries are replaced, never added to
     assert all(p.parent.name.startswith("month=") for p in tmp_path.rglob("*.parquet"))
+    # A store written before there were trade summaries gets them with the next export.
+    shutil.rmtree(tmp_path / "trade_cells")
+    assert store.stale_trade_months(tmp_path)
+    export.export(session_scope, tmp_path)
+    assert not store.stale_trade_months(tmp_path)
+    assert _summaries(tmp_path) == summaries
 
 
 class Crash(Exception):
@@ -145,6 +154,35 @@ def test_a_crash_after_writing_counts_nothing_twice(simulated: list[int], tmp_pa
     clean = tmp_path / "clean"
     export.export(session_scope, clean, full=True)
     assert _summaries(tmp_path) == _summaries(clean)
+
+
+def test_a_crash_before_the_month_is_summarised(
+    simulated: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days exported and committed, the export stopped before it made their month's trade
+    summary: the month stays marked, and the next export summarises it as a clean one does."""
+    summarise = store.summarise_trade_month
+
+    def crashing(*args: Any, **kwargs: Any) -> None:
+        raise Crash()
+
+    monkeypatch.setattr(store, "summarise_trade_month", crashing)
+    with pytest.raises(Crash):
+        export.export(session_scope, tmp_path, full=True)
+    stale = store.stale_trade_months(tmp_path)
+    assert stale and not _summaries(tmp_path)["trade_cells"]
+    assert all((tmp_path / "trade_cells" / f"month={m}" / store.STALE).exists() for m in stale)
+    with session_scope() as session:  # the month's days are committed: not exported again
+        days = session.scalar(select(func.count()).select_from(StatisticsWatermark))
+        assert export.pending_days(session) < (days or 0)
+    monkeypatch.setattr(store, "summarise_trade_month", summarise)
+    export.export(session_scope, tmp_path)
+    assert not store.stale_trade_months(tmp_path)
+    assert not list(tmp_path.rglob(store.STALE))
+    clean = tmp_path / "clean"
+    export.export(session_scope, clean, full=True)
+    assert _summaries(tmp_path) == _summaries(clean)
+    assert _summaries(tmp_path)["trade_cells"]
 
 
 def test_figures_are_the_declarations(simulated: list[int], tmp_path: Path) -> None:

@@ -39,18 +39,33 @@ def test_queries_run_from_the_files_alone(sample: Path) -> None:
     assert set(sql) == {
         "months",
         "trade",
+        "trade_items",
         "trade_months",
+        "trade_months_items",
+        "trade_summary",
         "trs",
         "trs_exact",
         "trs_summary",
         "trs_rollup",
     }
     assert con.execute(sql["months"]).fetchall() == [("2026-03",)]
-    rows = con.execute(sql["trade"], ["hs2", "hs2", "import", "2026-03"]).fetchall()
+    rows = con.execute(sql["trade"], ["hs2", "import", "2026-03"]).fetchall()
     total = next(r for r in rows if r[0] == "total")
     assert total[3:6] == (4, 5, Decimal("10750.00"))
+    assert ("cell", "09", "", 4, 4, Decimal("10000.00")) in [r[:6] for r in rows]
+    for dimension in service.DIMENSIONS:  # the summary's cells are those of the items
+        summed = con.execute(sql["trade"], [dimension, "import", "2026-03"]).fetchall()
+        counted = con.execute(
+            sql["trade_items"], [dimension, dimension, "import", "2026-03"]
+        ).fetchall()
+        assert [r[:1] + r[3:] for r in summed] == [r[:1] + r[3:] for r in counted]
+        assert [r[1:3] for r in summed if r[0] == "cell"] == [
+            r[1:3] for r in counted if r[0] == "cell"
+        ]
     months = con.execute(sql["trade_months"], ["import", "2026-01", "2026-12"]).fetchall()
     assert months[0][:3] == ("2026-03", 4, 5)
+    by_items = con.execute(sql["trade_months_items"], ["import", "2026-01", "2026-12"])
+    assert by_items.fetchall() == months
     trs = con.execute(sql["trs"], ["all", "2026-03", "2026-03", 24.0]).fetchall()
     assert trs[0][:3] == ("all", 5, 4)
     exact = con.execute(sql["trs_exact"], ["all", "2026-03", "2026-03", 24.0]).fetchall()
@@ -66,6 +81,12 @@ def test_queries_run_from_the_files_alone(sample: Path) -> None:
     written = con.execute(f"SELECT {columns} FROM trs_months ORDER BY ALL").fetchall()
     assert made == summed == written
     assert ("agency", PLANTS, "permits", 360, None, 1) in written  # a 6 h wait, in minutes
+    # The trade summary: made from the items of the month, it is the month's file.
+    columns = ", ".join(n for n, _ in store.SUMMARIES["trade_cells"])
+    made = con.execute(f"SELECT {columns} FROM ({sql['trade_summary']}) s ORDER BY ALL").fetchall()
+    written = con.execute(f"SELECT {columns} FROM trade_cells ORDER BY ALL").fetchall()
+    assert made == written
+    assert ("import", "hs6", "090111", "0901", 3, 3, Decimal("8000.00")) in [r[:7] for r in written]
     for text in sql.values():
         assert "{" not in text and "%(" not in text  # plain SQL: no templating
 
@@ -329,3 +350,102 @@ def test_clearing_the_fast_files_leaves_the_exported_days(
     assert consignments() == 2_000 + 5
     fast.clear(tmp_path)
     assert consignments() == 5
+
+
+@pytest.fixture(scope="module")
+def traded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two months of fast-simulated trade over a long tail of subheadings (so that many cells
+    are behind too few traders), and the hand-made exported days in the same month."""
+    directory = tmp_path_factory.mktemp("traded")
+    codes = [f"{c:06d}" for c in range(10_000, 970_000, 3_100)]  # 310 subheadings, 48 chapters
+    codes += ["090111", "090112", "090121", "420221"]  # headings with several subheadings
+    fast.generate(
+        directory,
+        declarations=8_000,
+        months=2,
+        seed=11,
+        hs_codes=codes,
+        last_month=date(2026, 3, 1),
+    )
+    write_sample(directory)
+    return directory
+
+
+@pytest.mark.parametrize("flow", sorted(service.FLOWS))
+@pytest.mark.parametrize("dimension", sorted(service.DIMENSIONS))
+def test_trade_tables_from_the_summary_are_those_of_the_items(
+    traded: Path, flow: str, dimension: str
+) -> None:
+    """Every published figure and every withheld cell of the tables read from the monthly
+    summaries, against the same table counted over the items: identical, suppression included
+    (primary, secondary and withheld parents)."""
+    for month in ("2026-02", "2026-03"):
+        summed = service.trade_table(flow, month, dimension, traded)
+        counted = service.trade_table(flow, month, dimension, traded, from_items=True)
+        assert summed == counted
+        assert summed.total is not None and not summed.total.confidential
+        shown = [r for r in summed.rows if not r.confidential]
+        assert shown and all(r.declarations for r in shown)
+        if dimension in {"hs4", "hs6"}:
+            assert len(shown) < len(summed.rows)  # some are withheld, not all
+    series = service.trade_series(flow, "2026-01", "2026-03", traded)
+    assert [p.month for p in series] == ["2026-02", "2026-03"]
+    assert series == service.trade_series(flow, "2026-01", "2026-03", traded, from_items=True)
+
+
+def test_a_late_amendment_shows_in_the_trade_tables(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An amended item rewrites its day: the month's trade summary follows, exactly as counted
+    over the items; a rerun or an export again after a crash changes nothing more."""
+    monkeypatch.setattr(get_settings(), "statistics_min_traders", 1)
+    summary = store.partition(sample, "trade_cells", "2026-03") / "summary.parquet"
+    before = summary.read_bytes()
+
+    def coffee() -> tuple[object, object]:
+        table = service.trade_table("import", "2026-03", "hs2", sample)
+        found = next(r for r in table.rows if r.code == "09")
+        return found.declarations, found.values["statistical_value"]
+
+    def written() -> list[tuple[object, ...]]:
+        con = duckdb.connect()
+        rows = con.execute(f"SELECT * FROM read_parquet('{summary}') ORDER BY ALL").fetchall()
+        con.close()
+        return rows
+
+    assert coffee() == (4, Decimal("10000.00"))
+    # Declaration 3 (accepted 4 March): its coffee is amended to tea of a tenth of the value,
+    # and a second line of coffee is added.
+    con = store.connect()
+    store.create_views(con, sample)
+    rows = con.execute("SELECT * EXCLUDE (month) FROM items WHERE day = '2026-03-04' ORDER BY item")
+    old = rows.fetchall()
+    con.close()
+    tea = (*old[0][:4], "09", "0902", "090230", *old[0][7:12], Decimal("300.00"), *old[0][13:])
+    more = (old[0][0], 3, *old[0][2:12], Decimal("50.00"), *old[0][13:])
+    store.write_day(sample, "items", "2026-03-04", [tea, old[1], more])
+    store.summarise_day(sample, "2026-03-04")
+    assert coffee() == (4, Decimal("7350.00"))  # 10,000 - 3,000 + 300 + 50, still 4 declarations
+    headings = service.trade_table("import", "2026-03", "hs4", sample)
+    assert {r.code: r.declarations for r in headings.rows} == {
+        "0901": 4,
+        "0902": 1,
+        "4202": 1,
+        "6109": 1,
+    }
+    for dimension in service.DIMENSIONS:
+        assert service.trade_table("import", "2026-03", dimension, sample) == service.trade_table(
+            "import", "2026-03", dimension, sample, from_items=True
+        )
+    after = written()
+    store.summarise_day(sample, "2026-03-04")
+    assert written() == after
+    # A crash after the day's files, before the month's summary: the next export makes it again.
+    summary.write_bytes(before)
+    assert coffee() == (4, Decimal("10000.00"))
+    store.summarise_day(sample, "2026-03-04")
+    assert coffee() == (4, Decimal("7350.00")) and written() == after
+    # A day left without items leaves the month.
+    store.write_day(sample, "items", "2026-03-04", [])
+    store.summarise_day(sample, "2026-03-04")
+    assert coffee() == (3, Decimal("7000.00"))

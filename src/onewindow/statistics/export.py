@@ -12,7 +12,13 @@ next export rewrites that day's files whole from the operational data. So:
   deduplication;
 - the day's Time Release Study summary is made from the day's files once they are written, and
   its month's summary summed again from the month's days (:func:`store.summarise_day`), in the
-  same step: it is replaced with the day, never added to.
+  same step: it is replaced with the day, never added to;
+- the month's trade summary is made again whole from the month's items
+  (:func:`store.summarise_trade_month`) once the export is done with the month's changed days:
+  a backlog of a month's days summarises the month once, not once a day. Until then the month is
+  marked stale, before the day's watermark is committed, so an export stopped in between
+  summarises it at the start of the next one (so does a store written before there were trade
+  summaries).
 
 Days are noted changed by the event consumer (``declaration.*`` and ``cargo.*`` events, see
 :func:`note_event`), and, for a database exported without a worker, by the export itself for
@@ -392,21 +398,32 @@ def export(
     days = declarations_count = items_count = 0
     con = store.connect()
     try:
+        for stale in store.stale_trade_months(directory):
+            store.summarise_trade_month(directory, stale, con)
+        month: str | None = None  # the month of the days being exported, summarised after them
         while max_days is None or days < max_days:
             done = _export_next(unit_of_work, directory, con)
             if done is None:
                 break
+            if month is not None and done[2] != month:
+                store.summarise_trade_month(directory, month, con)
             days += 1
             declarations_count += done[0]
             items_count += done[1]
+            month = done[2]
+        if month is not None:
+            store.summarise_trade_month(directory, month, con)
     finally:
         con.close()
     seconds = (utcnow() - started).total_seconds()
     return ExportReport(days, declarations_count, items_count, seconds)
 
 
-def _export_next(unit_of_work: UnitOfWork, directory: Path, con: Any) -> tuple[int, int] | None:
-    """Export the oldest changed day; (declarations, items), or None when none is left."""
+def _export_next(
+    unit_of_work: UnitOfWork, directory: Path, con: Any
+) -> tuple[int, int, str] | None:
+    """Export the oldest changed day, its month's trade summary marked stale; (declarations,
+    items, month), or None when none is left."""
     with unit_of_work() as session:
         mark = session.scalars(
             select(StatisticsWatermark)
@@ -420,14 +437,14 @@ def _export_next(unit_of_work: UnitOfWork, directory: Path, con: Any) -> tuple[i
         rows = rows_of_day(session, mark.day)
         for table, table_rows in rows.by_table().items():
             store.write_day(directory, table, mark.day.isoformat(), table_rows, con)
-        store.summarise_day(directory, mark.day.isoformat(), con)
+        store.summarise_day(directory, mark.day.isoformat(), con, trade=False)
         # Only the changes read before writing are done: one noted meanwhile stays pending.
         session.execute(
             update(StatisticsWatermark)
             .where(StatisticsWatermark.day == mark.day)
             .values(exported=seen, rows=len(rows.declarations), exported_at=utcnow())
         )
-    return len(rows.declarations), len(rows.items)
+    return len(rows.declarations), len(rows.items), mark.day.isoformat()[:7]
 
 
 def pending_days(session: Session) -> int:

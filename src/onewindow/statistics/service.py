@@ -164,31 +164,45 @@ class TradeTable:
 
 
 def _cells(
-    directory: Path, flow: str, month: str, dimension: str
+    directory: Path, flow: str, month: str, dimension: str, from_items: bool
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    columns, rows = store.run(directory, "trade", [dimension, dimension, flow, month])
+    if from_items:
+        columns, rows = store.run(directory, "trade_items", [dimension, dimension, flow, month])
+    else:
+        columns, rows = store.run(directory, "trade", [dimension, flow, month])
     found = [dict(zip(columns, r, strict=True)) for r in rows]
     cells = [r for r in found if r["kind"] == "cell"]
     total = next((r for r in found if r["kind"] == "total" and r["traders"]), None)
     return cells, total
 
 
-def _withheld_codes(directory: Path, flow: str, month: str, dimension: str) -> frozenset[str]:
+def _withheld_codes(
+    directory: Path, flow: str, month: str, dimension: str, from_items: bool
+) -> frozenset[str]:
     """The codes of ``dimension`` withheld when its own table is published."""
-    table = trade_table(flow, month, dimension, directory)
+    table = trade_table(flow, month, dimension, directory, from_items=from_items)
     return frozenset(r.code for r in table.rows if r.confidential)
 
 
-def trade_table(flow: str, month: str, dimension: str, directory: Path | None = None) -> TradeTable:
-    """One month of one flow by one dimension, confidential cells withheld."""
+def trade_table(
+    flow: str,
+    month: str,
+    dimension: str,
+    directory: Path | None = None,
+    *,
+    from_items: bool = False,
+) -> TradeTable:
+    """One month of one flow by one dimension, confidential cells withheld: from the month's
+    trade summary, or with ``from_items`` from the items themselves (the same figures, seconds
+    over a month of millions; kept to check the summary)."""
     _check("flow", flow, FLOWS)
     _check("dimension", dimension, DIMENSIONS)
     _month("month", month)
     directory = _directory(directory)
     min_traders = get_settings().statistics_min_traders
-    cells, total = _cells(directory, flow, month, dimension)
+    cells, total = _cells(directory, flow, month, dimension, from_items)
     hidden = (
-        _withheld_codes(directory, flow, month, PARENTS[dimension])
+        _withheld_codes(directory, flow, month, PARENTS[dimension], from_items)
         if dimension in PARENTS
         else frozenset()
     )
@@ -203,7 +217,9 @@ def trade_table(flow: str, month: str, dimension: str, directory: Path | None = 
     )
     rows = [_row(r, cell.confidential) for r, cell in zip(cells, decided, strict=True)]
     published_total = (
-        _row(total, int(total["traders"]) < min_traders) if total is not None else None
+        _row({**total, "code": "total", "parent": ""}, int(total["traders"]) < min_traders)
+        if total is not None
+        else None
     )
     return TradeTable(flow, month, dimension, rows, published_total)
 
@@ -229,15 +245,22 @@ class SeriesPoint:
 
 
 def trade_series(
-    flow: str, first: str, last: str, directory: Path | None = None
+    flow: str,
+    first: str,
+    last: str,
+    directory: Path | None = None,
+    *,
+    from_items: bool = False,
 ) -> list[SeriesPoint]:
-    """Month by month totals of one flow; months behind too few traders are withheld (and,
+    """Month by month totals of one flow, from the monthly trade summaries (or with
+    ``from_items`` from the items themselves); months behind too few traders are withheld (and,
     the series adding up to no published figure, nothing more)."""
     _check("flow", flow, FLOWS)
     _month("from", first)
     _month("to", last)
     min_traders = get_settings().statistics_min_traders
-    _, rows = store.run(_directory(directory), "trade_months", [flow, first, last])
+    query = "trade_months_items" if from_items else "trade_months"
+    _, rows = store.run(_directory(directory), query, [flow, first, last])
     out = []
     for month, traders, declarations_, value, mass, duties in rows:
         hidden = int(traders) < min_traders

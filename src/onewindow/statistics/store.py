@@ -6,6 +6,11 @@ Layout (``ONEWINDOW_STATISTICS_DIR``)::
     items/month=2026-11/day-2026-11-03.parquet          one row per goods item
     cargo_events/month=2026-11/...                      arrival, discharge, gate-out
     decisions/month=2026-11/...                         every status change
+    permit_waits/month=2026-11/...                      the permits a release waited for
+    trs_days/month=2026-11/day-2026-11-03.parquet       Time Release Study summary of a day
+    trs_months/month=2026-11/summary.parquet            ... and of the month
+    trade_cells/month=2026-11/summary.parquet           every trade cell of the month
+    trade_cells/month=2026-11/.stale                    ... to be made again (an export's mark)
 
 The operational export writes one file per table and day of acceptance and replaces it whole when
 anything about that day changes; the fast generator writes larger ``part-*.parquet`` files into
@@ -109,6 +114,25 @@ one file per day of acceptance (``day-*.parquet``, and the fast path's ``part-fa
 ``trs_months`` one file per month (``summary.parquet``), the sum of the month's ``trs_days``
 files. The TRS query reads ``trs_months`` only: a year is twelve small files."""
 
+SUMMARIES["trade_cells"] = [
+    ("flow", "VARCHAR"),
+    ("dimension", "VARCHAR"),
+    ("code", "VARCHAR"),
+    ("parent", "VARCHAR"),
+    ("traders", "BIGINT"),
+    ("declarations", "BIGINT"),
+    ("statistical_value", "DECIMAL(38,2)"),
+    ("net_mass_kg", "DECIMAL(38,3)"),
+    ("supplementary_quantity", "DECIMAL(38,3)"),
+    ("duties_taxes", "DECIMAL(38,2)"),
+]
+"""The trade summary: one file per month (``summary.parquet``), one row per flow, dimension and
+cell of every published trade table and per flow for the tables' total, with the exact counts of
+distinct traders and declarations and the sums of the measures (see ``queries/trade_summary.sql``
+and :func:`summarise_trade_month`). The published trade tables and series read it: a month's
+table by subheading is a few thousand rows instead of a million items (``trade_items.sql`` and
+``trade_months_items.sql`` still count the same figures over the items, to check it)."""
+
 TRADER_SAMPLE = 100
 """How many traders a summary keeps per group: the smallest pseudonyms (a bottom-k sample,
 mergeable: the union of the samples of two periods holds the bottom k of the two together), so
@@ -151,13 +175,14 @@ def _view(con: duckdb.DuckDBPyConnection, name: str, table: str, files: Sequence
 
 def create_views(con: duckdb.DuckDBPyConnection, directory: Path, sql: str | None = None) -> None:
     """One view per table over its Parquet files (an empty view where none is written yet);
-    given a query's ``sql``, only the views of the tables it names.
+    given a query's ``sql``, only the views of the tables it reads (``FROM`` or ``JOIN`` the
+    table: a column of the same name, such as ``declarations``, needs no view).
 
     This is the only engine-specific step: on Spark or Trino, the same folders are declared as
     external Parquet tables partitioned by ``month``, and the query files run unchanged.
     """
     for table in [*TABLES, *SUMMARIES]:
-        if sql is not None and not re.search(rf"\b{table}\b", sql):
+        if sql is not None and not re.search(rf"\b(from|join)\s+{table}\b", sql, re.I):
             continue
         if any((directory / table).glob("month=*/*.parquet")):
             source = (
@@ -260,7 +285,7 @@ def copy_query_to(directory: Path, name: str, parameters: Sequence[Any], target:
     return target
 
 
-# The Time Release Study's summaries ---------------------------------------------------------------
+# The summaries: Time Release Study and trade -----------------------------------------------------
 
 
 def _copy_replacing(con: duckdb.DuckDBPyConnection, sql: str, target: Path, *params: Any) -> bool:
@@ -282,11 +307,76 @@ def _summary_columns() -> str:
     return ", ".join(n for n, _ in SUMMARIES["trs_days"])
 
 
+STALE = ".stale"
+"""The mark left in a month's ``trade_cells`` folder while its summary waits to be made again
+(hidden, like the temporary files: engines reading the folder skip it)."""
+
+
+def summarise_trade_month(
+    directory: Path, month: str, con: duckdb.DuckDBPyConnection | None = None
+) -> Path | None:
+    """Replace the trade summary of one month with one made from every file of its items (the
+    exported days and the fast path's parts, as they are now); removed when it has none.
+
+    Counts of distinct traders and declarations do not add up across days, so the month is made
+    again whole: the same files give the same summary, so a rerun or an export again after a
+    crash counts nothing twice, and a late amendment shows in its month."""
+    own = con is None
+    con = con or connect()
+    try:
+        folder = partition(directory, "trade_cells", month)
+        files = sorted(partition(directory, "items", month).glob("*.parquet"))
+        target = folder / "summary.parquet"
+        if not files:
+            target.unlink(missing_ok=True)
+        else:
+            _view(con, "items", "items", files)
+            columns = ", ".join(n for n, _ in SUMMARIES["trade_cells"])
+            sql = (
+                f"SELECT {columns} FROM ({query_text('trade_summary')}) s "
+                "ORDER BY flow, dimension, code, parent"
+            )
+            _copy_replacing(con, sql, target)
+        (folder / STALE).unlink(missing_ok=True)
+        return target if target.exists() else None
+    finally:
+        if own:
+            con.close()
+
+
+def mark_trade_month_stale(directory: Path, month: str) -> None:
+    """Note that a month's items changed and its trade summary is still to be made again (by
+    :func:`summarise_trade_month`, which clears the mark)."""
+    folder = partition(directory, "trade_cells", month)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / STALE).touch()
+
+
+def stale_trade_months(directory: Path) -> list[str]:
+    """The months whose trade summary is to be made again: marked stale (an export stopped
+    before it summarised the month), or with items and no summary (a store written before there
+    were trade summaries). :func:`onewindow.statistics.export.export` summarises them first."""
+    marked = {p.parent.name[6:] for p in (directory / "trade_cells").glob(f"month=*/{STALE}")}
+    missing = {
+        folder.name[6:]
+        for folder in (directory / "items").glob("month=*")
+        if any(folder.glob("*.parquet"))
+        and not (partition(directory, "trade_cells", folder.name[6:]) / "summary.parquet").exists()
+    }
+    return sorted(marked | missing)
+
+
 def summarise_day(
-    directory: Path, day: str, con: duckdb.DuckDBPyConnection | None = None
+    directory: Path,
+    day: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    trade: bool = True,
 ) -> Path | None:
     """Replace the TRS summary of one day of acceptance with one made from the day's files of
-    ``declarations`` and ``permit_waits`` (as they are now), then the summary of its month.
+    ``declarations`` and ``permit_waits`` (as they are now), then the summary of its month, and
+    the month's trade summary (:func:`summarise_trade_month`); with ``trade`` false, the month's
+    trade summary is only marked stale, for the caller to make once the month's days are done.
 
     Called after the day's files are written: a rewritten day replaces its summary, a day left
     without files loses it, and the month is summed again from its days, so a rerun or an
@@ -313,6 +403,10 @@ def summarise_day(
         else:
             target.unlink(missing_ok=True)
         rebuild_month(directory, month, con)
+        if trade:
+            summarise_trade_month(directory, month, con)
+        else:
+            mark_trade_month_stale(directory, month)
     finally:
         if own:
             con.close()

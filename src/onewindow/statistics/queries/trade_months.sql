@@ -1,13 +1,14 @@
--- Trade of one flow month by month over a range of months (the series of the charts).
+-- Trade of one flow month by month over a range of months (the series of the charts), from the
+-- totals of the monthly trade summaries (trade_cells): the distinct traders and the count of
+-- declarations of each month exactly as trade_months_items.sql counts them.
 -- Parameters (positional): flow (import or export), first month, last month (YYYY-MM).
 SELECT
     month,
-    count(DISTINCT trader) AS traders,
-    count(DISTINCT declaration_id) AS declarations,
-    sum(statistical_value) AS statistical_value,
-    sum(net_mass_kg) AS net_mass_kg,
-    sum(duties_taxes) AS duties_taxes
-FROM items
-WHERE flow = ? AND month BETWEEN ? AND ?
-GROUP BY month
+    traders,
+    declarations,
+    statistical_value,
+    net_mass_kg,
+    duties_taxes
+FROM trade_cells
+WHERE dimension = 'total' AND flow = ? AND month BETWEEN ? AND ?
 ORDER BY month
