@@ -6,13 +6,14 @@ commits (:func:`session_scope`, :func:`get_session`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -156,6 +157,25 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: the request's unit of work."""
     with session_scope() as session:
         yield session
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reference_read(
+    read: Callable[Concatenate[Session, P], R],
+) -> Callable[Concatenate[Session, P], R]:
+    """For a read of data the request does not change (reference data, the tariff, rules): it
+    does not flush the request's pending changes first, so that they go in one flush later
+    rather than a few rows at each read."""
+
+    @functools.wraps(read)
+    def without_flush(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with session.no_autoflush:
+            return read(session, *args, **kwargs)
+
+    return without_flush
 
 
 def is_postgres(session: Session) -> bool:

@@ -1,6 +1,6 @@
 """Every domain's tables, imported in one place so that Alembic sees the whole schema."""
 
-from onewindow import audit, events
+from onewindow import audit, events, versions
 from onewindow.aeo import models as aeo_models
 from onewindow.cargo import models as cargo_models
 from onewindow.db import Base
@@ -33,4 +33,5 @@ __all__ = [
     "risk_models",
     "statistics_models",
     "tariff_models",
+    "versions",
 ]

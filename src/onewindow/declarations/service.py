@@ -198,7 +198,6 @@ def _move(
         organisation_id=declaration.organisation_id,
         reason=reason,
     )
-    session.flush()
 
 
 def transition(
@@ -997,7 +996,6 @@ def record_assessment(
         created_at=utcnow(),
     )
     session.add(row)
-    session.flush()
     return row
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from onewindow import audit
 from onewindow.db import utcnow
@@ -607,7 +607,11 @@ def revoke_token(session: Session, principal: Principal, token_id: int) -> ApiTo
 
 def principal_for_token(session: Session, secret: str) -> Principal | None:
     """Who a bearer token acts for, if it is live."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_digest == token_digest(secret)))
+    token = session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_digest == token_digest(secret))
+        .options(joinedload(ApiToken.organisation))
+    )
     now = utcnow()
     if token is None or token.revoked_at is not None or not token.organisation.active:
         return None

@@ -23,8 +23,8 @@ import pycountry
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
-from onewindow.db import Base, utcnow
+from onewindow import audit, versions
+from onewindow.db import Base, reference_read, utcnow
 from onewindow.errors import FieldError, Forbidden, InvalidInput, NotFound
 from onewindow.events import record_event
 from onewindow.reference.models import (
@@ -472,27 +472,26 @@ class Lookups:
         return frozenset(code[:4] for code in self.hs_subheadings)
 
 
-_lookups: tuple[tuple[tuple[str, str], ...], Lookups] | None = None
-
-
+@reference_read
 def lookups(session: Session) -> Lookups:
-    """The reference snapshot, cached per process until a data set's checksum changes."""
-    global _lookups
-    key = tuple(
-        session.execute(
-            select(ReferenceDataset.name, ReferenceDataset.checksum).order_by(ReferenceDataset.name)
-        ).all()
-    )
-    if _lookups is not None and _lookups[0] == key:
-        return _lookups[1]
-    snapshot = Lookups(
+    """The reference snapshot, held per process until a data set changes."""
+    return versions.cached(session, REFERENCE, "lookups", _snapshot)
+
+
+REFERENCE = "reference"
+"""The data set each process keeps in memory (:mod:`onewindow.versions`)."""
+versions.watch(
+    REFERENCE, [ReferenceDataset, Country, Currency, HsSection, HsCode, Location, CodeListEntry]
+)
+
+
+def _snapshot(session: Session) -> Lookups:
+    return Lookups(
         countries=frozenset(session.scalars(select(Country.alpha2))),
         currencies={c.code: c.minor_unit for c in session.scalars(select(Currency))},
         hs_subheadings=frozenset(session.scalars(select(HsCode.code).where(HsCode.level == 6))),
         locodes=frozenset(session.scalars(select(Location.locode))),
     )
-    _lookups = (key, snapshot)
-    return snapshot
 
 
 # Exchange rates --------------------------------------------------------------------------------
@@ -563,16 +562,31 @@ def set_exchange_rate_by(
     return row
 
 
+@reference_read
 def exchange_rates_on(session: Session, currencies: Iterable[str], on: date) -> dict[str, Decimal]:
     """The rate in force on ``on`` for each currency that has one (the latest start wins)."""
     wanted = {c.upper() for c in currencies}
-    rows = session.scalars(
-        select(ExchangeRate)
-        .where(ExchangeRate.currency.in_(wanted), ExchangeRate.valid_from <= on)
-        .where(or_(ExchangeRate.valid_to.is_(None), ExchangeRate.valid_to >= on))
-        .order_by(ExchangeRate.valid_from)
+    rates = versions.cached(session, EXCHANGE_RATES, "all", _all_rates)
+    return {
+        currency: rate
+        for currency, valid_from, valid_to, rate in rates
+        if currency in wanted and valid_from <= on and (valid_to is None or valid_to >= on)
+    }
+
+
+EXCHANGE_RATES = "exchange-rates"
+"""The data set each process keeps in memory (:mod:`onewindow.versions`)."""
+versions.watch(EXCHANGE_RATES, [ExchangeRate])
+
+
+def _all_rates(session: Session) -> tuple[tuple[str, date, date | None, Decimal], ...]:
+    """Every exchange rate, the earliest start first (so that the latest wins in a dict)."""
+    rows = session.execute(
+        select(
+            ExchangeRate.currency, ExchangeRate.valid_from, ExchangeRate.valid_to, ExchangeRate.rate
+        ).order_by(ExchangeRate.valid_from, ExchangeRate.id)
     )
-    return {row.currency: row.rate for row in rows}
+    return tuple((c, f, t, r) for c, f, t, r in rows)
 
 
 def list_exchange_rates(session: Session, on: date) -> Sequence[ExchangeRate]:

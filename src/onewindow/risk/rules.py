@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onewindow import audit
-from onewindow.db import utcnow
+from onewindow.db import reference_read, utcnow
 from onewindow.declarations import service as declarations
 from onewindow.declarations.schemas import DeclarationIn
 from onewindow.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -261,6 +261,7 @@ def watch_party(
     return row
 
 
+@reference_read
 def watches_in_force(session: Session, today: date) -> Sequence[WatchedParty]:
     """The watched parties whose watch is not removed and not past its end."""
     return session.scalars(

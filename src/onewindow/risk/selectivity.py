@@ -252,7 +252,6 @@ def select_channel(
         decided_at=now,
     )
     session.add(decision)
-    session.flush()
     payload: dict[str, Any] = {"channel": decision.channel, "reasons": reasons}
     # Targeting is confidential: the event concerns no trade organisation (no notification).
     record_event(session, "risk.channel_selected", "declaration", declaration_id, payload)

@@ -14,11 +14,13 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from onewindow.db import utcnow
+from onewindow import versions
+from onewindow.db import reference_read, utcnow
 from onewindow.errors import FieldError, InvalidInput
 from onewindow.tariff import loaders
 from onewindow.tariff.engine import (
@@ -45,6 +47,11 @@ from onewindow.tariff.rates import RateParseError, parse_rate
 BATCH = 5000
 BASE = "base"
 NATIONAL = "national"
+
+TARIFF = "tariff"
+"""The data set each process keeps in memory (:mod:`onewindow.versions`): what these tables
+hold, read at every lodging."""
+versions.watch(TARIFF, [TariffSource, TariffLine, TariffMeasure, OriginGroupMember, DeMinimisRule])
 
 Reader = Callable[[Path], loaders.TariffLoad]
 READERS: dict[str, Reader] = {
@@ -293,19 +300,27 @@ def _measure(row: TariffMeasure) -> Measure | None:
     )
 
 
+@reference_read
 def measures_for_codes(session: Session, codes: Sequence[str]) -> dict[str, list[Measure]]:
-    """For each code, every measure that applies to goods under it (one query for all)."""
-    wanted = {prefix for code in codes for prefix in _prefixes(code)}
-    by_prefix: dict[str, list[Measure]] = defaultdict(list)
-    for row in session.scalars(
-        select(TariffMeasure).where(TariffMeasure.commodity_code.in_(wanted))
-    ):
-        measure = _measure(row)
-        if measure is not None:
-            by_prefix[row.commodity_code].append(measure)
-    return {
-        code: [m for prefix in _prefixes(code) for m in by_prefix.get(prefix, [])] for code in codes
-    }
+    """For each code, every measure that applies to goods under it (one query for all the
+    codes not asked for since the tariff last changed; none for the others)."""
+    known = versions.cached(session, TARIFF, "measures", _empty_index)
+    wanted = {prefix for code in codes for prefix in _prefixes(code)} - known.keys()
+    if wanted:
+        found: dict[str, list[Measure]] = {prefix: [] for prefix in wanted}
+        for row in session.scalars(
+            select(TariffMeasure).where(TariffMeasure.commodity_code.in_(wanted))
+        ):
+            measure = _measure(row)
+            if measure is not None:
+                found[row.commodity_code].append(measure)
+        known.update({prefix: tuple(measures) for prefix, measures in found.items()})
+    return {code: [m for prefix in _prefixes(code) for m in known[prefix]] for code in codes}
+
+
+def _empty_index(_session: Session) -> dict[str, Any]:
+    """An index filled as codes are asked for: each entry, once written, never changes."""
+    return {}
 
 
 def measures_for(session: Session, commodity_code: str) -> list[Measure]:
@@ -313,12 +328,18 @@ def measures_for(session: Session, commodity_code: str) -> list[Measure]:
     return measures_for_codes(session, [commodity_code])[commodity_code]
 
 
+@reference_read
 def tariff_loaded(session: Session) -> bool:
     """Whether a base tariff is loaded (commodity codes are checked against it only then)."""
+    return versions.cached(session, TARIFF, "loaded", _base_loaded)
+
+
+def _base_loaded(session: Session) -> bool:
     count = session.scalar(select(func.count(TariffSource.name)).where(TariffSource.kind == BASE))
     return bool(count)
 
 
+@reference_read
 def unknown_codes(session: Session, codes: Sequence[str]) -> set[str]:
     """The codes that are not declarable lines of the loaded tariff (none if none is loaded).
 
@@ -331,26 +352,39 @@ def unknown_codes(session: Session, codes: Sequence[str]) -> set[str]:
     def forms(code: str) -> set[str]:
         return {code, code[:8], code.ljust(10, "0")}
 
-    candidates = {form for code in codes for form in forms(code)}
-    known = set(
-        session.scalars(
-            select(TariffLine.commodity_code).where(
-                TariffLine.commodity_code.in_(candidates), TariffLine.declarable.is_(True)
+    declarable: dict[str, bool] = versions.cached(session, TARIFF, "declarable", _empty_index)
+    candidates = {form for code in codes for form in forms(code)} - declarable.keys()
+    if candidates:
+        found = set(
+            session.scalars(
+                select(TariffLine.commodity_code).where(
+                    TariffLine.commodity_code.in_(candidates), TariffLine.declarable.is_(True)
+                )
             )
         )
-    )
-    return {code for code in codes if not forms(code) & known}
+        declarable.update({form: form in found for form in candidates})
+    return {code for code in codes if not any(declarable[form] for form in forms(code))}
 
 
+@reference_read
 def _origin_groups(session: Session) -> dict[str, set[str]]:
+    return versions.cached(session, TARIFF, "origin-groups", _read_origin_groups)
+
+
+def _read_origin_groups(session: Session) -> dict[str, set[str]]:
     groups: dict[str, set[str]] = defaultdict(set)
     for member in session.scalars(select(OriginGroupMember)):
         groups[member.group_code].add(member.country)
     return groups
 
 
+@reference_read
 def _reliefs(session: Session) -> list[DeMinimis]:
-    return [
+    return list(versions.cached(session, TARIFF, "reliefs", _read_reliefs))
+
+
+def _read_reliefs(session: Session) -> tuple[DeMinimis, ...]:
+    return tuple(
         DeMinimis(
             Money(rule.threshold, rule.currency),
             frozenset(MeasureType(m) for m in rule.relieves),
@@ -360,7 +394,7 @@ def _reliefs(session: Session) -> list[DeMinimis]:
             rule.legal_reference,
         )
         for rule in session.scalars(select(DeMinimisRule))
-    ]
+    )
 
 
 @dataclass(frozen=True)
@@ -438,6 +472,7 @@ def _national_lines(rows: Sequence[TariffLine]) -> list[NationalLine]:
     return sorted(seen.values(), key=lambda line: line.commodity_code)
 
 
+@reference_read
 def lines_under(session: Session, prefix: str, limit: int = 200) -> list[NationalLine]:
     """The declarable lines of the loaded tariff under an HS code (``090121``), in code order."""
     rows = session.scalars(
