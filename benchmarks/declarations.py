@@ -115,8 +115,11 @@ def _start(
             **quiet,  # type: ignore[arg-type]
         )
     ]
+    # The event workers' metrics apart from the API processes' (the split is the API's).
+    apart = {**env, "PROMETHEUS_MULTIPROC_DIR": env["PROMETHEUS_MULTIPROC_DIR"] + "-workers"}
+    Path(apart["PROMETHEUS_MULTIPROC_DIR"]).mkdir(exist_ok=True)
     servers += [
-        subprocess.Popen([*command, "worker"], env=env, **quiet)  # type: ignore[arg-type]
+        subprocess.Popen([*command, "worker"], env=apart, **quiet)  # type: ignore[arg-type]
         for _ in range(args.event_workers)
     ]
     return servers

@@ -116,9 +116,10 @@ def write_one(connection: Connection, tables: dict[str, Table], template: Templa
     declaration = tables["declaration"]
     head = dict(template.declaration)
     old_id = head.pop("id")
-    head["declarant_reference"] = ("W" + tag + head["declarant_reference"])[:35]
-    if head.get("number"):
-        head["number"] = ("W" + tag + head["number"])[:30]
+    for name in ("declarant_reference", "number"):
+        if head.get(name):
+            length = declaration.c[name].type.length or 20  # type: ignore[attr-defined]
+            head[name] = ("W" + tag + head[name])[:length]
     new_id = connection.execute(
         declaration.insert().values(head).returning(declaration.c.id)
     ).scalar_one()

@@ -215,6 +215,20 @@ class TestLists:
         assert lodged["status"] == "under_control"
         assert ("documentary-check", "Late payer, 2 seizures") in lodged["holds"]
 
+    def test_a_watch_applies_from_the_next_declaration_and_ends_with_its_removal(
+        self, officer: Principal, trader: Principal
+    ) -> None:
+        # The rules are held in memory per process: a change must reach the very next lodging.
+        importer = "GB" + uuid.uuid4().hex[:12].upper()
+        body = declaration(importer={"identifier": importer})
+        assert lodge(trader, body)["channel"] == "green"
+        with session_scope() as session:
+            watch = risk.watch_party(session, officer, identifier=importer, reason="Seizure")
+        assert lodge(trader, declaration(importer={"identifier": importer}))["channel"] == "yellow"
+        with session_scope() as session:
+            risk.unwatch_party(session, officer, watch.id, why="cleared")
+        assert lodge(trader, declaration(importer={"identifier": importer}))["channel"] == "green"
+
     def test_an_ipr_hit_goes_red_and_the_right_holder_is_told(
         self, officer: Principal, trader: Principal
     ) -> None:

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from onewindow import audit
+from onewindow import audit, versions
 from onewindow.aeo.service import Treatment
-from onewindow.db import utcnow
+from onewindow.db import Base, utcnow
 from onewindow.declarations.schemas import DeclarationIn, GoodsItem
 from onewindow.errors import Conflict, NotFound
 from onewindow.events import record_event
@@ -35,8 +35,8 @@ from onewindow.risk.models import (
     IprRecord,
     RiskProfile,
     SelectivityDecision,
+    WatchedParty,
 )
-from onewindow.risk.rules import watches_in_force
 from onewindow.risk.settings import draw, rates, refresh_rates
 from onewindow.security import Principal
 
@@ -61,7 +61,31 @@ class Selection:
         return bool(self.right_holders)
 
 
-def _ipr_hits(records: Sequence[IprRecord], body: DeclarationIn) -> list[IprRecord]:
+RULES = "risk-rules"
+"""The data set each process keeps in memory (:mod:`onewindow.versions`): the rules every
+lodging is selected against."""
+versions.watch(RULES, [IprRecord, WatchedParty, RiskProfile, FastLane])
+
+_LIVE = {
+    IprRecord: IprRecord.removed_at.is_(None),
+    WatchedParty: WatchedParty.removed_at.is_(None),
+    RiskProfile: RiskProfile.active.is_(True),
+    FastLane: FastLane.removed_at.is_(None),
+}
+
+
+def _rules(session: Session, model: type[Base]) -> tuple[Row[Any], ...]:
+    """The live rules of one kind (not removed, not deactivated), as read-only rows held in
+    memory until one changes; their dates are for the caller to check."""
+
+    def read(session: Session) -> tuple[Row[Any], ...]:
+        columns = model.__table__.columns
+        return tuple(session.execute(select(*columns).where(_LIVE[model])).all())
+
+    return versions.cached(session, RULES, model.__name__, read)
+
+
+def _ipr_hits(records: Sequence[Row[Any]], body: DeclarationIn) -> list[Row[Any]]:
     hits = []
     for record in records:
         words = [k.lower() for k in record.keywords]
@@ -168,12 +192,7 @@ def select_channel(
     reasons: list[dict[str, str]] = []
     channels: list[str] = []
 
-    iprs = session.scalars(
-        select(IprRecord).where(
-            IprRecord.removed_at.is_(None),
-            or_(IprRecord.valid_to.is_(None), IprRecord.valid_to >= today),
-        )
-    ).all()
+    iprs = [r for r in _rules(session, IprRecord) if r.valid_to is None or r.valid_to >= today]
     ipr_hits = _ipr_hits(iprs, body)
     for record in ipr_hits:
         reasons.append(
@@ -182,23 +201,24 @@ def select_channel(
         channels.append("red")
 
     parties = _parties(body, party_identifiers)
-    for watch in watches_in_force(session, today):
+    watches = [
+        w for w in _rules(session, WatchedParty) if w.valid_to is None or w.valid_to >= today
+    ]
+    for watch in watches:
         if watch.identifier.upper() in parties:
             reasons.append(_reason("watch", watch.identifier, watch.reason))
             channels.append(watch.channel)
 
-    profiles = session.scalars(select(RiskProfile).where(RiskProfile.active.is_(True))).all()
-    for profile in profiles:
+    for profile in _rules(session, RiskProfile):
         if in_force(profile.valid_from, profile.valid_to, today) and matches(
             profile.conditions, body
         ):
             reasons.append(_reason("profile", f"{profile.code}/v{profile.version}", profile.reason))
             channels.append(profile.channel)
 
-    lanes = session.scalars(select(FastLane).where(FastLane.removed_at.is_(None))).all()
-    lanes = [lane for lane in lanes if in_force(lane.valid_from, lane.valid_to, today)]
+    lanes = [ln for ln in _rules(session, FastLane) if in_force(ln.valid_from, ln.valid_to, today)]
 
-    def lane_of(item: GoodsItem) -> FastLane | None:
+    def lane_of(item: GoodsItem) -> Row[Any] | None:
         return next(
             (ln for ln in lanes if (item.commodity_code or "").startswith(ln.hs_prefix)), None
         )
@@ -292,7 +312,7 @@ def select_channel(
     return Selection(decision, holders)
 
 
-def _goods_for(record: IprRecord, body: DeclarationIn) -> list[dict[str, str]]:
+def _goods_for(record: Row[Any], body: DeclarationIn) -> list[dict[str, str]]:
     """What a right holder is shown of the goods: the items its record matched, nothing else."""
     words = [k.lower() for k in record.keywords]
     return [

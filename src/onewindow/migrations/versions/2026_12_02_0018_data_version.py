@@ -4,10 +4,10 @@ Revision ID: 20261202_0018
 Revises: 20261202_0017
 Create Date: 2026-12-02 14:00:00
 
-The reference data, the tariff and the exchange rates are read by every lodging. Each process
-now keeps them in memory, under the version of their data set in ``data_version``, which every
-change to them replaces in its own transaction. Existing databases get a first version for each
-data set, so that their processes cache from the start.
+The reference data, the tariff, the exchange rates and the risk rules are read by every
+lodging. Each process now keeps them in memory, under the version of their data set in
+``data_version``, which every change to them replaces in its own transaction. Existing databases
+get a first version for each data set, so that their processes cache from the start.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ down_revision: str | None = "20261202_0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DATA_SETS = ("reference", "tariff", "exchange-rates")
+DATA_SETS = ("reference", "tariff", "exchange-rates", "risk-rules")
 
 
 def upgrade() -> None:
