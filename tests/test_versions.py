@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from onewindow import versions
 from onewindow.db import session_scope
@@ -96,3 +96,15 @@ def test_tariff_reliefs_follow_their_table() -> None:
         )
     with session_scope() as session:
         assert len(tariff._reliefs(session)) == before + 1
+
+
+def test_a_data_set_without_a_version_gets_one_and_is_then_held() -> None:
+    with session_scope() as session:
+        session.execute(
+            delete(versions.DataVersion).where(versions.DataVersion.name == "exchange-rates")
+        )
+    _rate()  # the first read writes the data set's first version
+    with session_scope() as session:
+        assert session.get(versions.DataVersion, "exchange-rates") is not None
+    _rate()
+    assert _queries_to_read_rate() == 0

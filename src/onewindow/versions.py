@@ -7,8 +7,8 @@ through the session (``session.add``, a changed or deleted object, or an ORM ``i
 version is seen exactly when the change is. A read through :func:`cached` asks the versions
 once per transaction (one query for every data set) and rebuilds its value when the version
 moved. Versions are random numbers, not counters, so that two databases (a test's, a restored
-copy) never share a version for different data; a data set never changed has none, and is read
-from the database each time.
+copy) never share a version for different data; a data set without one gets its first from the
+first transaction that reads it (and is read from the database until that commits).
 
 A transaction that changed a data set reads it from the database, not from the cache, until it
 ends (it sees its own changes; the cache only ever holds what was committed).
@@ -56,8 +56,9 @@ def watch(name: str, models: Iterable[type]) -> None:
         _WATCHED[model] = name
 
 
-def bump(session: Session, name: str) -> None:
-    """Give ``name`` a new version in the session's transaction (once per transaction)."""
+def bump(session: Session, name: str, *, first: bool = False) -> None:
+    """Give ``name`` a new version in the session's transaction (once per transaction); with
+    ``first``, only if it has none yet."""
     changed: set[str] = session.info.setdefault(_CHANGED, set())
     if name in changed:
         return
@@ -66,10 +67,13 @@ def bump(session: Session, name: str) -> None:
     connection = session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     version = secrets.randbits(62)
+    statement = insert(table).values(name=name, version=version)
     connection.execute(
-        insert(table)
-        .values(name=name, version=version)
-        .on_conflict_do_update(index_elements=[table.c.name], set_={"version": version})
+        statement.on_conflict_do_nothing(index_elements=[table.c.name])
+        if first
+        else statement.on_conflict_do_update(
+            index_elements=[table.c.name], set_={"version": version}
+        )
     )
 
 
@@ -116,6 +120,8 @@ def cached(session: Session, name: str, key: str, build: Callable[[Session], T])
     process: build immutable values (tuples, frozen dataclasses, dicts nobody changes).
     """
     version = _versions(session).get(name)
+    if version is None:
+        bump(session, name, first=True)
     if version is None or name in session.info.get(_CHANGED, ()):
         return build(session)
     hit = _cache.get((name, key))
