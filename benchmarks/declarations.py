@@ -102,24 +102,38 @@ def _template(env: dict[str, str], url: str) -> storage.Template:
     return template
 
 
+def _events(url: str) -> tuple[int, int]:
+    """Outbox events delivered so far, and waiting."""
+    from sqlalchemy import text
+
+    from onewindow.db import engine_for
+
+    with engine_for(url).connect() as connection:
+        delivered, waiting = connection.execute(
+            text("SELECT count(delivered_at), count(*) - count(delivered_at) FROM outbox_event")
+        ).one()
+    engine_for(url).dispose()
+    return int(delivered), int(waiting)
+
+
 def _start(
     env: dict[str, str], args: argparse.Namespace, port: int
 ) -> list[subprocess.Popen[bytes]]:
     log = open(Path(env["ONEWINDOW_STATISTICS_DIR"]).parent / "servers.log", "ab")  # noqa: SIM115
-    quiet = {"stdout": log, "stderr": log}
     command = [sys.executable, "-m", "onewindow"]
     servers = [
         subprocess.Popen(
             [*command, "serve", "--port", str(port), "--workers", str(args.workers)],
             env=env,
-            **quiet,  # type: ignore[arg-type]
+            stdout=log,
+            stderr=log,
         )
     ]
     # The event workers' metrics apart from the API processes' (the split is the API's).
     apart = {**env, "PROMETHEUS_MULTIPROC_DIR": env["PROMETHEUS_MULTIPROC_DIR"] + "-workers"}
     Path(apart["PROMETHEUS_MULTIPROC_DIR"]).mkdir(exist_ok=True)
     servers += [
-        subprocess.Popen([*command, "worker"], env=apart, **quiet)  # type: ignore[arg-type]
+        subprocess.Popen([*command, "worker"], env=apart, stdout=log, stderr=log)
         for _ in range(args.event_workers)
     ]
     return servers
@@ -214,7 +228,9 @@ def main() -> None:
         server_before = sum(cpu.tree_cpu(p.pid) for p in processes[:1])
         workers_before = sum(cpu.tree_cpu(p.pid) for p in processes[1:])
         database_before = cpu.postgres_cpu()
+        delivered_before, _ = _events(url)
         result = _drive(args, base_url, token, args.seconds, args.connections)
+        delivered, waiting = _events(url)
         server_cpu = sum(cpu.tree_cpu(p.pid) for p in processes[:1]) - server_before
         workers_cpu = sum(cpu.tree_cpu(p.pid) for p in processes[1:]) - workers_before
         database_cpu = cpu.postgres_cpu() - database_before
@@ -255,6 +271,10 @@ def main() -> None:
         f"p99 {alone['p99_ms']:.1f} ms)"
     )
     print(f"ratio to storage      {100 * result['per_second'] / alone['per_second']:.1f}%")
+    print(
+        f"events                {(delivered - delivered_before) / n:.1f} delivered a declaration "
+        f"during the run ({template.events} written), {waiting} waiting at its end"
+    )
     stages = {k: stages_after.get(k, 0.0) - stages_before.get(k, 0.0) for k in stages_after}
     staged = sum(stages.values())
     print(f"CPU ms/declaration    API processes {1000 * server_cpu / n:.2f}, of which by stage:")
