@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import re
 import resource
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from benchmarks.lodging import in_processes
 
 ANSWERED = ("awaiting_payment", "under_control")
 """Where a valid declaration stands when lodging answers: assessed and awaiting payment, or
@@ -196,18 +196,8 @@ def run_python(
     processes: int,
 ) -> dict[str, Any]:
     """Lodge from ``processes`` Python processes with ``connections`` clients in all."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
     each = max(1, connections // processes)
-    workers = [
-        context.Process(target=_python_process, args=(base_url, token, body, each, seconds, queue))
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    results = [queue.get() for _ in workers]
-    for worker in workers:
-        worker.join()
+    results = in_processes(_python_process, processes, base_url, token, body, each, seconds)
     latencies = sorted(x for r in results for x in r["latencies"])
     errors = [e for r in results for e in r["errors"]]
 

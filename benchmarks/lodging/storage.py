@@ -13,13 +13,13 @@ are written as delivered, so that they leave the event workers nothing to do aft
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.lodging import SPAWN, in_processes
 from sqlalchemy import Engine, MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection
 
@@ -179,18 +179,8 @@ def _writer(url: str, template: Template, start: Any, seconds: float, done: Any)
 def sustained(url: str, template: Template, *, clients: int, seconds: float) -> dict[str, float]:
     """Declarations a second the database takes from ``clients`` writer processes (each
     declaration one transaction), counted after a second of warming up."""
-    context = multiprocessing.get_context("spawn")
-    done = context.Queue()
-    start = context.Barrier(clients)
-    processes = [
-        context.Process(target=_writer, args=(url, template, start, seconds, done))
-        for _ in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    results = [done.get() for _ in processes]
-    for process in processes:
-        process.join()
+    start = SPAWN.Barrier(clients)
+    results = in_processes(_writer, clients, url, template, start, seconds)
     latencies = sorted(x for r in results for x in r)
     return {
         "declarations": len(latencies),
