@@ -209,49 +209,75 @@ def suspend(
     session: Session, principal: Principal, certificate_id: int, reason: str
 ) -> AeoCertificate:
     """Suspend an active certificate: its benefits stop at once."""
-    require_officer(principal)
-    why = _reason(reason)
-    certificate = _locked(session, certificate_id)
-    if certificate.status != "active":
-        raise Conflict(f"Certificate {certificate.number} is {certificate.status}: not active.")
-    certificate.status, certificate.suspended_on, certificate.reason = (
+    return _decide(
+        session,
+        principal,
+        certificate_id,
+        reason,
+        ("active",),
+        ": not active.",
         "suspended",
-        utcnow().date(),
-        why,
+        "suspended",
+        suspended_on=utcnow().date(),
     )
-    _change(session, certificate, "suspended", principal.actor, why)
-    return certificate
 
 
 def reinstate(
     session: Session, principal: Principal, certificate_id: int, reason: str
 ) -> AeoCertificate:
     """Lift a suspension: the certificate is active again, with its benefits."""
-    require_officer(principal)
-    why = _reason(reason)
-    certificate = _locked(session, certificate_id)
-    if certificate.status != "suspended":
-        raise Conflict(f"Certificate {certificate.number} is {certificate.status}: not suspended.")
-    certificate.status, certificate.suspended_on, certificate.reason = "active", None, why
-    _change(session, certificate, "reinstated", principal.actor, why)
-    return certificate
+    return _decide(
+        session,
+        principal,
+        certificate_id,
+        reason,
+        ("suspended",),
+        ": not suspended.",
+        "active",
+        "reinstated",
+        suspended_on=None,
+    )
 
 
 def revoke(
     session: Session, principal: Principal, certificate_id: int, reason: str
 ) -> AeoCertificate:
     """Revoke a certificate for good (active or suspended)."""
+    return _decide(
+        session,
+        principal,
+        certificate_id,
+        reason,
+        ("active", "suspended"),
+        " already.",
+        "revoked",
+        "revoked",
+        revoked_on=utcnow().date(),
+    )
+
+
+def _decide(
+    session: Session,
+    principal: Principal,
+    certificate_id: int,
+    reason: str,
+    allowed: tuple[str, ...],
+    refusal: str,
+    status: str,
+    change: str,
+    **dates: date | None,
+) -> AeoCertificate:
+    """An officer's decision on a certificate in one of the ``allowed`` statuses: the new
+    status and dates, with the reason, recorded and announced (``change``)."""
     require_officer(principal)
     why = _reason(reason)
     certificate = _locked(session, certificate_id)
-    if certificate.status not in ("active", "suspended"):
-        raise Conflict(f"Certificate {certificate.number} is {certificate.status} already.")
-    certificate.status, certificate.revoked_on, certificate.reason = (
-        "revoked",
-        utcnow().date(),
-        why,
-    )
-    _change(session, certificate, "revoked", principal.actor, why)
+    if certificate.status not in allowed:
+        raise Conflict(f"Certificate {certificate.number} is {certificate.status}{refusal}")
+    certificate.status, certificate.reason = status, why
+    for name, value in dates.items():
+        setattr(certificate, name, value)
+    _change(session, certificate, change, principal.actor, why)
     return certificate
 
 
